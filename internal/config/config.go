@@ -1,0 +1,175 @@
+// Package config holds the service's typed configuration: defaults, flags,
+// ECOREPORT_* environment variables (and *_FILE for secrets), and Validate.
+// A Config is passed to constructors; there is no global.
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// Config is everything the binary can be told at start.
+type Config struct {
+	DB       string // sqlite:PATH or mysql:DSN
+	Addr     string // listen address of serve
+	DataDir  string // uploads, generated keys, the SQLite file by default
+	KeyFile  string // the data key (AES-256-GCM and HMAC); generated when absent
+	Captcha  string // on | off
+	TimeZone string // IANA name; times are shown in it, stored in UTC
+	Migrate  bool   // serve: apply pending migrations on MySQL before starting
+	LogJSON  bool   // structured logs as JSON instead of text
+
+	// Time limits, in calendar days (workflows.md).
+	AcceptDays    int // decide accept/refuse after receipt
+	ConcludeDays  int // conclude with a reply after acceptance
+	ExtensionDays int // the one extension of the conclusion deadline
+	RevisitDays   int // revisit (回头看) after close-out
+
+	Location *time.Location // set by Validate from TimeZone
+}
+
+// Default returns the configuration a fresh machine runs with.
+func Default() Config {
+	return Config{
+		DB:            "sqlite:./data/ecoreport.db",
+		Addr:          "127.0.0.1:8080",
+		DataDir:       "./data",
+		Captcha:       "on",
+		TimeZone:      "Asia/Shanghai",
+		AcceptDays:    15,
+		ConcludeDays:  60,
+		ExtensionDays: 30,
+		RevisitDays:   90,
+	}
+}
+
+// Flag groups: each subcommand binds only what it uses.
+const (
+	WithDB = 1 << iota
+	WithServe
+	WithKeys
+)
+
+// Bind registers the flags of the given groups on fs, writing into c.
+func (c *Config) Bind(fs *flag.FlagSet, groups int) {
+	if groups&WithDB != 0 {
+		fs.StringVar(&c.DB, "db", c.DB, "数据库：sqlite:路径 或 mysql:用户:密码@tcp(主机:3306)/库名 (database: sqlite:PATH or mysql:DSN)")
+		fs.StringVar(&c.TimeZone, "tz", c.TimeZone, "显示时区 (time zone used for display and deadlines)")
+		fs.BoolVar(&c.LogJSON, "log-json", c.LogJSON, "以 JSON 输出日志 (log as JSON)")
+	}
+	if groups&WithKeys != 0 {
+		fs.StringVar(&c.DataDir, "data-dir", c.DataDir, "数据目录：上传文件、生成的密钥 (uploads and generated keys)")
+		fs.StringVar(&c.KeyFile, "key-file", c.KeyFile, "数据密钥文件；缺省为 数据目录/ecoreport.key，首次启动自动生成 (data key file; generated on first start)")
+	}
+	if groups&WithServe != 0 {
+		fs.StringVar(&c.Addr, "addr", c.Addr, "监听地址 (listen address)")
+		fs.StringVar(&c.Captcha, "captcha", c.Captcha, "验证码 on|off；off 仅用于压测和内网终端 (captcha on|off)")
+		fs.BoolVar(&c.Migrate, "migrate", c.Migrate, "MySQL 上启动前执行未完成的数据库迁移 (apply pending migrations on MySQL)")
+		fs.IntVar(&c.AcceptDays, "accept-days", c.AcceptDays, "受理期限（天）(days to accept or refuse)")
+		fs.IntVar(&c.ConcludeDays, "conclude-days", c.ConcludeDays, "办结期限（天）(days to conclude after acceptance)")
+		fs.IntVar(&c.ExtensionDays, "extension-days", c.ExtensionDays, "延期天数（限一次）(days of the one extension)")
+		fs.IntVar(&c.RevisitDays, "revisit-days", c.RevisitDays, "销号后回头看天数 (days from close-out to revisit)")
+	}
+}
+
+// EnvName is the environment variable that sets a flag: ECOREPORT_ and the
+// flag's name in upper case with - as _.
+func EnvName(flagName string) string {
+	return "ECOREPORT_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+// ApplyEnv sets every flag of fs that was not given on the command line from
+// ECOREPORT_<NAME>, or from the file named by ECOREPORT_<NAME>_FILE (for
+// secrets such as a DSN with a password). It names the variable on error.
+func ApplyEnv(fs *flag.FlagSet, lookup func(string) (string, bool)) error {
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	var errs []error
+	fs.VisitAll(func(f *flag.Flag) {
+		if given[f.Name] {
+			return
+		}
+		name := EnvName(f.Name)
+		v, ok := lookup(name)
+		if !ok {
+			path, fok := lookup(name + "_FILE")
+			if !fok {
+				return
+			}
+			b, err := os.ReadFile(path)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s_FILE：无法读取 %s：%w", name, path, err))
+				return
+			}
+			v, ok = strings.TrimRight(string(b), "\r\n"), true
+		}
+		if err := f.Value.Set(v); err != nil {
+			errs = append(errs, fmt.Errorf("%s=%q 无效：%v", name, v, err))
+		}
+	})
+	return errors.Join(errs...)
+}
+
+// Validate checks the configuration and fills derived values. The error names
+// the setting in one line.
+func (c *Config) Validate() error {
+	if c.DB == "" {
+		return errors.New("配置错误 --db：不能为空 (sqlite:路径 或 mysql:DSN)")
+	}
+	if _, _, err := SplitDB(c.DB); err != nil {
+		return err
+	}
+	loc, err := time.LoadLocation(c.TimeZone)
+	if err != nil {
+		return fmt.Errorf("配置错误 --tz：未知时区 %q", c.TimeZone)
+	}
+	c.Location = loc
+	switch c.Captcha {
+	case "on", "off":
+	default:
+		return fmt.Errorf("配置错误 --captcha：只能是 on 或 off，而不是 %q", c.Captcha)
+	}
+	for _, d := range []struct {
+		name string
+		v    int
+	}{{"--accept-days", c.AcceptDays}, {"--conclude-days", c.ConcludeDays}, {"--extension-days", c.ExtensionDays}, {"--revisit-days", c.RevisitDays}} {
+		if d.v < 1 || d.v > 3650 {
+			return fmt.Errorf("配置错误 %s：应为 1 到 3650 天，而不是 %d", d.name, d.v)
+		}
+	}
+	if c.DataDir == "" {
+		return errors.New("配置错误 --data-dir：不能为空")
+	}
+	if c.KeyFile == "" {
+		c.KeyFile = filepath.Join(c.DataDir, "ecoreport.key")
+	}
+	return nil
+}
+
+// SplitDB splits a --db value into its engine ("sqlite" or "mysql") and the
+// rest (a path or a go-sql-driver DSN).
+func SplitDB(v string) (engine, dsn string, err error) {
+	engine, dsn, ok := strings.Cut(v, ":")
+	if !ok || dsn == "" || (engine != "sqlite" && engine != "mysql") {
+		return "", "", fmt.Errorf("配置错误 --db：%q 应为 sqlite:路径 或 mysql:用户:密码@tcp(主机:3306)/库名", redactDSN(v))
+	}
+	return engine, dsn, nil
+}
+
+// redactDSN hides a password in a DSN for messages.
+func redactDSN(v string) string {
+	at := strings.LastIndex(v, "@")
+	if at < 0 {
+		return v
+	}
+	head := v[:at]
+	if i := strings.LastIndex(head, ":"); i > strings.Index(head, ":") {
+		return head[:i+1] + "***" + v[at:]
+	}
+	return v
+}

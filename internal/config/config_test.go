@@ -1,0 +1,75 @@
+package config
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestFlagsEnvAndFiles(t *testing.T) {
+	dir := t.TempDir()
+	secret := filepath.Join(dir, "dsn")
+	if err := os.WriteFile(secret, []byte("mysql:u:pw@tcp(127.0.0.1:3306)/eco\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name    string
+		args    []string
+		env     map[string]string
+		wantDB  string
+		wantCap string
+		wantErr string
+	}{
+		{name: "Defaults", wantDB: "sqlite:./data/ecoreport.db", wantCap: "on"},
+		{name: "EnvOverridesDefault", env: map[string]string{"ECOREPORT_CAPTCHA": "off"}, wantDB: "sqlite:./data/ecoreport.db", wantCap: "off"},
+		{name: "FlagBeatsEnv", args: []string{"--captcha", "on"}, env: map[string]string{"ECOREPORT_CAPTCHA": "off"}, wantDB: "sqlite:./data/ecoreport.db", wantCap: "on"},
+		{name: "SecretFromFile", env: map[string]string{"ECOREPORT_DB_FILE": secret}, wantDB: "mysql:u:pw@tcp(127.0.0.1:3306)/eco", wantCap: "on"},
+		{name: "ErrMissingFile", env: map[string]string{"ECOREPORT_DB_FILE": filepath.Join(dir, "nope")}, wantErr: "ECOREPORT_DB_FILE"},
+		{name: "ErrBadCaptcha", args: []string{"--captcha", "maybe"}, wantErr: "--captcha"},
+		{name: "ErrBadDB", args: []string{"--db", "postgres://x"}, wantErr: "--db"},
+		{name: "ErrBadTZ", args: []string{"--tz", "Mars/Base"}, wantErr: "--tz"},
+		{name: "ErrBadDays", args: []string{"--accept-days", "0"}, wantErr: "--accept-days"},
+		{name: "ErrEnvNotANumber", env: map[string]string{"ECOREPORT_ACCEPT_DAYS": "many"}, wantErr: "ECOREPORT_ACCEPT_DAYS"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := Default()
+			fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+			c.Bind(fs, WithDB|WithServe|WithKeys)
+			if err := fs.Parse(tt.args); err != nil {
+				t.Fatal(err)
+			}
+			err := ApplyEnv(fs, func(k string) (string, bool) { v, ok := tt.env[k]; return v, ok })
+			if err == nil {
+				err = c.Validate()
+			}
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("error = %v, want one naming %s", err, tt.wantErr)
+				}
+				if strings.Contains(err.Error(), "\n") {
+					t.Fatalf("error spans lines: %q", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.DB != tt.wantDB || c.Captcha != tt.wantCap {
+				t.Fatalf("got db=%q captcha=%q", c.DB, c.Captcha)
+			}
+			if c.KeyFile != filepath.Join(c.DataDir, "ecoreport.key") || c.Location == nil {
+				t.Fatalf("derived values not set: %+v", c)
+			}
+		})
+	}
+}
+
+func TestRedactDSN(t *testing.T) {
+	got := redactDSN("mysql:root:secret@tcp(h:3306)/db")
+	if strings.Contains(got, "secret") {
+		t.Fatalf("password leaked: %s", got)
+	}
+}

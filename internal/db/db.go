@@ -1,0 +1,195 @@
+// Package db opens the ledger database (SQLite or MySQL/MariaDB), applies the
+// embedded migrations and offers the few helpers every store needs: a
+// transaction wrapper and the mapping of engine errors to application codes.
+package db
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/go-sql-driver/mysql"
+	"github.com/jmoiron/sqlx"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"ecoreport/internal/apperr"
+	"ecoreport/internal/config"
+)
+
+// Engines.
+const (
+	SQLite = "sqlite"
+	MySQL  = "mysql"
+)
+
+// DB is the database handle with the engine it talks to.
+type DB struct {
+	*sqlx.DB
+	Engine string
+}
+
+// Open connects to the database named by a --db value (sqlite:PATH or
+// mysql:DSN) and checks that it answers. SQLite runs in WAL mode with foreign
+// keys on and a busy timeout; MySQL with utf8mb4, UTC and parseTime.
+func Open(ctx context.Context, spec string) (*DB, error) {
+	engine, dsn, err := config.SplitDB(spec)
+	if err != nil {
+		return nil, err
+	}
+	var x *sqlx.DB
+	switch engine {
+	case SQLite:
+		if dir := filepath.Dir(dsn); dir != "" && dsn != ":memory:" {
+			if err := os.MkdirAll(dir, 0o750); err != nil {
+				return nil, fmt.Errorf("数据库目录 %s 无法创建：%w", dir, err)
+			}
+		}
+		x, err = sqlx.Open("sqlite", sqliteDSN(dsn))
+		if err != nil {
+			return nil, fmt.Errorf("db: open sqlite: %w", err)
+		}
+		// One writer at a time is SQLite's rule; a small pool keeps readers
+		// concurrent under WAL while the busy timeout queues writers.
+		x.SetMaxOpenConns(8)
+		x.SetMaxIdleConns(8)
+	case MySQL:
+		cfg, err := MySQLConfig(dsn)
+		if err != nil {
+			return nil, err
+		}
+		x, err = sqlx.Open("mysql", cfg.FormatDSN())
+		if err != nil {
+			return nil, fmt.Errorf("db: open mysql: %w", err)
+		}
+		x.SetMaxOpenConns(64)
+		x.SetMaxIdleConns(64)
+		x.SetConnMaxLifetime(30 * time.Minute)
+	}
+	d := &DB{DB: x, Engine: engine}
+	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := x.PingContext(pctx); err != nil {
+		x.Close()
+		return nil, fmt.Errorf("数据库无法连接（%s）：%w", engine, err)
+	}
+	return d, nil
+}
+
+// MySQLConfig parses a go-sql-driver DSN and sets what ecoreport relies on:
+// parseTime, UTC, utf8mb4, interpolated parameters (one round trip a query).
+func MySQLConfig(dsn string) (*mysql.Config, error) {
+	cfg, err := mysql.ParseDSN(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("配置错误 --db：MySQL DSN 无法解析：%v", err)
+	}
+	cfg.ParseTime = true
+	cfg.Loc = time.UTC
+	cfg.Collation = "utf8mb4_unicode_ci"
+	cfg.InterpolateParams = true
+	cfg.MultiStatements = false
+	if cfg.Params == nil {
+		cfg.Params = map[string]string{}
+	}
+	cfg.Params["time_zone"] = "'+00:00'"
+	if cfg.Timeout == 0 {
+		cfg.Timeout = 5 * time.Second
+	}
+	return cfg, nil
+}
+
+func sqliteDSN(path string) string {
+	sep := "?"
+	if strings.Contains(path, "?") {
+		sep = "&"
+	}
+	return "file:" + path + sep +
+		"_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)&_txlock=immediate"
+}
+
+// InTx runs fn in a transaction: begin, fn, commit; rollback when fn fails.
+func (d *DB) InTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
+	tx, err := d.BeginTxx(ctx, nil)
+	if err != nil {
+		return Classify(fmt.Errorf("db: begin: %w", err))
+	}
+	defer tx.Rollback()
+	if err := fn(tx); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return Classify(fmt.Errorf("db: commit: %w", err))
+	}
+	return nil
+}
+
+// IsDuplicate reports whether err is a unique-key violation (MySQL 1062,
+// SQLite UNIQUE / PRIMARY KEY constraint).
+func IsDuplicate(err error) bool {
+	var me *mysql.MySQLError
+	if errors.As(err, &me) {
+		return me.Number == 1062
+	}
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		c := se.Code()
+		return c == sqlite3.SQLITE_CONSTRAINT_UNIQUE || c == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
+	}
+	return false
+}
+
+// IsUnavailable reports whether err means the database cannot be reached.
+func IsUnavailable(err error) bool {
+	if err == nil {
+		return false
+	}
+	if errors.Is(err, mysql.ErrInvalidConn) || errors.Is(err, sql.ErrConnDone) {
+		return true
+	}
+	var ne interface{ Timeout() bool }
+	if errors.As(err, &ne) {
+		return true
+	}
+	s := err.Error()
+	for _, m := range []string{"connection refused", "broken pipe", "bad connection", "no such host", "i/o timeout", "connection reset", "server has gone away", "Too many connections"} {
+		if strings.Contains(s, m) {
+			return true
+		}
+	}
+	return false
+}
+
+// Classify maps engine errors to application errors: a duplicate key to
+// ECONFLICT, an unreachable database to EUNAVAILABLE; other errors pass.
+func Classify(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case apperr.Code(err) != apperr.EINTERNAL:
+		return err
+	case IsDuplicate(err):
+		return fmt.Errorf("%w (%w)", &apperr.Error{Code: apperr.ECONFLICT, Message: "记录已存在"}, err)
+	case IsUnavailable(err):
+		return fmt.Errorf("%w (%w)", &apperr.Error{Code: apperr.EUNAVAILABLE, Message: "系统暂时无法处理，请稍后再试"}, err)
+	}
+	return err
+}
+
+// NotFound maps sql.ErrNoRows to an ENOTFOUND error with the given message.
+func NotFound(err error, msg string) error {
+	if errors.Is(err, sql.ErrNoRows) {
+		return &apperr.Error{Code: apperr.ENOTFOUND, Message: msg}
+	}
+	return err
+}
+
+// Now returns the current time as stored: UTC, microseconds (MySQL DATETIME(6)).
+func Now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
+
+// UTC normalises a time for storage (UTC, microseconds).
+func UTC(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
