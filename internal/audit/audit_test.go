@@ -1,0 +1,123 @@
+package audit_test
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"ecoreport/internal/audit"
+	"ecoreport/internal/db"
+	"ecoreport/internal/db/dbtest"
+)
+
+func appendN(t *testing.T, d *db.DB, n int) {
+	t.Helper()
+	ctx := context.Background()
+	for i := 0; i < n; i++ {
+		err := d.InTx(ctx, func(tx *sqlx.Tx) error {
+			return audit.Append(ctx, tx, db.Now(), "inspector1", "case.verify", "case", i, map[string]any{"i": i})
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestChainSealsAndVerifies(t *testing.T) {
+	d := dbtest.MustOpenDB(t)
+	ctx := context.Background()
+	appendN(t, d, 7)
+	r, err := audit.Verify(ctx, d)
+	if err != nil || r.Unsealed != 7 || r.Sealed != 0 {
+		t.Fatalf("before seal: %+v %v", r, err)
+	}
+	if err := audit.SealAll(ctx, d); err != nil {
+		t.Fatal(err)
+	}
+	appendN(t, d, 3)
+	if err := audit.SealAll(ctx, d); err != nil {
+		t.Fatal(err)
+	}
+	r, err = audit.Verify(ctx, d)
+	if err != nil || r.BrokenAt != 0 || r.Sealed != 10 || r.Unsealed != 0 {
+		t.Fatalf("after seal: %+v %v", r, err)
+	}
+}
+
+func TestVerifyNamesFirstBrokenEntry(t *testing.T) {
+	tests := []struct {
+		name   string
+		tamper string
+		wantAt int64
+	}{
+		{"ErrChangedDetail", `UPDATE audit_log SET detail = '{"i":99}' WHERE seq = 4`, 4},
+		{"ErrChangedActor", `UPDATE audit_log SET actor = 'someone' WHERE seq = 2`, 2},
+		{"ErrDeleted", `DELETE FROM audit_log WHERE seq = 3`, 3},
+		{"ErrRelinked", `UPDATE audit_log SET prev_hash = 'x' WHERE seq = 5`, 5},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := dbtest.MustOpenDB(t)
+			ctx := context.Background()
+			appendN(t, d, 6)
+			if err := audit.SealAll(ctx, d); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := d.Exec(tt.tamper); err != nil {
+				t.Fatal(err)
+			}
+			r, err := audit.Verify(ctx, d)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.BrokenAt != tt.wantAt {
+				t.Fatalf("BrokenAt = %d, want %d (%s)", r.BrokenAt, tt.wantAt, r)
+			}
+		})
+	}
+}
+
+func TestConcurrentWritersAndSealersKeepOneChain(t *testing.T) {
+	d := dbtest.MustOpenDB(t)
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	for w := 0; w < 8; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			for i := 0; i < 20; i++ {
+				err := d.InTx(ctx, func(tx *sqlx.Tx) error {
+					return audit.Append(ctx, tx, time.Now(), fmt.Sprint("w", w), "test", "x", i, nil)
+				})
+				if err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}(w)
+	}
+	for s := 0; s < 3; s++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 20; i++ {
+				if err := audit.SealAll(ctx, d); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if err := audit.SealAll(ctx, d); err != nil {
+		t.Fatal(err)
+	}
+	r, err := audit.Verify(ctx, d)
+	if err != nil || r.BrokenAt != 0 || r.Sealed != 160 {
+		t.Fatalf("%+v %v", r, err)
+	}
+}
