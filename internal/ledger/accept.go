@@ -1,0 +1,123 @@
+package ledger
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/jmoiron/sqlx"
+
+	"ecoreport/internal/apperr"
+	"ecoreport/internal/db"
+)
+
+// Accept takes a received complaint into the ledger (受理): into an existing
+// case when intoCase is not 0 (a repeat complaint), else into a new case built
+// from the complaint. Returns the case id. ECONFLICT when the complaint was
+// already decided or the case is finished.
+func (s *Service) Accept(ctx context.Context, complaintID, intoCase int64, by Actor, in EventInput) (int64, error) {
+	var caseID int64
+	err := s.DB.InTx(ctx, func(tx *sqlx.Tx) error {
+		c, err := s.complaintTx(ctx, tx, complaintID)
+		if err != nil {
+			return err
+		}
+		if !CanMoveComplaint(c.Status, Accepted) {
+			return apperr.Errorf(apperr.ECONFLICT, "举报件 %s 当前为“%s”，不能受理", c.Ref(), c.Status.Label())
+		}
+		status := Accepted
+		if intoCase != 0 {
+			cs, err := s.caseQ(ctx, tx, intoCase, true)
+			if err != nil {
+				return err
+			}
+			if cs.Status.Finished() && cs.Status != Closed {
+				return apperr.Errorf(apperr.ECONFLICT, "问题 %s 已“%s”，不能并入新的举报", cs.Ref(), cs.Status.Label())
+			}
+			caseID, status = cs.ID, ComplaintStatusFor(cs.Status)
+		} else {
+			title := c.Subject
+			if title == "" {
+				title = firstRunes(c.Description, 40)
+			} else {
+				title += "：" + firstRunes(c.Description, 30)
+			}
+			caseID, err = s.OpenCaseTx(ctx, tx, NewCase{Source: SourceComplaint, SourceDetail: c.Channel.Label() + " " + c.Ref(),
+				Title: title, Categories: c.Categories, TownID: c.TownID.Int64, Subject: c.Subject}, by)
+			if err != nil {
+				return err
+			}
+		}
+		now := s.now()
+		res, err := tx.ExecContext(ctx, `UPDATE complaints SET status = ?, case_id = ?, updated_at = ? WHERE id = ? AND status = ?`,
+			status, caseID, now, c.ID, Received)
+		if err != nil {
+			return fmt.Errorf("ledger: accept complaint %d: %w", c.ID, err)
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			return apperr.Errorf(apperr.ECONFLICT, "举报件 %s 已被他人处理，请刷新后重试", c.Ref())
+		}
+		if in.PublicNote == "" {
+			in.PublicNote = "您的举报已受理，正在安排核查。"
+		}
+		return s.event(ctx, tx, now, caseID, c.ID, "complaint.accepted", string(Received), string(status), by, in)
+	})
+	return caseID, db.Classify(err)
+}
+
+// Refuse declines a received complaint (不予受理) with one of RefuseReasons;
+// the public note tells the reporter why and where to go instead (the
+// reason's default note when empty).
+func (s *Service) Refuse(ctx context.Context, complaintID int64, reason RefuseReason, by Actor, in EventInput) error {
+	if !reason.Valid() {
+		return apperr.Invalid(map[string]string{"reason": "请选择不予受理的理由"})
+	}
+	if strings.TrimSpace(in.PublicNote) == "" {
+		in.PublicNote = reason.DefaultNote()
+	}
+	if m := CheckText(in.PublicNote); m != "" {
+		return apperr.Invalid(map[string]string{"public_note": m})
+	}
+	return db.Classify(s.DB.InTx(ctx, func(tx *sqlx.Tx) error {
+		c, err := s.complaintTx(ctx, tx, complaintID)
+		if err != nil {
+			return err
+		}
+		if !CanMoveComplaint(c.Status, Refused) {
+			return apperr.Errorf(apperr.ECONFLICT, "举报件 %s 当前为“%s”，不能不予受理", c.Ref(), c.Status.Label())
+		}
+		now := s.now()
+		res, err := tx.ExecContext(ctx, `UPDATE complaints SET status = ?, refuse_reason = ?, updated_at = ? WHERE id = ? AND status = ?`,
+			Refused, reason, now, c.ID, Received)
+		if err != nil {
+			return fmt.Errorf("ledger: refuse complaint %d: %w", c.ID, err)
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			return apperr.Errorf(apperr.ECONFLICT, "举报件 %s 已被他人处理，请刷新后重试", c.Ref())
+		}
+		if in.InternalNote == "" {
+			in.InternalNote = reason.Label()
+		}
+		return s.event(ctx, tx, now, 0, c.ID, "complaint.refused", string(Received), string(Refused), by, in)
+	}))
+}
+
+func (s *Service) complaintTx(ctx context.Context, tx *sqlx.Tx, id int64) (*Complaint, error) {
+	var c Complaint
+	q := `SELECT ` + complaintColumns + ` FROM complaints WHERE id = ?`
+	if s.DB.Engine == db.MySQL {
+		q += ` FOR UPDATE`
+	}
+	if err := tx.GetContext(ctx, &c, q, id); err != nil {
+		return nil, db.NotFound(err, fmt.Sprintf("举报件 %s 不存在", ComplaintRef(id)))
+	}
+	return &c, nil
+}
+
+func firstRunes(s string, n int) string {
+	r := []rune(strings.TrimSpace(s))
+	if len(r) <= n {
+		return string(r)
+	}
+	return string(r[:n]) + "…"
+}

@@ -1,0 +1,340 @@
+package ledger
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/jmoiron/sqlx"
+
+	"ecoreport/internal/apperr"
+	"ecoreport/internal/db"
+	"ecoreport/internal/trackcode"
+)
+
+// Complaint is one report (举报件) as one person made it through one channel.
+type Complaint struct {
+	ID              int64           `db:"id"`
+	Channel         Channel         `db:"channel"`
+	Status          ComplaintStatus `db:"status"`
+	SourceRef       sql.NullString  `db:"source_ref"` // hotline ticket number (工单编号), unique per channel
+	Categories      Categories      `db:"categories"`
+	CategoryText    string          `db:"category_text"` // what the person or hotline wrote
+	TownID          sql.NullInt64   `db:"town_id"`
+	TownText        string          `db:"town_text"`
+	Address         string          `db:"address"`
+	Subject         string          `db:"subject"` // the reported party (被举报对象)
+	Description     string          `db:"description"`
+	OccurredText    string          `db:"occurred_text"`
+	Identity        Identity        `db:"identity"`
+	ContactEnc      sql.NullString  `db:"contact_enc"`
+	ContactErasedAt sql.NullTime    `db:"contact_erased_at"`
+	WantsReward     bool            `db:"wants_reward"`
+	CaseID          sql.NullInt64   `db:"case_id"`
+	RefuseReason    string          `db:"refuse_reason"`
+	ReceivedAt      time.Time       `db:"received_at"`
+	DecideDueAt     time.Time       `db:"decide_due_at"`
+	ReplyDueAt      sql.NullTime    `db:"reply_due_at"`
+	Extra           string          `db:"extra"`    // JSON array of {name, value}: columns we do not map
+	Warnings        string          `db:"warnings"` // JSON array of Chinese warnings for triage
+	SourceHash      string          `db:"source_hash"`
+	CreatedBy       sql.NullInt64   `db:"created_by"`
+	UpdatedAt       time.Time       `db:"updated_at"`
+}
+
+// Ref is the complaint's public reference (not its tracking code).
+func (c *Complaint) Ref() string { return ComplaintRef(c.ID) }
+
+// ComplaintRef formats a complaint id as a public reference.
+func ComplaintRef(id int64) string { return fmt.Sprintf("R%07d", id) }
+
+// DecideOverdue reports whether nobody accepted or refused it in time.
+func (c *Complaint) DecideOverdue(now time.Time) bool {
+	return c.Status == Received && now.After(c.DecideDueAt)
+}
+
+// Field is a named extra value kept from a source (an unmapped column).
+type Field struct {
+	Name  string `json:"name"`
+	Value string `json:"value"`
+}
+
+// NewComplaint is what it takes to file a complaint.
+type NewComplaint struct {
+	Channel      Channel
+	SourceRef    string // ticket number; required for hotline
+	Categories   Categories
+	CategoryText string
+	TownID       int64 // 0 when unknown
+	TownText     string
+	Address      string
+	Subject      string
+	Description  string
+	OccurredText string
+	Identity     Identity
+	Contact      *Contact // nil for anonymous
+	WantsReward  bool
+	ReceivedAt   time.Time // zero means now
+	ReplyDueAt   *time.Time
+	Extra        []Field
+	Warnings     []string
+	SourceHash   string
+}
+
+// Field limits shared by every intake.
+const (
+	MinDescription = 10
+	MaxDescription = 2000
+	MaxShortText   = 200
+)
+
+// Validate checks a new complaint and names every bad field in Chinese.
+func (n *NewComplaint) Validate() error {
+	f := map[string]string{}
+	if !n.Channel.Valid() {
+		f["channel"] = "来源渠道无效"
+	}
+	if n.Channel == ChannelHotline && strings.TrimSpace(n.SourceRef) == "" {
+		f["source_ref"] = "热线工单必须有工单编号"
+	}
+	for _, c := range n.Categories {
+		if !c.Valid() {
+			f["categories"] = "污染类型无效：" + string(c)
+		}
+	}
+	desc := strings.TrimSpace(n.Description)
+	switch l := utf8.RuneCountInString(desc); {
+	case l == 0:
+		f["description"] = "请描述发生了什么"
+	case l < MinDescription && n.Channel != ChannelHotline:
+		f["description"] = fmt.Sprintf("问题描述至少%d个字", MinDescription)
+	case l > MaxDescription && n.Channel != ChannelHotline:
+		f["description"] = fmt.Sprintf("问题描述不能超过%d个字", MaxDescription)
+	}
+	for name, v := range map[string]string{"address": n.Address, "subject": n.Subject, "occurred": n.OccurredText, "town": n.TownText, "category_text": n.CategoryText} {
+		if utf8.RuneCountInString(v) > MaxShortText*2 {
+			f[name] = fmt.Sprintf("内容过长（不超过%d个字）", MaxShortText*2)
+		}
+	}
+	for name, v := range map[string]string{"description": n.Description, "address": n.Address, "subject": n.Subject, "source_ref": n.SourceRef} {
+		if msg := CheckText(v); msg != "" {
+			f[name] = msg
+		}
+	}
+	switch n.Identity {
+	case Anonymous:
+		n.Contact = nil
+	case Confidential:
+	default:
+		f["identity"] = "请选择匿名或保密"
+	}
+	if len(f) > 0 {
+		return apperr.Invalid(f)
+	}
+	return nil
+}
+
+// CheckText returns a Chinese message when s is not acceptable text (invalid
+// UTF-8, or control characters other than line breaks and tabs), else "".
+func CheckText(s string) string {
+	if !utf8.ValidString(s) {
+		return "含有无法识别的字符（编码错误）"
+	}
+	for _, r := range s {
+		if (r < 0x20 && r != '\n' && r != '\r' && r != '\t') || r == 0x7f {
+			return "含有不允许的控制字符"
+		}
+	}
+	return ""
+}
+
+// Filed is the result of filing: the tracking code is shown once and never
+// stored in clear.
+type Filed struct {
+	Complaint    Complaint
+	TrackingCode string // canonical; format with trackcode.Format
+}
+
+// File records a new complaint in its own transaction.
+func (s *Service) File(ctx context.Context, in NewComplaint, by Actor) (Filed, error) {
+	var out Filed
+	err := s.DB.InTx(ctx, func(tx *sqlx.Tx) error {
+		var err error
+		out, err = s.FileTx(ctx, tx, in, by)
+		return err
+	})
+	return out, db.Classify(err)
+}
+
+const insertComplaintSQL = `INSERT INTO complaints (tracking_mac, channel, status, source_ref, lookup_mac, categories, category_text,
+ town_id, town_text, address, subject, description, occurred_text, identity, contact_enc, wants_reward, received_at,
+ decide_due_at, reply_due_at, extra, warnings, source_hash, created_by, updated_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+
+// FileTx records a new complaint inside tx (importers batch many in one), with
+// its timeline event and audit entry. Duplicate ticket numbers are ECONFLICT.
+func (s *Service) FileTx(ctx context.Context, tx *sqlx.Tx, in NewComplaint, by Actor) (Filed, error) {
+	if err := in.Validate(); err != nil {
+		return Filed{}, err
+	}
+	now := s.now()
+	received := now
+	if !in.ReceivedAt.IsZero() {
+		received = db.UTC(in.ReceivedAt)
+	}
+	code := trackcode.New()
+	c := Complaint{
+		Channel: in.Channel, Status: Received, Categories: in.Categories, CategoryText: in.CategoryText,
+		TownText: in.TownText, Address: strings.TrimSpace(in.Address), Subject: strings.TrimSpace(in.Subject),
+		Description: strings.TrimSpace(in.Description), OccurredText: in.OccurredText, Identity: in.Identity,
+		WantsReward: in.WantsReward, ReceivedAt: received,
+		DecideDueAt: DueDate(received, s.Limits.AcceptDays, s.Location), SourceHash: in.SourceHash, UpdatedAt: now,
+	}
+	if c.Categories == nil {
+		c.Categories = Categories{}
+	}
+	if in.TownID != 0 {
+		c.TownID = sql.NullInt64{Int64: in.TownID, Valid: true}
+	}
+	if in.SourceRef != "" {
+		c.SourceRef = sql.NullString{String: strings.TrimSpace(in.SourceRef), Valid: true}
+	}
+	if in.ReplyDueAt != nil {
+		c.ReplyDueAt = sql.NullTime{Time: db.UTC(*in.ReplyDueAt), Valid: true}
+	}
+	var lookup any
+	if in.Contact != nil && (in.Contact.Name != "" || in.Contact.Phone != "") {
+		b, _ := json.Marshal(in.Contact)
+		c.ContactEnc = sql.NullString{String: s.Keys.Seal(b), Valid: true}
+		if c.SourceRef.Valid {
+			if l4 := last4(in.Contact.Phone); l4 != "" {
+				lookup = s.Keys.MAC("ticket", string(c.Channel), c.SourceRef.String, l4)
+			}
+		}
+	}
+	c.Extra = marshalOrEmpty(in.Extra)
+	c.Warnings = marshalOrEmpty(in.Warnings)
+	res, err := tx.ExecContext(ctx, insertComplaintSQL, s.Keys.MAC("code", code), c.Channel, c.Status, c.SourceRef, lookup,
+		c.Categories, c.CategoryText, c.TownID, c.TownText, c.Address, c.Subject, c.Description, c.OccurredText, c.Identity,
+		c.ContactEnc, c.WantsReward, c.ReceivedAt, c.DecideDueAt, c.ReplyDueAt, c.Extra, c.Warnings, c.SourceHash, by.userID(), c.UpdatedAt)
+	if err != nil {
+		if db.IsDuplicate(err) {
+			return Filed{}, apperr.Errorf(apperr.ECONFLICT, "工单编号 %s 已存在", c.SourceRef.String)
+		}
+		return Filed{}, fmt.Errorf("ledger: file complaint: %w", err)
+	}
+	if c.ID, err = res.LastInsertId(); err != nil {
+		return Filed{}, fmt.Errorf("ledger: file complaint: %w", err)
+	}
+	if by.UserID != 0 {
+		c.CreatedBy = sql.NullInt64{Int64: by.UserID, Valid: true}
+	}
+	note := fmt.Sprintf("您的举报已收到（%s），我们将在%s前决定是否受理。", c.Channel.Label(), c.DecideDueAt.In(s.Location).Format("2006年1月2日"))
+	if err := s.event(ctx, tx, now, 0, c.ID, "complaint.filed", "", string(Received), by, EventInput{PublicNote: note}); err != nil {
+		return Filed{}, fmt.Errorf("ledger: file complaint: %w", err)
+	}
+	return Filed{Complaint: c, TrackingCode: code}, nil
+}
+
+func marshalOrEmpty[T any](v []T) string {
+	if len(v) == 0 {
+		return ""
+	}
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+// last4 returns the last four digits of a phone number, or "".
+func last4(phone string) string {
+	var d []rune
+	for _, r := range phone {
+		if r >= '0' && r <= '9' {
+			d = append(d, r)
+		}
+	}
+	if len(d) < 4 {
+		return ""
+	}
+	return string(d[len(d)-4:])
+}
+
+const complaintColumns = `id, channel, status, source_ref, categories, category_text, town_id, town_text, address, subject,
+ description, occurred_text, identity, contact_enc, contact_erased_at, wants_reward, case_id, refuse_reason, received_at,
+ decide_due_at, reply_due_at, extra, warnings, source_hash, created_by, updated_at`
+
+// Complaint returns one complaint by id. ENOTFOUND when there is none.
+func (s *Service) Complaint(ctx context.Context, id int64) (*Complaint, error) {
+	var c Complaint
+	err := s.DB.GetContext(ctx, &c, `SELECT `+complaintColumns+` FROM complaints WHERE id = ?`, id)
+	if err != nil {
+		return nil, db.Classify(db.NotFound(err, "举报件不存在"))
+	}
+	return &c, nil
+}
+
+// ErrNoSuchCode is what every failed lookup returns, whatever the reason, so
+// that the answer tells nothing about which codes exist.
+var ErrNoSuchCode = &apperr.Error{Code: apperr.ENOTFOUND, Message: "未找到该查询码对应的举报，请核对后重新输入"}
+
+// Track finds the complaint of a tracking code typed by a person. Every
+// failure (malformed or unknown) is ErrNoSuchCode after the same work.
+func (s *Service) Track(ctx context.Context, typed string) (*Complaint, error) {
+	code, err := trackcode.Normalize(typed)
+	if err != nil {
+		code = strings.Repeat("0", trackcode.Length) // same query, same time
+	}
+	var c Complaint
+	qerr := s.DB.GetContext(ctx, &c, `SELECT `+complaintColumns+` FROM complaints WHERE tracking_mac = ?`, s.Keys.MAC("code", code))
+	if err != nil {
+		return nil, ErrNoSuchCode
+	}
+	if qerr != nil {
+		if db.NotFound(qerr, "") != qerr {
+			return nil, ErrNoSuchCode
+		}
+		return nil, db.Classify(fmt.Errorf("ledger: track: %w", qerr))
+	}
+	return &c, nil
+}
+
+// TrackTicket finds a hotline complaint by its ticket number and the last four
+// digits of the caller's phone. Failures are ErrNoSuchCode.
+func (s *Service) TrackTicket(ctx context.Context, ticketNo, phoneLast4 string) (*Complaint, error) {
+	ticketNo = strings.TrimSpace(ticketNo)
+	l4 := last4(phoneLast4)
+	var c Complaint
+	err := s.DB.GetContext(ctx, &c, `SELECT `+complaintColumns+` FROM complaints WHERE lookup_mac = ?`,
+		s.Keys.MAC("ticket", string(ChannelHotline), ticketNo, l4))
+	if err != nil {
+		if db.NotFound(err, "") != err {
+			return nil, ErrNoSuchCode
+		}
+		return nil, db.Classify(fmt.Errorf("ledger: track ticket: %w", err))
+	}
+	if len(phoneLast4) != 4 || l4 != phoneLast4 {
+		return nil, ErrNoSuchCode
+	}
+	return &c, nil
+}
+
+// Contact decrypts a complaint's contact details. Callers at the edge must
+// check the viewer's role and write an audit entry (ViewContact does both
+// halves of the audit here).
+func (s *Service) Contact(c *Complaint) (*Contact, error) {
+	if !c.ContactEnc.Valid {
+		return nil, nil
+	}
+	b, err := s.Keys.Open(c.ContactEnc.String)
+	if err != nil {
+		return nil, fmt.Errorf("ledger: contact of complaint %d: %w", c.ID, err)
+	}
+	var ct Contact
+	if err := json.Unmarshal(b, &ct); err != nil {
+		return nil, fmt.Errorf("ledger: contact of complaint %d: %w", c.ID, err)
+	}
+	return &ct, nil
+}

@@ -1,0 +1,180 @@
+package ledger_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"ecoreport/internal/apperr"
+	"ecoreport/internal/db/dbtest"
+	"ecoreport/internal/ledger"
+	"ecoreport/internal/secret"
+	"ecoreport/internal/trackcode"
+)
+
+var ctx = context.Background()
+
+// clock is a settable clock for deadlines.
+type clock struct{ t time.Time }
+
+func (c *clock) now() time.Time { return c.t }
+
+func newService(t *testing.T) (*ledger.Service, *clock) {
+	t.Helper()
+	d := dbtest.MustOpenDB(t)
+	keys, err := secret.New(make([]byte, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := ledger.NewService(d, keys)
+	clk := &clock{t: time.Date(2026, 11, 3, 6, 22, 5, 0, time.UTC)} // 14:22:05 in Shiquan
+	s.Now = clk.now
+	return s, clk
+}
+
+var inspector = ledger.Actor{Name: "inspector1"}
+
+func webComplaint() ledger.NewComplaint {
+	return ledger.NewComplaint{
+		Channel: ledger.ChannelWeb, Categories: ledger.Categories{ledger.Air, ledger.Noise}, TownID: 1,
+		Address: "城关镇汉江大道107号", Subject: "某砂石厂", Description: "每天夜里机器轰鸣，粉尘很大，严重影响休息。",
+		Identity: ledger.Confidential, Contact: &ledger.Contact{Name: "张三", Phone: "13812345678"}, WantsReward: true,
+	}
+}
+
+func fileOne(t *testing.T, s *ledger.Service, in ledger.NewComplaint) ledger.Filed {
+	t.Helper()
+	f, err := s.File(ctx, in, ledger.Resident)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+func count(t *testing.T, s *ledger.Service, q string, args ...any) int {
+	t.Helper()
+	var n int
+	if err := s.DB.Get(&n, q, args...); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func TestFileTrackAndKeepSecrets(t *testing.T) {
+	s, _ := newService(t)
+	f := fileOne(t, s, webComplaint())
+	if f.Complaint.Status != ledger.Received {
+		t.Fatalf("status %s", f.Complaint.Status)
+	}
+	// Decide-by date: 15 calendar days after 3 Nov in Shiquan, end of day.
+	if got := f.Complaint.DecideDueAt.In(s.Location).Format("2006-01-02 15:04"); got != "2026-11-18 23:59" {
+		t.Fatalf("decide due %s", got)
+	}
+	for _, typed := range []string{f.TrackingCode, trackcode.Format(f.TrackingCode), strings.ToLower(trackcode.Format(f.TrackingCode))} {
+		c, err := s.Track(ctx, typed)
+		if err != nil || c.ID != f.Complaint.ID {
+			t.Fatalf("Track(%q) = %v, %v", typed, c, err)
+		}
+	}
+	// The database holds neither the code nor the phone in clear.
+	var row struct {
+		Mac     string `db:"tracking_mac"`
+		Contact string `db:"contact_enc"`
+	}
+	if err := s.DB.Get(&row, `SELECT tracking_mac, contact_enc FROM complaints WHERE id = ?`, f.Complaint.ID); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(row.Mac, f.TrackingCode) || strings.Contains(row.Contact, "13812345678") || strings.Contains(row.Contact, "张三") {
+		t.Fatalf("secret stored in clear: %+v", row)
+	}
+	c, _ := s.Complaint(ctx, f.Complaint.ID)
+	ct, err := s.Contact(c)
+	if err != nil || ct.Phone != "13812345678" {
+		t.Fatalf("contact %v %v", ct, err)
+	}
+	tl, err := s.PublicTimeline(ctx, c)
+	if err != nil || len(tl) != 1 || tl[0].Kind != "complaint.filed" {
+		t.Fatalf("timeline %+v %v", tl, err)
+	}
+}
+
+func TestTrackMisses(t *testing.T) {
+	s, _ := newService(t)
+	fileOne(t, s, webComplaint())
+	for _, typed := range []string{"", "0000-0000-0000-0000", "' OR 1=1 --", strings.Repeat("A", 5000), "7K3M-9QZX-2D4R-8T6\xff"} {
+		_, err := s.Track(ctx, typed)
+		if err != ledger.ErrNoSuchCode {
+			t.Fatalf("Track(%q) err = %v", typed, err)
+		}
+	}
+}
+
+func TestTrackTicketByLastFourDigits(t *testing.T) {
+	s, _ := newService(t)
+	in := webComplaint()
+	in.Channel, in.SourceRef = ledger.ChannelHotline, "12369SQ202611030001"
+	f := fileOne(t, s, in)
+	tests := []struct {
+		name, ticket, last4 string
+		ok                  bool
+	}{
+		{"OK", "12369SQ202611030001", "5678", true},
+		{"OKSpaces", " 12369SQ202611030001 ", "5678", true},
+		{"ErrWrongDigits", "12369SQ202611030001", "5679", false},
+		{"ErrWrongTicket", "12369SQ202611030002", "5678", false},
+		{"ErrNotFourDigits", "12369SQ202611030001", "45678", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := s.TrackTicket(ctx, tt.ticket, tt.last4)
+			if tt.ok != (err == nil) || (tt.ok && c.ID != f.Complaint.ID) {
+				t.Fatalf("got %v, %v", c, err)
+			}
+			if !tt.ok && err != ledger.ErrNoSuchCode {
+				t.Fatalf("miss must be ErrNoSuchCode, got %v", err)
+			}
+		})
+	}
+	// The same ticket number twice on one channel is a conflict.
+	if _, err := s.File(ctx, in, ledger.Resident); apperr.Code(err) != apperr.ECONFLICT {
+		t.Fatalf("duplicate ticket: %v", err)
+	}
+}
+
+func TestFileValidation(t *testing.T) {
+	s, _ := newService(t)
+	tests := []struct {
+		name  string
+		edit  func(*ledger.NewComplaint)
+		field string
+	}{
+		{"ErrShortDescription", func(n *ledger.NewComplaint) { n.Description = "太吵了" }, "description"},
+		{"ErrLongDescription", func(n *ledger.NewComplaint) { n.Description = strings.Repeat("噪", 2001) }, "description"},
+		{"ErrControlChars", func(n *ledger.NewComplaint) { n.Description = "夜里很吵很吵很吵\x00很吵很吵" }, "description"},
+		{"ErrInvalidUTF8", func(n *ledger.NewComplaint) { n.Address = "汉江\xff大道" }, "address"},
+		{"ErrCategory", func(n *ledger.NewComplaint) { n.Categories = ledger.Categories{"smell"} }, "categories"},
+		{"ErrIdentity", func(n *ledger.NewComplaint) { n.Identity = "public" }, "identity"},
+		{"ErrHotlineWithoutTicket", func(n *ledger.NewComplaint) { n.Channel = ledger.ChannelHotline }, "source_ref"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			in := webComplaint()
+			tt.edit(&in)
+			_, err := s.File(ctx, in, ledger.Resident)
+			if apperr.Code(err) != apperr.EINVALID || apperr.Fields(err)[tt.field] == "" {
+				t.Fatalf("err = %v fields %v", err, apperr.Fields(err))
+			}
+		})
+	}
+	if n := count(t, s, `SELECT COUNT(*) FROM complaints`); n != 0 {
+		t.Fatalf("%d complaints stored by invalid filings", n)
+	}
+	// Anonymous filings drop any contact given.
+	in := webComplaint()
+	in.Identity = ledger.Anonymous
+	f := fileOne(t, s, in)
+	if f.Complaint.ContactEnc.Valid {
+		t.Fatal("anonymous complaint kept a contact")
+	}
+}
