@@ -1,0 +1,311 @@
+// Package auth holds staff accounts (工作人员账号), their roles and passwords.
+// Passwords are hashed with argon2id. Sessions and the login page live with
+// the back office.
+package auth
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"database/sql"
+	"encoding/base64"
+	"fmt"
+	"math/big"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"golang.org/x/crypto/argon2"
+
+	"ecoreport/internal/apperr"
+	"ecoreport/internal/audit"
+	"ecoreport/internal/db"
+)
+
+// Role is what a staff user may do (security.md).
+type Role string
+
+// Roles.
+const (
+	Admin          Role = "admin"
+	Operator       Role = "operator"
+	Inspector      Role = "inspector"
+	UnitUser       Role = "unit"
+	RewardOfficer  Role = "reward_officer"
+	RewardApprover Role = "reward_approver"
+	Finance        Role = "finance"
+	Leader         Role = "leader"
+)
+
+// Roles lists every role.
+var Roles = []Role{Admin, Operator, Inspector, UnitUser, RewardOfficer, RewardApprover, Finance, Leader}
+
+var roleLabels = map[Role]string{
+	Admin: "系统管理员", Operator: "热线话务员", Inspector: "督查人员", UnitUser: "责任单位",
+	RewardOfficer: "奖励经办人", RewardApprover: "奖励审批人", Finance: "财务", Leader: "县领导（只读）",
+}
+
+// Label is the role's Chinese name.
+func (r Role) Label() string { return roleLabels[r] }
+
+// Valid reports whether r is a known role.
+func (r Role) Valid() bool { _, ok := roleLabels[r]; return ok }
+
+// User is a staff account.
+type User struct {
+	ID           int64          `db:"id"`
+	Username     string         `db:"username"`
+	DisplayName  string         `db:"display_name"`
+	Role         Role           `db:"role"`
+	UnitID       sql.NullInt64  `db:"unit_id"`
+	PasswordHash string         `db:"password_hash"`
+	Active       bool           `db:"active"`
+	TOTPSecret   sql.NullString `db:"totp_secret"`
+	FailedLogins int            `db:"failed_logins"`
+	LockedUntil  sql.NullTime   `db:"locked_until"`
+	CreatedAt    time.Time      `db:"created_at"`
+	UpdatedAt    time.Time      `db:"updated_at"`
+}
+
+// Store keeps staff accounts.
+type Store struct {
+	DB  *db.DB
+	Now func() time.Time
+}
+
+// NewStore returns a Store on the real clock.
+func NewStore(d *db.DB) *Store { return &Store{DB: d, Now: time.Now} }
+
+// NewUser is what it takes to create an account.
+type NewUser struct {
+	Username    string
+	DisplayName string
+	Role        Role
+	UnitID      int64  // required for role unit
+	Password    string // generated when empty
+}
+
+var usernameRE = regexp.MustCompile(`^[a-zA-Z0-9_.-]{2,64}$`)
+
+// MinPassword is the shortest password accepted.
+const MinPassword = 10
+
+// Create adds an account and returns the password (the generated one when
+// none was given; shown once). EINVALID names bad fields, ECONFLICT a taken
+// username.
+func (s *Store) Create(ctx context.Context, in NewUser, by string) (string, error) {
+	f := map[string]string{}
+	if !usernameRE.MatchString(in.Username) {
+		f["name"] = "用户名应为2-64位字母、数字或 _ . -"
+	}
+	if !in.Role.Valid() {
+		names := make([]string, len(Roles))
+		for i, r := range Roles {
+			names[i] = string(r)
+		}
+		f["role"] = "角色无效，可选：" + strings.Join(names, ", ")
+	}
+	if in.Role == UnitUser && in.UnitID == 0 {
+		f["unit"] = "责任单位账号必须指定所属单位"
+	}
+	if in.Role != UnitUser && in.UnitID != 0 {
+		f["unit"] = "只有责任单位账号才属于某个单位"
+	}
+	if in.Password == "" {
+		in.Password = GeneratePassword()
+	} else if len([]rune(in.Password)) < MinPassword {
+		f["password"] = fmt.Sprintf("密码至少%d位", MinPassword)
+	}
+	if in.UnitID != 0 {
+		var n int
+		if err := s.DB.GetContext(ctx, &n, `SELECT COUNT(*) FROM units WHERE id = ?`, in.UnitID); err != nil {
+			return "", db.Classify(fmt.Errorf("auth: check unit: %w", err))
+		}
+		if n == 0 {
+			f["unit"] = "所属单位不存在"
+		}
+	}
+	if len(f) > 0 {
+		return "", apperr.Invalid(f)
+	}
+	now := db.UTC(s.Now())
+	err := s.DB.InTx(ctx, func(tx *sqlx.Tx) error {
+		res, err := tx.ExecContext(ctx, `INSERT INTO users (username, display_name, role, unit_id, password_hash, active, failed_logins, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?)`, in.Username, in.DisplayName, in.Role, nullID(in.UnitID), HashPassword(in.Password), true, now, now)
+		if err != nil {
+			if db.IsDuplicate(err) {
+				return apperr.Errorf(apperr.ECONFLICT, "用户名 %s 已存在", in.Username)
+			}
+			return fmt.Errorf("auth: create user: %w", err)
+		}
+		id, _ := res.LastInsertId()
+		return audit.Append(ctx, tx, now, by, "user.created", "user", id, map[string]any{"username": in.Username, "role": in.Role})
+	})
+	if err != nil {
+		return "", db.Classify(err)
+	}
+	return in.Password, nil
+}
+
+// SetPassword replaces a user's password (generated when empty) and unlocks
+// the account; returns the new password.
+func (s *Store) SetPassword(ctx context.Context, username, password, by string) (string, error) {
+	if password == "" {
+		password = GeneratePassword()
+	} else if len([]rune(password)) < MinPassword {
+		return "", apperr.Invalid(map[string]string{"password": fmt.Sprintf("密码至少%d位", MinPassword)})
+	}
+	return password, s.update(ctx, username, by, "user.password_changed",
+		`UPDATE users SET password_hash = ?, failed_logins = 0, locked_until = NULL, updated_at = ? WHERE username = ?`, HashPassword(password))
+}
+
+// Disable stops a user from logging in.
+func (s *Store) Disable(ctx context.Context, username, by string) error {
+	return s.update(ctx, username, by, "user.disabled", `UPDATE users SET active = ?, updated_at = ? WHERE username = ?`, false)
+}
+
+func (s *Store) update(ctx context.Context, username, by, action, q string, arg any) error {
+	now := db.UTC(s.Now())
+	return db.Classify(s.DB.InTx(ctx, func(tx *sqlx.Tx) error {
+		res, err := tx.ExecContext(ctx, q, arg, now, username)
+		if err != nil {
+			return fmt.Errorf("auth: %s: %w", action, err)
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			return apperr.Errorf(apperr.ENOTFOUND, "用户 %s 不存在", username)
+		}
+		return audit.Append(ctx, tx, now, by, action, "user", username, nil)
+	}))
+}
+
+const userColumns = `id, username, display_name, role, unit_id, password_hash, active, totp_secret, failed_logins, locked_until, created_at, updated_at`
+
+// ByUsername returns one user. ENOTFOUND when there is none.
+func (s *Store) ByUsername(ctx context.Context, username string) (*User, error) {
+	var u User
+	if err := s.DB.GetContext(ctx, &u, `SELECT `+userColumns+` FROM users WHERE username = ?`, username); err != nil {
+		return nil, db.Classify(db.NotFound(err, "用户 "+username+" 不存在"))
+	}
+	return &u, nil
+}
+
+// ByID returns one user. ENOTFOUND when there is none.
+func (s *Store) ByID(ctx context.Context, id int64) (*User, error) {
+	var u User
+	if err := s.DB.GetContext(ctx, &u, `SELECT `+userColumns+` FROM users WHERE id = ?`, id); err != nil {
+		return nil, db.Classify(db.NotFound(err, "用户不存在"))
+	}
+	return &u, nil
+}
+
+// Count returns how many accounts exist.
+func (s *Store) Count(ctx context.Context) (int, error) {
+	var n int
+	if err := s.DB.GetContext(ctx, &n, `SELECT COUNT(*) FROM users`); err != nil {
+		return 0, db.Classify(fmt.Errorf("auth: count users: %w", err))
+	}
+	return n, nil
+}
+
+// Lockout policy.
+const (
+	MaxFailedLogins = 5
+	LockoutFor      = 15 * time.Minute
+)
+
+// ErrBadLogin is the one answer for a wrong name or password, so that the
+// answer does not tell which accounts exist.
+var ErrBadLogin = &apperr.Error{Code: apperr.EUNAUTHORIZED, Message: "用户名或密码错误"}
+
+// Authenticate checks a password, counting failures and locking the account
+// for LockoutFor after MaxFailedLogins in a row.
+func (s *Store) Authenticate(ctx context.Context, username, password string) (*User, error) {
+	u, err := s.ByUsername(ctx, username)
+	if apperr.Is(err, apperr.ENOTFOUND) {
+		VerifyPassword(dummyHash, password) // same work for unknown names
+		return nil, ErrBadLogin
+	}
+	if err != nil {
+		return nil, err
+	}
+	now := db.UTC(s.Now())
+	if u.LockedUntil.Valid && now.Before(u.LockedUntil.Time) {
+		return nil, apperr.Errorf(apperr.EFORBIDDEN, "登录失败次数过多，账号已锁定，请于%s后再试", u.LockedUntil.Time.Sub(now).Round(time.Minute))
+	}
+	if !VerifyPassword(u.PasswordHash, password) || !u.Active {
+		fails := u.FailedLogins + 1
+		var lock any
+		if fails >= MaxFailedLogins {
+			lock, fails = now.Add(LockoutFor), 0
+		}
+		if _, err := s.DB.ExecContext(ctx, `UPDATE users SET failed_logins = ?, locked_until = ? WHERE id = ?`, fails, lock, u.ID); err != nil {
+			return nil, db.Classify(err)
+		}
+		return nil, ErrBadLogin
+	}
+	if u.FailedLogins != 0 || u.LockedUntil.Valid {
+		if _, err := s.DB.ExecContext(ctx, `UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = ?`, u.ID); err != nil {
+			return nil, db.Classify(err)
+		}
+	}
+	return u, nil
+}
+
+// argon2id parameters (RFC 9106 second recommended option, memory-lighter).
+const (
+	argonTime    = 3
+	argonMemory  = 64 * 1024
+	argonThreads = 2
+	argonKeyLen  = 32
+)
+
+var dummyHash = HashPassword("dummy password for timing")
+
+// HashPassword returns an encoded argon2id hash with a random salt.
+func HashPassword(pw string) string {
+	salt := make([]byte, 16)
+	rand.Read(salt)
+	key := argon2.IDKey([]byte(pw), salt, argonTime, argonMemory, argonThreads, argonKeyLen)
+	return fmt.Sprintf("$argon2id$v=19$m=%d,t=%d,p=%d$%s$%s", argonMemory, argonTime, argonThreads,
+		base64.RawStdEncoding.EncodeToString(salt), base64.RawStdEncoding.EncodeToString(key))
+}
+
+// VerifyPassword checks pw against an encoded argon2id hash.
+func VerifyPassword(encoded, pw string) bool {
+	parts := strings.Split(encoded, "$")
+	if len(parts) != 6 || parts[1] != "argon2id" {
+		return false
+	}
+	var m, t uint32
+	var p uint8
+	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &m, &t, &p); err != nil {
+		return false
+	}
+	salt, err1 := base64.RawStdEncoding.DecodeString(parts[4])
+	want, err2 := base64.RawStdEncoding.DecodeString(parts[5])
+	if err1 != nil || err2 != nil {
+		return false
+	}
+	got := argon2.IDKey([]byte(pw), salt, t, m, p, uint32(len(want)))
+	return subtle.ConstantTimeCompare(got, want) == 1
+}
+
+// GeneratePassword returns a random 16-character password without look-alike
+// characters.
+func GeneratePassword() string {
+	const chars = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKMNPQRSTUVWXYZ23456789"
+	b := make([]byte, 16)
+	for i := range b {
+		n, _ := rand.Int(rand.Reader, big.NewInt(int64(len(chars))))
+		b[i] = chars[n.Int64()]
+	}
+	return string(b)
+}
+
+func nullID(id int64) any {
+	if id == 0 {
+		return nil
+	}
+	return id
+}

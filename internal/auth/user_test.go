@@ -1,0 +1,87 @@
+package auth_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"ecoreport/internal/apperr"
+	"ecoreport/internal/auth"
+	"ecoreport/internal/db/dbtest"
+)
+
+var ctx = context.Background()
+
+func TestCreateUsers(t *testing.T) {
+	s := auth.NewStore(dbtest.MustOpenDB(t))
+	tests := []struct {
+		name  string
+		in    auth.NewUser
+		code  string
+		field string
+	}{
+		{"OK", auth.NewUser{Username: "inspector1", Role: auth.Inspector}, "", ""},
+		{"OKUnitUser", auth.NewUser{Username: "chengguan", Role: auth.UnitUser, UnitID: 1}, "", ""},
+		{"ErrDuplicate", auth.NewUser{Username: "inspector1", Role: auth.Inspector}, apperr.ECONFLICT, ""},
+		{"ErrRole", auth.NewUser{Username: "x1", Role: "boss"}, apperr.EINVALID, "role"},
+		{"ErrUnitMissing", auth.NewUser{Username: "x2", Role: auth.UnitUser}, apperr.EINVALID, "unit"},
+		{"ErrUnitUnknown", auth.NewUser{Username: "x3", Role: auth.UnitUser, UnitID: 999}, apperr.EINVALID, "unit"},
+		{"ErrName", auth.NewUser{Username: "张 三", Role: auth.Leader}, apperr.EINVALID, "name"},
+		{"ErrShortPassword", auth.NewUser{Username: "x4", Role: auth.Leader, Password: "short"}, apperr.EINVALID, "password"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			pw, err := s.Create(ctx, tt.in, "test")
+			if apperr.Code(err) != tt.code || (tt.field != "" && apperr.Fields(err)[tt.field] == "") {
+				t.Fatalf("err = %v (%v)", err, apperr.Fields(err))
+			}
+			if tt.code == "" && len(pw) < auth.MinPassword {
+				t.Fatalf("generated password %q", pw)
+			}
+		})
+	}
+}
+
+func TestLoginLockoutAndDisable(t *testing.T) {
+	s := auth.NewStore(dbtest.MustOpenDB(t))
+	now := time.Date(2026, 11, 3, 8, 0, 0, 0, time.UTC)
+	s.Now = func() time.Time { return now }
+	pw, err := s.Create(ctx, auth.NewUser{Username: "op1", Role: auth.Operator}, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Authenticate(ctx, "op1", pw); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Authenticate(ctx, "nobody", pw); err != auth.ErrBadLogin {
+		t.Fatalf("unknown user: %v", err)
+	}
+	for i := 0; i < auth.MaxFailedLogins; i++ {
+		if _, err := s.Authenticate(ctx, "op1", "wrong password"); err != auth.ErrBadLogin {
+			t.Fatalf("attempt %d: %v", i, err)
+		}
+	}
+	if _, err := s.Authenticate(ctx, "op1", pw); apperr.Code(err) != apperr.EFORBIDDEN {
+		t.Fatalf("locked account let in: %v", err)
+	}
+	now = now.Add(auth.LockoutFor + time.Second)
+	if _, err := s.Authenticate(ctx, "op1", pw); err != nil {
+		t.Fatalf("after lockout: %v", err)
+	}
+	newPW, err := s.SetPassword(ctx, "op1", "", "admin")
+	if err != nil || newPW == pw {
+		t.Fatal(err)
+	}
+	if _, err := s.Authenticate(ctx, "op1", pw); err != auth.ErrBadLogin {
+		t.Fatal("old password still works")
+	}
+	if err := s.Disable(ctx, "op1", "admin"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Authenticate(ctx, "op1", newPW); err != auth.ErrBadLogin {
+		t.Fatal("disabled account let in")
+	}
+	if err := s.Disable(ctx, "ghost", "admin"); apperr.Code(err) != apperr.ENOTFOUND {
+		t.Fatalf("disable unknown: %v", err)
+	}
+}
