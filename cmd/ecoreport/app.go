@@ -1,0 +1,103 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+
+	"ecoreport/internal/config"
+	"ecoreport/internal/db"
+	"ecoreport/internal/ledger"
+	"ecoreport/internal/secret"
+)
+
+// flags parses a subcommand's flags and environment into cfg. It returns an
+// exit code ≥ 0 when the command should stop (help shown, or bad usage).
+func flags(name, summary string, args []string, cfg *config.Config, groups int, errOut io.Writer, extra func(fs *flag.FlagSet)) (*flag.FlagSet, int) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(errOut)
+	cfg.Bind(fs, groups)
+	if extra != nil {
+		extra(fs)
+	}
+	fs.Usage = func() {
+		fmt.Fprintf(errOut, "用法 (usage): ecoreport %s\n\n%s\n\n参数 (flags):\n", name, summary)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return fs, 0
+		}
+		return fs, 2
+	}
+	if err := config.ApplyEnv(fs, os.LookupEnv); err != nil {
+		fmt.Fprintln(errOut, err)
+		return fs, 2
+	}
+	if err := cfg.Validate(); err != nil {
+		fmt.Fprintln(errOut, err)
+		return fs, 2
+	}
+	return fs, -1
+}
+
+func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
+	if cfg.LogJSON {
+		return slog.New(slog.NewJSONHandler(w, nil))
+	}
+	return slog.New(slog.NewTextHandler(w, nil))
+}
+
+// openDB opens the database and, when migrate is set, applies migrations.
+// Errors are one line for people.
+func openDB(ctx context.Context, cfg *config.Config) (*db.DB, error) {
+	d, err := db.Open(ctx, cfg.DB)
+	if err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// ensureSchema migrates SQLite by itself (the first start just works) and, on
+// MySQL, refuses a schema that is behind unless told to migrate.
+func ensureSchema(ctx context.Context, d *db.DB, migrate bool, log *slog.Logger) error {
+	pending, err := d.Pending(ctx)
+	if err != nil {
+		return fmt.Errorf("无法读取数据库迁移状态：%w", err)
+	}
+	if pending == 0 {
+		return nil
+	}
+	if d.Engine == db.MySQL && !migrate {
+		return fmt.Errorf("数据库结构落后 %d 个迁移：请先运行 ecoreport migrate up，或以 --migrate 启动", pending)
+	}
+	n, err := d.Migrate(ctx)
+	if err != nil {
+		return err
+	}
+	log.Info("数据库迁移完成 (migrations applied)", "count", n)
+	return nil
+}
+
+// loadKeys loads or creates the data key and says so when it was created.
+func loadKeys(cfg *config.Config, log *slog.Logger) (*secret.Keys, error) {
+	k, created, err := secret.LoadOrCreate(cfg.KeyFile)
+	if err != nil {
+		return nil, err
+	}
+	if created {
+		log.Warn("已生成新的数据密钥，请妥善备份；丢失后已加密的联系方式将无法解密 (generated a new data key: back it up)", "key_file", cfg.KeyFile)
+	}
+	return k, nil
+}
+
+func newLedger(cfg *config.Config, d *db.DB, keys *secret.Keys) *ledger.Service {
+	s := ledger.NewService(d, keys)
+	s.Location = cfg.Location
+	s.Limits = ledger.Limits{AcceptDays: cfg.AcceptDays, ConcludeDays: cfg.ConcludeDays, ExtensionDays: cfg.ExtensionDays, RevisitDays: cfg.RevisitDays}
+	return s
+}

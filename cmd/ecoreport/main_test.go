@@ -1,0 +1,160 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"ecoreport/internal/config"
+	"ecoreport/internal/db"
+	"ecoreport/internal/db/dbtest"
+)
+
+// MustRunMain starts the whole service on 127.0.0.1:0 on a fresh database.
+func MustRunMain(t *testing.T) (*Main, *bytes.Buffer) {
+	t.Helper()
+	_, spec := dbtest.MustOpenDBSpec(t)
+	cfg := config.Default()
+	cfg.DB, cfg.Addr, cfg.DataDir, cfg.Captcha = spec, "127.0.0.1:0", t.TempDir(), "off"
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	m := &Main{Config: cfg, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Out: &out}
+	if err := m.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m.Close() })
+	return m, &out
+}
+
+func TestServeAnswersHealthzAndCreatesTheFirstAdmin(t *testing.T) {
+	m, out := MustRunMain(t)
+	resp, err := http.Get("http://" + m.Addr() + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(body), `"ok"`) {
+		t.Fatalf("%d %s", resp.StatusCode, body)
+	}
+	if !strings.Contains(out.String(), "admin") || !strings.Contains(out.String(), "密码") {
+		t.Fatalf("first admin not announced: %q", out.String())
+	}
+	if _, err := m.Users.Authenticate(context.Background(), "admin", between(out.String(), "密码 ", " ")); err != nil {
+		t.Fatalf("printed password does not log in: %v", err)
+	}
+}
+
+func between(s, a, b string) string {
+	_, rest, _ := strings.Cut(s, a)
+	v, _, _ := strings.Cut(rest, b)
+	return v
+}
+
+func runCmd(t *testing.T, env map[string]string, args ...string) (int, string, string) {
+	t.Helper()
+	for k, v := range env {
+		t.Setenv(k, v)
+	}
+	var out, errOut bytes.Buffer
+	code := run(context.Background(), args, &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+func TestCommands(t *testing.T) {
+	dir := t.TempDir()
+	dbFlag := "--db=sqlite:" + filepath.Join(dir, "eco.db")
+	tests := []struct {
+		name     string
+		args     []string
+		code     int
+		out, err string
+	}{
+		{"Help", []string{"help"}, 0, "serve", ""},
+		{"HelpServe", []string{"serve", "-h"}, 0, "", "-captcha"},
+		{"Version", []string{"version"}, 0, "ecoreport", ""},
+		{"ErrUnknown", []string{"frobnicate"}, 2, "", "未知命令"},
+		{"ErrBadCaptcha", []string{"serve", "--captcha=maybe"}, 2, "", "--captcha"},
+		{"ErrBadDB", []string{"serve", "--db=oracle:x"}, 2, "", "--db"},
+		{"ErrDatabaseDown", []string{"serve", "--db=mysql:root@tcp(127.0.0.1:1)/x", "--data-dir=" + dir}, 1, "", "数据库无法连接"},
+		{"MigrateUp", []string{"migrate", "up", dbFlag}, 0, "迁移", ""},
+		{"MigrateStatus", []string{"migrate", "status", dbFlag}, 0, "已执行", ""},
+		{"UserAdd", []string{"user", "add", "--name=inspector1", "--role=inspector", dbFlag}, 0, "密码", ""},
+		{"UserAddUnit", []string{"user", "add", "--name=chengguan", "--role=unit", "--unit=城关镇", dbFlag}, 0, "责任单位", ""},
+		{"ErrUserAddDuplicate", []string{"user", "add", "--name=inspector1", "--role=inspector", dbFlag}, 1, "", "已存在"},
+		{"ErrUserAddRole", []string{"user", "add", "--name=x", "--role=boss", dbFlag}, 2, "", "--role"},
+		{"ErrUserAddUnit", []string{"user", "add", "--name=x", "--role=unit", "--unit=火星镇", dbFlag}, 2, "", "--unit"},
+		{"UserPasswd", []string{"user", "passwd", "--name=inspector1", dbFlag}, 0, "新密码", ""},
+		{"UserDisable", []string{"user", "disable", "--name=inspector1", dbFlag}, 0, "已停用", ""},
+		{"ErrUserDisableUnknown", []string{"user", "disable", "--name=ghost", dbFlag}, 1, "", "不存在"},
+		{"AuditVerify", []string{"audit", "verify", dbFlag}, 0, "审计链完整", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, out, errOut := runCmd(t, map[string]string{"ECOREPORT_DATA_DIR": dir}, tt.args...)
+			if code != tt.code || !strings.Contains(out, tt.out) || !strings.Contains(errOut, tt.err) {
+				t.Fatalf("code %d\nout: %s\nerr: %s", code, out, errOut)
+			}
+			if tt.code != 0 && strings.Count(strings.TrimSpace(errOut), "\n") > 0 && !strings.Contains(tt.name, "Help") && tt.name != "ErrUnknown" {
+				// one clear line, not a stack trace
+				if strings.Contains(errOut, "goroutine") {
+					t.Fatalf("stack trace: %s", errOut)
+				}
+			}
+		})
+	}
+}
+
+func TestEnvironmentConfiguresServe(t *testing.T) {
+	code, _, errOut := runCmd(t, map[string]string{"ECOREPORT_CAPTCHA": "sometimes"}, "serve")
+	if code != 2 || !strings.Contains(errOut, "ECOREPORT_CAPTCHA") && !strings.Contains(errOut, "--captcha") {
+		t.Fatalf("%d %s", code, errOut)
+	}
+}
+
+func TestAuditVerifyNamesTampering(t *testing.T) {
+	dir := t.TempDir()
+	dbFlag := "--db=sqlite:" + filepath.Join(dir, "eco.db")
+	for _, u := range []string{"a1", "a2", "a3"} {
+		if code, _, e := runCmd(t, nil, "user", "add", "--name="+u, "--role=leader", dbFlag); code != 0 {
+			t.Fatal(e)
+		}
+	}
+	runCmd(t, nil, "audit", "verify", dbFlag)
+	d, err := db.Open(context.Background(), strings.TrimPrefix(dbFlag, "--db="))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Exec(`UPDATE audit_log SET actor = 'mallory' WHERE seq = 2`)
+	d.Close()
+	code, out, _ := runCmd(t, nil, "audit", "verify", dbFlag)
+	if code != 1 || !strings.Contains(out, "第 2 条") {
+		t.Fatalf("%d %s", code, out)
+	}
+}
+
+func TestMySQLRefusesABehindSchemaUnlessTold(t *testing.T) {
+	dsn := os.Getenv(dbtest.EnvMySQL)
+	if dsn == "" {
+		t.Skip("needs " + dbtest.EnvMySQL)
+	}
+	// An empty database: every migration pending.
+	d, spec := dbtest.MustOpenDBSpec(t)
+	d.Exec(`DROP TABLE goose_db_version`)
+	for _, tb := range []string{"events", "complaints", "cases"} {
+		d.Exec("DROP TABLE " + tb)
+	}
+	dir := t.TempDir()
+	code, _, errOut := runCmd(t, nil, "serve", "--db="+spec, "--data-dir="+dir, "--addr=127.0.0.1:0")
+	if code != 1 || !strings.Contains(errOut, "migrate") {
+		t.Fatalf("%d %s", code, errOut)
+	}
+}

@@ -1,0 +1,6 @@
+package main
+
+// register mounts the parts of the service on the engine.
+func (m *Main) register() error {
+	return nil
+}

@@ -1,0 +1,183 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"ecoreport/internal/apperr"
+	"ecoreport/internal/audit"
+	"ecoreport/internal/auth"
+	"ecoreport/internal/config"
+	"ecoreport/internal/db"
+	"ecoreport/internal/ledger"
+	"ecoreport/internal/secret"
+	"ecoreport/internal/web"
+)
+
+// Main is the running service: what serve starts and stops. Tests start it
+// on 127.0.0.1:0 and drive it over HTTP.
+type Main struct {
+	Config config.Config
+	Log    *slog.Logger
+	Out    io.Writer // where the first admin password is printed
+
+	DB     *db.DB
+	Keys   *secret.Keys
+	Ledger *ledger.Service
+	Users  *auth.Store
+	Engine *gin.Engine
+
+	listener net.Listener
+	server   *http.Server
+	stopBG   context.CancelFunc
+	bgDone   chan struct{}
+}
+
+// Run opens everything and starts serving in the background; Addr tells
+// where. It returns once the service accepts connections.
+func (m *Main) Run(ctx context.Context) error {
+	cfg := &m.Config
+	log := m.Log
+	var err error
+	if m.DB, err = openDB(ctx, cfg); err != nil {
+		return err
+	}
+	if err := ensureSchema(ctx, m.DB, cfg.Migrate, log); err != nil {
+		return err
+	}
+	if m.Keys, err = loadKeys(cfg, log); err != nil {
+		return err
+	}
+	m.Ledger = newLedger(cfg, m.DB, m.Keys)
+	m.Users = auth.NewStore(m.DB)
+	if err := m.bootstrapAdmin(ctx); err != nil {
+		return err
+	}
+	if cfg.Captcha == "off" {
+		log.Warn("验证码已关闭：仅用于压测和内网终端 (captcha is off)")
+	}
+	m.Engine = web.New(web.Options{Logger: log, DB: m.DB, StaffPrefixes: []string{"/office"}})
+	if err := m.register(); err != nil {
+		return err
+	}
+
+	// Listen before serving, so a busy port fails at once.
+	if m.listener, err = net.Listen("tcp", cfg.Addr); err != nil {
+		return fmt.Errorf("配置错误 --addr：无法监听 %s：%v", cfg.Addr, err)
+	}
+	m.server = &http.Server{
+		Handler:           m.Engine,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       2 * time.Minute, // photo uploads from slow phones
+		WriteTimeout:      2 * time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	bg, stop := context.WithCancel(context.Background())
+	m.stopBG, m.bgDone = stop, make(chan struct{})
+	go func() {
+		defer close(m.bgDone)
+		m.background(bg)
+	}()
+	go func() {
+		if err := m.server.Serve(m.listener); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("server stopped", "error", err)
+		}
+	}()
+	log.Info("ecoreport 已启动 (serving)", "url", "http://"+m.Addr(), "db", m.DB.Engine, "version", version)
+	return nil
+}
+
+// Addr is the address the service listens on.
+func (m *Main) Addr() string {
+	if m.listener == nil {
+		return ""
+	}
+	return m.listener.Addr().String()
+}
+
+// background runs the jobs of serve until ctx ends.
+func (m *Main) background(ctx context.Context) {
+	audit.Sealer(ctx, m.DB, time.Second, func(f string, a ...any) { m.Log.Warn(fmt.Sprintf(f, a...)) })
+}
+
+// Close stops accepting, lets requests in flight finish (up to 25 s), stops
+// background jobs, seals the audit log and closes the database.
+func (m *Main) Close() error {
+	var errs []error
+	if m.server != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 25*time.Second)
+		errs = append(errs, m.server.Shutdown(ctx))
+		cancel()
+	}
+	if m.stopBG != nil {
+		m.stopBG()
+		<-m.bgDone
+	}
+	if m.DB != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		errs = append(errs, audit.SealAll(ctx, m.DB))
+		cancel()
+		errs = append(errs, m.DB.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// bootstrapAdmin creates admin with a random password on the first start, so
+// a newcomer can log in without reading anything else.
+func (m *Main) bootstrapAdmin(ctx context.Context) error {
+	n, err := m.Users.Count(ctx)
+	if err != nil || n > 0 {
+		return err
+	}
+	pw, err := m.Users.Create(ctx, auth.NewUser{Username: "admin", DisplayName: "系统管理员", Role: auth.Admin}, "system")
+	if apperr.Is(err, apperr.ECONFLICT) { // another instance was quicker
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(m.Out, "\n首次启动：已创建管理员账号 admin，密码 %s （只显示这一次，请登录后修改）\nFirst start: created user admin with password %s (shown once).\n\n", pw, pw)
+	return nil
+}
+
+func runServe(ctx context.Context, args []string, out, errOut io.Writer) int {
+	cfg := config.Default()
+	if _, code := flags("serve [参数]", "启动服务：居民举报门户、工作人员后台和对接接口。首次在 SQLite 上启动时自动建库。", args, &cfg,
+		config.WithDB|config.WithServe|config.WithKeys, errOut, nil); code >= 0 {
+		return code
+	}
+	m := &Main{Config: cfg, Log: newLogger(&cfg, errOut), Out: out}
+	if err := m.Run(ctx); err != nil {
+		fmt.Fprintln(errOut, "启动失败："+oneLine(err))
+		m.Close()
+		return 1
+	}
+	<-ctx.Done()
+	m.Log.Info("正在停止，等待处理中的请求完成 (shutting down)")
+	if err := m.Close(); err != nil {
+		fmt.Fprintln(errOut, "停止时出错："+oneLine(err))
+		return 1
+	}
+	return 0
+}
+
+// oneLine keeps an error to one line for people.
+func oneLine(err error) string {
+	s := err.Error()
+	for i, r := range s {
+		if r == '\n' {
+			return s[:i]
+		}
+	}
+	return s
+}
