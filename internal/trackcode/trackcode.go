@@ -70,7 +70,7 @@ func Normalize(s string) (string, error) {
 		case 'I', 'L':
 			r = '1'
 		}
-		if r > 0x7f || strings.IndexRune(alphabet, r) < 0 {
+		if r > 0x7f || !strings.ContainsRune(alphabet, r) {
 			return "", ErrMalformed
 		}
 		b.WriteRune(r)
