@@ -260,6 +260,12 @@ func (s *Service) RecordVerification(ctx context.Context, id int64, result Verif
 		if n, _ := res.RowsAffected(); n != 1 {
 			return apperr.Errorf(apperr.ECONFLICT, "问题 %s 已被他人处理，请刷新后重试", c.Ref())
 		}
+		c.Verification, c.PublicReply = result, publicReply
+		for _, hook := range s.OnVerified {
+			if err := hook(ctx, tx, c, result, by); err != nil {
+				return err
+			}
+		}
 		return s.event(ctx, tx, now, c.ID, 0, "case.verified", string(Verifying), string(Verifying), by, in)
 	})
 }

@@ -18,6 +18,11 @@ type Service struct {
 	Limits   Limits
 	Location *time.Location
 	Now      func() time.Time
+
+	// OnVerified run inside the transaction that records a substantiated or
+	// partly substantiated verification (the reward workflow hangs here). An
+	// error aborts the verification.
+	OnVerified []func(ctx context.Context, tx *sqlx.Tx, c *Case, result Verification, by Actor) error
 }
 
 // NewService returns a Service with the default limits, Asia/Shanghai and the
