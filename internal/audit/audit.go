@@ -66,6 +66,50 @@ func Append(ctx context.Context, x Execer, at time.Time, actor, action, objectTy
 	return nil
 }
 
+// Record is one entry for AppendMany.
+type Record struct {
+	At         time.Time
+	Actor      string
+	Action     string
+	ObjectType string
+	ObjectID   any
+	Detail     any
+}
+
+// AppendMany writes many unsealed entries with one multi-row INSERT (bulk
+// imports), in the caller's transaction.
+func AppendMany(ctx context.Context, x Execer, recs []Record) error {
+	if len(recs) == 0 {
+		return nil
+	}
+	var q strings.Builder
+	q.WriteString(`INSERT INTO audit_log (at, actor, action, object_type, object_id, detail) VALUES `)
+	args := make([]any, 0, len(recs)*6)
+	for i, r := range recs {
+		if i > 0 {
+			q.WriteString(", ")
+		}
+		q.WriteString("(?, ?, ?, ?, ?, ?)")
+		d := ""
+		if r.Detail != nil {
+			b, err := json.Marshal(r.Detail)
+			if err != nil {
+				return fmt.Errorf("audit: marshal detail: %w", err)
+			}
+			d = string(b)
+		}
+		actor := r.Actor
+		if actor == "" {
+			actor = "system"
+		}
+		args = append(args, db.UTC(r.At), actor, r.Action, r.ObjectType, fmt.Sprint(r.ObjectID), d)
+	}
+	if _, err := x.ExecContext(ctx, q.String(), args...); err != nil {
+		return fmt.Errorf("audit: append %d entries: %w", len(recs), err)
+	}
+	return nil
+}
+
 // hash computes an entry's chain hash from the previous hash and its fields.
 func hash(prev string, seq int64, e *Entry) string {
 	h := sha256.New()

@@ -109,7 +109,7 @@ func sqliteDSN(path string) string {
 		sep = "&"
 	}
 	return "file:" + path + sep +
-		"_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)&_txlock=immediate"
+		"_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)&_pragma=cache_size(-32768)&_txlock=immediate"
 }
 
 // InTx runs fn in a transaction: begin, fn, commit; rollback when fn fails.

@@ -12,6 +12,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"ecoreport/internal/apperr"
+	"ecoreport/internal/audit"
 	"ecoreport/internal/db"
 	"ecoreport/internal/trackcode"
 )
@@ -83,6 +84,10 @@ type NewComplaint struct {
 	Extra        []Field
 	Warnings     []string
 	SourceHash   string
+	// LookupPhone is the phone a hotline caller called from, used only for
+	// the ticket + last-four-digits lookup (never stored); defaults to
+	// Contact.Phone.
+	LookupPhone string
 }
 
 // Field limits shared by every intake.
@@ -170,23 +175,103 @@ func (s *Service) File(ctx context.Context, in NewComplaint, by Actor) (Filed, e
 	return out, db.Classify(err)
 }
 
-const insertComplaintSQL = `INSERT INTO complaints (tracking_mac, channel, status, source_ref, lookup_mac, categories, category_text,
+const insertComplaintHead = `INSERT INTO complaints (tracking_mac, channel, status, source_ref, lookup_mac, categories, category_text,
  town_id, town_text, address, subject, description, occurred_text, identity, contact_enc, wants_reward, received_at,
- decide_due_at, reply_due_at, extra, warnings, source_hash, created_by, updated_at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+ decide_due_at, reply_due_at, extra, warnings, source_hash, created_by, updated_at) VALUES `
 
-// FileTx records a new complaint inside tx (importers batch many in one), with
-// its timeline event and audit entry. Duplicate ticket numbers are ECONFLICT.
+const complaintPlaceholders = `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+
+// FileTx records a new complaint inside tx, with its timeline event and audit
+// entry. Duplicate ticket numbers are ECONFLICT.
 func (s *Service) FileTx(ctx context.Context, tx *sqlx.Tx, in NewComplaint, by Actor) (Filed, error) {
-	if err := in.Validate(); err != nil {
+	fs, err := s.FileManyTx(ctx, tx, []NewComplaint{in}, by)
+	if err != nil {
 		return Filed{}, err
 	}
+	return fs[0], nil
+}
+
+// FileManyTx records many new complaints inside tx with three multi-row
+// INSERTs (complaints, their 'complaint.filed' events, their audit entries):
+// bulk imports pay one round trip per table per batch, not per row. Every
+// complaint is validated first; the first invalid one fails the call with an
+// EINVALID error naming its index in Fields["index"]. A ticket number that
+// exists already is ECONFLICT.
+func (s *Service) FileManyTx(ctx context.Context, tx *sqlx.Tx, ins []NewComplaint, by Actor) ([]Filed, error) {
+	if len(ins) == 0 {
+		return nil, nil
+	}
+	for i := range ins {
+		if err := ins[i].Validate(); err != nil {
+			if len(ins) > 1 {
+				if e, ok := err.(*apperr.Error); ok {
+					e.Fields["index"] = fmt.Sprint(i)
+				}
+			}
+			return nil, err
+		}
+	}
 	now := s.now()
+	out := make([]Filed, len(ins))
+	macs := make([]string, len(ins))
+	var q strings.Builder
+	q.WriteString(insertComplaintHead)
+	args := make([]any, 0, len(ins)*24)
+	for i := range ins {
+		c, code, lookup := s.newRow(&ins[i], now, by)
+		macs[i] = s.Keys.MAC("code", code)
+		out[i] = Filed{Complaint: c, TrackingCode: code}
+		if i > 0 {
+			q.WriteString(", ")
+		}
+		q.WriteString(complaintPlaceholders)
+		args = append(args, macs[i], c.Channel, c.Status, c.SourceRef, lookup,
+			c.Categories, c.CategoryText, c.TownID, c.TownText, c.Address, c.Subject, c.Description, c.OccurredText, c.Identity,
+			c.ContactEnc, c.WantsReward, c.ReceivedAt, c.DecideDueAt, c.ReplyDueAt, c.Extra, c.Warnings, c.SourceHash, by.userID(), c.UpdatedAt)
+	}
+	if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
+		if db.IsDuplicate(err) {
+			if len(ins) == 1 && out[0].Complaint.SourceRef.Valid {
+				return nil, apperr.Errorf(apperr.ECONFLICT, "工单编号 %s 已存在", out[0].Complaint.SourceRef.String)
+			}
+			return nil, apperr.Errorf(apperr.ECONFLICT, "工单编号已存在")
+		}
+		return nil, fmt.Errorf("ledger: file %d complaints: %w", len(ins), err)
+	}
+	if err := s.assignIDs(ctx, tx, out, macs); err != nil {
+		return nil, err
+	}
+	var ev strings.Builder
+	ev.WriteString(`INSERT INTO events (case_id, complaint_id, kind, from_status, to_status, actor_id, actor, public_note, internal_note, created_at) VALUES `)
+	evArgs := make([]any, 0, len(out)*10)
+	recs := make([]audit.Record, len(out))
+	for i := range out {
+		c := &out[i].Complaint
+		if i > 0 {
+			ev.WriteString(", ")
+		}
+		ev.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+		note := fmt.Sprintf("您的举报已收到（%s），我们将在%s前决定是否受理。", c.Channel.Label(), c.DecideDueAt.In(s.Location).Format("2006年1月2日"))
+		evArgs = append(evArgs, nil, c.ID, "complaint.filed", "", string(Received), by.userID(), actorName(by), note, "", now)
+		recs[i] = audit.Record{At: now, Actor: actorName(by), Action: "complaint.filed", ObjectType: "complaint", ObjectID: c.ID,
+			Detail: map[string]any{"from": "", "to": string(Received)}}
+	}
+	if _, err := tx.ExecContext(ctx, ev.String(), evArgs...); err != nil {
+		return nil, fmt.Errorf("ledger: file complaints: events: %w", err)
+	}
+	if err := audit.AppendMany(ctx, tx, recs); err != nil {
+		return nil, fmt.Errorf("ledger: file complaints: %w", err)
+	}
+	return out, nil
+}
+
+// newRow builds the row of a validated new complaint: its fresh tracking
+// code and the ticket-lookup HMAC (nil when there is no phone to match).
+func (s *Service) newRow(in *NewComplaint, now time.Time, by Actor) (Complaint, string, any) {
 	received := now
 	if !in.ReceivedAt.IsZero() {
 		received = db.UTC(in.ReceivedAt)
 	}
-	code := trackcode.New()
 	c := Complaint{
 		Channel: in.Channel, Status: Received, Categories: in.Categories, CategoryText: in.CategoryText,
 		TownText: in.TownText, Address: strings.TrimSpace(in.Address), Subject: strings.TrimSpace(in.Subject),
@@ -206,38 +291,68 @@ func (s *Service) FileTx(ctx context.Context, tx *sqlx.Tx, in NewComplaint, by A
 	if in.ReplyDueAt != nil {
 		c.ReplyDueAt = sql.NullTime{Time: db.UTC(*in.ReplyDueAt), Valid: true}
 	}
-	var lookup any
-	if in.Contact != nil && (in.Contact.Name != "" || in.Contact.Phone != "") {
-		b, _ := json.Marshal(in.Contact)
-		c.ContactEnc = sql.NullString{String: s.Keys.Seal(b), Valid: true}
-		if c.SourceRef.Valid {
-			if l4 := last4(in.Contact.Phone); l4 != "" {
-				lookup = s.Keys.MAC("ticket", string(c.Channel), c.SourceRef.String, l4)
-			}
-		}
-	}
-	c.Extra = marshalOrEmpty(in.Extra)
-	c.Warnings = marshalOrEmpty(in.Warnings)
-	res, err := tx.ExecContext(ctx, insertComplaintSQL, s.Keys.MAC("code", code), c.Channel, c.Status, c.SourceRef, lookup,
-		c.Categories, c.CategoryText, c.TownID, c.TownText, c.Address, c.Subject, c.Description, c.OccurredText, c.Identity,
-		c.ContactEnc, c.WantsReward, c.ReceivedAt, c.DecideDueAt, c.ReplyDueAt, c.Extra, c.Warnings, c.SourceHash, by.userID(), c.UpdatedAt)
-	if err != nil {
-		if db.IsDuplicate(err) {
-			return Filed{}, apperr.Errorf(apperr.ECONFLICT, "工单编号 %s 已存在", c.SourceRef.String)
-		}
-		return Filed{}, fmt.Errorf("ledger: file complaint: %w", err)
-	}
-	if c.ID, err = res.LastInsertId(); err != nil {
-		return Filed{}, fmt.Errorf("ledger: file complaint: %w", err)
-	}
 	if by.UserID != 0 {
 		c.CreatedBy = sql.NullInt64{Int64: by.UserID, Valid: true}
 	}
-	note := fmt.Sprintf("您的举报已收到（%s），我们将在%s前决定是否受理。", c.Channel.Label(), c.DecideDueAt.In(s.Location).Format("2006年1月2日"))
-	if err := s.event(ctx, tx, now, 0, c.ID, "complaint.filed", "", string(Received), by, EventInput{PublicNote: note}); err != nil {
-		return Filed{}, fmt.Errorf("ledger: file complaint: %w", err)
+	if in.Contact != nil && (in.Contact.Name != "" || in.Contact.Phone != "") {
+		b, _ := json.Marshal(in.Contact)
+		c.ContactEnc = sql.NullString{String: s.Keys.Seal(b), Valid: true}
 	}
-	return Filed{Complaint: c, TrackingCode: code}, nil
+	c.Extra = marshalOrEmpty(in.Extra)
+	c.Warnings = marshalOrEmpty(in.Warnings)
+	return c, trackcode.New(), s.lookupMAC(in, c.SourceRef)
+}
+
+// lookupMAC is the HMAC that lets a caller find a ticket with its number and
+// the last four digits of the phone they called from. An anonymous caller
+// keeps no contact with us but may still give LookupPhone for this.
+func (s *Service) lookupMAC(in *NewComplaint, ref sql.NullString) any {
+	if !ref.Valid {
+		return nil
+	}
+	phone := in.LookupPhone
+	if phone == "" && in.Contact != nil {
+		phone = in.Contact.Phone
+	}
+	if l4 := Last4(phone); l4 != "" {
+		return s.TicketMAC(ref.String, l4)
+	}
+	return nil
+}
+
+// TicketMAC is the stored form of a hotline ticket number + last four digits.
+func (s *Service) TicketMAC(ticketNo, last4 string) string {
+	return s.Keys.MAC("ticket", string(ChannelHotline), ticketNo, last4)
+}
+
+// assignIDs reads back the ids of just-inserted complaints by their tracking
+// HMACs (unique), which holds on every engine whatever its auto-increment
+// mode.
+func (s *Service) assignIDs(ctx context.Context, tx *sqlx.Tx, out []Filed, macs []string) error {
+	if len(out) == 1 {
+		return tx.GetContext(ctx, &out[0].Complaint.ID, `SELECT id FROM complaints WHERE tracking_mac = ?`, macs[0])
+	}
+	q, args, err := sqlx.In(`SELECT id, tracking_mac FROM complaints WHERE tracking_mac IN (?)`, macs)
+	if err != nil {
+		return err
+	}
+	var rows []struct {
+		ID  int64  `db:"id"`
+		MAC string `db:"tracking_mac"`
+	}
+	if err := tx.SelectContext(ctx, &rows, q, args...); err != nil {
+		return fmt.Errorf("ledger: read back complaint ids: %w", err)
+	}
+	ids := make(map[string]int64, len(rows))
+	for _, r := range rows {
+		ids[r.MAC] = r.ID
+	}
+	for i := range out {
+		if out[i].Complaint.ID = ids[macs[i]]; out[i].Complaint.ID == 0 {
+			return fmt.Errorf("ledger: complaint %d not read back", i)
+		}
+	}
+	return nil
 }
 
 func marshalOrEmpty[T any](v []T) string {
@@ -248,8 +363,8 @@ func marshalOrEmpty[T any](v []T) string {
 	return string(b)
 }
 
-// last4 returns the last four digits of a phone number, or "".
-func last4(phone string) string {
+// Last4 returns the last four digits of a phone number, or "".
+func Last4(phone string) string {
 	var d []rune
 	for _, r := range phone {
 		if r >= '0' && r <= '9' {
@@ -305,10 +420,9 @@ func (s *Service) Track(ctx context.Context, typed string) (*Complaint, error) {
 // digits of the caller's phone. Failures are ErrNoSuchCode.
 func (s *Service) TrackTicket(ctx context.Context, ticketNo, phoneLast4 string) (*Complaint, error) {
 	ticketNo = strings.TrimSpace(ticketNo)
-	l4 := last4(phoneLast4)
+	l4 := Last4(phoneLast4)
 	var c Complaint
-	err := s.DB.GetContext(ctx, &c, `SELECT `+complaintColumns+` FROM complaints WHERE lookup_mac = ?`,
-		s.Keys.MAC("ticket", string(ChannelHotline), ticketNo, l4))
+	err := s.DB.GetContext(ctx, &c, `SELECT `+complaintColumns+` FROM complaints WHERE lookup_mac = ?`, s.TicketMAC(ticketNo, l4))
 	if err != nil {
 		if db.NotFound(err, "") != err {
 			return nil, ErrNoSuchCode

@@ -2,9 +2,12 @@ package ledger_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/jmoiron/sqlx"
 
 	"ecoreport/internal/apperr"
 	"ecoreport/internal/db/dbtest"
@@ -176,5 +179,49 @@ func TestFileValidation(t *testing.T) {
 	f := fileOne(t, s, in)
 	if f.Complaint.ContactEnc.Valid {
 		t.Fatal("anonymous complaint kept a contact")
+	}
+}
+
+func TestFileManyInOneTransaction(t *testing.T) {
+	s, _ := newService(t)
+	var ins []ledger.NewComplaint
+	for i := 0; i < 3; i++ {
+		in := webComplaint()
+		in.Channel, in.SourceRef = ledger.ChannelHotline, fmt.Sprintf("12369SQ2026110300%02d", i)
+		if i == 1 {
+			in.Identity, in.LookupPhone = ledger.Anonymous, "13900001111"
+		}
+		ins = append(ins, in)
+	}
+	var filed []ledger.Filed
+	err := s.DB.InTx(ctx, func(tx *sqlx.Tx) error {
+		var err error
+		filed, err = s.FileManyTx(ctx, tx, ins, ledger.Actor{Name: "hotline-import"})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, f := range filed {
+		c, err := s.Track(ctx, f.TrackingCode)
+		if err != nil || c.ID != f.Complaint.ID || c.SourceRef.String != ins[i].SourceRef {
+			t.Fatalf("row %d: %v %v", i, c, err)
+		}
+		if n := count(t, s, `SELECT COUNT(*) FROM events WHERE complaint_id = ?`, c.ID); n != 1 {
+			t.Fatalf("row %d events %d", i, n)
+		}
+	}
+	// An anonymous caller keeps no contact but can follow the ticket.
+	if c, err := s.TrackTicket(ctx, ins[1].SourceRef, "1111"); err != nil || c.ContactEnc.Valid {
+		t.Fatalf("anonymous ticket lookup: %v %v", c, err)
+	}
+	if n := count(t, s, `SELECT COUNT(*) FROM audit_log WHERE action = 'complaint.filed'`); n != 3 {
+		t.Fatalf("audit %d", n)
+	}
+	bad := []ledger.NewComplaint{webComplaint(), webComplaint()}
+	bad[1].Description = "短"
+	err = s.DB.InTx(ctx, func(tx *sqlx.Tx) error { _, err := s.FileManyTx(ctx, tx, bad, ledger.Resident); return err })
+	if apperr.Fields(err)["index"] != "1" {
+		t.Fatalf("invalid row not named: %v %v", err, apperr.Fields(err))
 	}
 }
