@@ -1,0 +1,742 @@
+package hotline
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/csv"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/jmoiron/sqlx"
+
+	"ecoreport/internal/apperr"
+	"ecoreport/internal/db"
+	"ecoreport/internal/ledger"
+	"ecoreport/internal/trackcode"
+)
+
+// Row outcomes (导入结果) of the contract.
+const (
+	OutcomeImported  = "imported"
+	OutcomeUpdated   = "updated"
+	OutcomeUnchanged = "unchanged"
+	OutcomeRejected  = "rejected"
+)
+
+// OutcomeLabel is an outcome in Chinese.
+func OutcomeLabel(o string) string {
+	switch o {
+	case OutcomeImported:
+		return "新导入"
+	case OutcomeUpdated:
+		return "已更新"
+	case OutcomeUnchanged:
+		return "无变化"
+	case OutcomeRejected:
+		return "拒收"
+	}
+	return o
+}
+
+// Errors an import ends with, so that a caller can tell the operator whether
+// the file or the database failed. Both wrap the cause.
+var (
+	// ErrRead means the file could not be read (文件无法读取): not a readable
+	// export, no header row, or an I/O error while reading.
+	ErrRead = errors.New("文件无法读取")
+	// ErrDatabase means the database failed (数据库出错) while importing;
+	// the batches committed before stay, and running the import again is safe.
+	ErrDatabase = errors.New("数据库出错")
+)
+
+// DefaultBatchSize is how many rows go in one transaction.
+const DefaultBatchSize = 500
+
+// DefaultMaxListed bounds the per-row lists a Receipt keeps in memory.
+const DefaultMaxListed = 10000
+
+// Importer turns ticket exports into complaints of the ledger (热线工单导入).
+// One transaction per batch of rows: an import stopped half way keeps the
+// batches already committed, and running it again completes it, because a
+// ticket number is unique per channel and an identical row is unchanged.
+type Importer struct {
+	Ledger    *ledger.Service
+	DB        *db.DB
+	Options   Options
+	BatchSize int // default DefaultBatchSize
+	// MaxListed bounds Receipt.Rows and Receipt.Rejects (default
+	// DefaultMaxListed); the counts are always complete and every reject is
+	// in quarantine.
+	MaxListed int
+}
+
+// Reject is a rejected row on a receipt (拒收行).
+type Reject struct {
+	ID     int64   `json:"id"` // import_rejects id, for the fix form
+	Row    int     `json:"row"`
+	Column string  `json:"column"`
+	Value  string  `json:"value"`
+	Reason string  `json:"reason"`
+	Raw    []Field `json:"-"`
+}
+
+// RowResult is what happened to one row.
+type RowResult struct {
+	Row          int      `json:"row"`
+	TicketNo     string   `json:"ticket_no,omitempty"`
+	Outcome      string   `json:"outcome"`
+	ComplaintID  int64    `json:"-"`
+	TrackingCode string   `json:"tracking_code,omitempty"` // formatted; imported rows only, shown once
+	Changed      []string `json:"changed,omitempty"`       // updated rows: what changed, in Chinese
+	Warnings     []string `json:"warnings,omitempty"`
+	Errors       []string `json:"errors,omitempty"` // rejected rows: the reason
+}
+
+// Receipt is the batch receipt (导入回执) of one file.
+type Receipt struct {
+	BatchID       int64       `json:"batch_id"`
+	File          string      `json:"file"`
+	SHA256        string      `json:"sha256"`
+	Imported      int         `json:"imported"`
+	Updated       int         `json:"updated"`
+	Unchanged     int         `json:"unchanged"`
+	Rejected      int         `json:"rejected"`
+	Warnings      int         `json:"warnings"` // rows imported, updated or unchanged that carry warnings
+	Rejects       []Reject    `json:"rejects"`
+	Rows          []RowResult `json:"-"`
+	RowsTruncated bool        `json:"-"`
+	Operator      string      `json:"operator"`
+	StartedAt     time.Time   `json:"started_at"`
+	FinishedAt    time.Time   `json:"finished_at"`
+}
+
+// Total is the number of rows read.
+func (r *Receipt) Total() int { return r.Imported + r.Updated + r.Unchanged + r.Rejected }
+
+// Import reads an export and files its tickets, batch by batch. progress, if
+// not nil, is called after each committed batch with the rows done so far.
+// Errors wrap ErrRead (the file) or ErrDatabase (the database); the receipt
+// returned with an error counts what was committed.
+func (im *Importer) Import(ctx context.Context, r io.Reader, name, operator string, progress func(rows int)) (*Receipt, error) {
+	h := sha256.New()
+	tee := io.TeeReader(r, h)
+	rc, err := im.run(ctx, SourceFile, name, operator, ledger.Actor{Name: operator}, func() (*Reader, error) {
+		return NewReader(tee, name, im.Options)
+	}, progress, nil, func(rc *Receipt) {
+		_, _ = io.Copy(io.Discard, tee) // the digest covers the whole file
+		rc.SHA256 = hex.EncodeToString(h.Sum(nil))
+	})
+	return rc, err
+}
+
+// run is the batch path shared by files, pushes and fixes. onRow, if not nil,
+// sees every row result (the push API answers one per ticket).
+func (im *Importer) run(ctx context.Context, source, name, operator string, actor ledger.Actor, open func() (*Reader, error),
+	progress func(int), onRow func(RowResult), finish func(*Receipt)) (*Receipt, error) {
+	rc := &Receipt{File: name, Operator: operator, StartedAt: db.Now(), Rejects: []Reject{}}
+	var err error
+	if rc.BatchID, err = insertBatch(ctx, im.DB, source, name, operator, rc.StartedAt); err != nil {
+		return rc, fmt.Errorf("%w：%w", ErrDatabase, err)
+	}
+	fail := func(err error) (*Receipt, error) {
+		rc.FinishedAt = db.Now()
+		if finish != nil {
+			finish(rc)
+		}
+		// The caller's context may be why we stop; the batch row still
+		// says so.
+		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		_ = finishBatch(fctx, im.DB, rc, BatchFailed, err.Error())
+		return rc, err
+	}
+	rd, err := open()
+	if err != nil {
+		return fail(fmt.Errorf("%w：%w", ErrRead, err))
+	}
+	defer rd.Close()
+	towns, err := im.townIDs(ctx)
+	if err != nil {
+		return fail(fmt.Errorf("%w：%w", ErrDatabase, err))
+	}
+	size := im.BatchSize
+	if size <= 0 {
+		size = DefaultBatchSize
+	}
+	items := make([]item, 0, size)
+	eof := false
+	for !eof {
+		items = items[:0]
+		for len(items) < size {
+			t, err := rd.Next()
+			if err == io.EOF {
+				eof = true
+				break
+			}
+			var re *RowError
+			if errors.As(err, &re) {
+				items = append(items, item{rej: re})
+				continue
+			}
+			if err != nil {
+				return fail(fmt.Errorf("%w：%w", ErrRead, err))
+			}
+			items = append(items, item{t: t})
+		}
+		if len(items) == 0 {
+			break
+		}
+		if err := ctx.Err(); err != nil {
+			return fail(fmt.Errorf("%w：导入已中止：%w", ErrDatabase, err))
+		}
+		res, err := im.writeBatch(ctx, rc.BatchID, items, towns, actor)
+		if apperr.Is(err, apperr.ECONFLICT) { // another import filed one of these tickets meanwhile
+			res, err = im.writeBatch(ctx, rc.BatchID, items, towns, actor)
+		}
+		if err != nil {
+			return fail(fmt.Errorf("%w：%w", ErrDatabase, err))
+		}
+		im.tally(rc, res, onRow)
+		if progress != nil {
+			progress(rc.Total())
+		}
+	}
+	rc.FinishedAt = db.Now()
+	if finish != nil {
+		finish(rc)
+	}
+	if err := finishBatch(ctx, im.DB, rc, BatchDone, ""); err != nil {
+		return rc, fmt.Errorf("%w：%w", ErrDatabase, err)
+	}
+	return rc, nil
+}
+
+type item struct {
+	t   Ticket
+	rej *RowError
+}
+
+type rowResult struct {
+	RowResult
+	reject *Reject
+	toFile *ledger.NewComplaint // a new ticket waiting for the batch's FileManyTx
+}
+
+// fileQueued files the batch's queued new tickets with one FileManyTx and
+// records them as known, so a later row of the same ticket compares to them.
+func (im *Importer) fileQueued(ctx context.Context, tx *sqlx.Tx, out []rowResult, queued []int, have map[string]*known, actor ledger.Actor) error {
+	if len(queued) == 0 {
+		return nil
+	}
+	ncs := make([]ledger.NewComplaint, len(queued))
+	for j, i := range queued {
+		ncs[j] = *out[i].toFile
+	}
+	filed, err := im.Ledger.FileManyTx(ctx, tx, ncs, actor)
+	if err != nil {
+		return err
+	}
+	for j, i := range queued {
+		f, nc := filed[j], out[i].toFile
+		out[i].ComplaintID, out[i].TrackingCode, out[i].toFile = f.Complaint.ID, trackcode.Format(f.TrackingCode), nil
+		have[nc.SourceRef] = &known{ID: f.Complaint.ID, SourceRef: nc.SourceRef, SourceHash: nc.SourceHash, Categories: nc.Categories,
+			CategoryText: nc.CategoryText, TownID: nullInt(nc.TownID), TownText: nc.TownText, Address: f.Complaint.Address,
+			Subject: f.Complaint.Subject, Description: f.Complaint.Description, Identity: string(f.Complaint.Identity),
+			ContactEnc: f.Complaint.ContactEnc, WantsReward: nc.WantsReward, ReceivedAt: f.Complaint.ReceivedAt,
+			ReplyDueAt: f.Complaint.ReplyDueAt, Extra: f.Complaint.Extra}
+	}
+	return nil
+}
+
+func (im *Importer) tally(rc *Receipt, res []rowResult, onRow func(RowResult)) {
+	limit := im.MaxListed
+	if limit <= 0 {
+		limit = DefaultMaxListed
+	}
+	for _, r := range res {
+		switch r.Outcome {
+		case OutcomeImported:
+			rc.Imported++
+		case OutcomeUpdated:
+			rc.Updated++
+		case OutcomeUnchanged:
+			rc.Unchanged++
+		case OutcomeRejected:
+			rc.Rejected++
+			if len(rc.Rejects) < limit {
+				rc.Rejects = append(rc.Rejects, *r.reject)
+			}
+		}
+		if r.Outcome != OutcomeRejected && len(r.Warnings) > 0 {
+			rc.Warnings++
+		}
+		if len(rc.Rows) < limit {
+			rc.Rows = append(rc.Rows, r.RowResult)
+		} else {
+			rc.RowsTruncated = true
+		}
+		if onRow != nil {
+			onRow(r.RowResult)
+		}
+	}
+}
+
+// townIDs maps canonical and short town names to unit ids.
+func (im *Importer) townIDs(ctx context.Context) (map[string]int64, error) {
+	ts, err := im.Ledger.Towns(ctx)
+	if err != nil {
+		return nil, err
+	}
+	m := make(map[string]int64, 2*len(ts))
+	for _, t := range ts {
+		m[t.Name] = t.ID
+		if t.ShortName != "" {
+			m[t.ShortName] = t.ID
+		}
+	}
+	return m, nil
+}
+
+// writeBatch writes one batch in one transaction: one lookup of the known
+// ticket numbers, then file, update or skip each row in order, and quarantine
+// the rejected ones. Nothing is counted unless the transaction commits.
+func (im *Importer) writeBatch(ctx context.Context, batchID int64, items []item, towns map[string]int64, actor ledger.Actor) ([]rowResult, error) {
+	out := make([]rowResult, len(items))
+	err := im.DB.InTx(ctx, func(tx *sqlx.Tx) error {
+		refs := make([]string, 0, len(items))
+		seen := map[string]bool{}
+		for _, it := range items {
+			if it.rej == nil && !seen[it.t.TicketNo] {
+				seen[it.t.TicketNo] = true
+				refs = append(refs, it.t.TicketNo)
+			}
+		}
+		have, err := lookupKnown(ctx, tx, refs)
+		if err != nil {
+			return err
+		}
+		var rejects []pendingReject
+		var rejectAt, queued []int
+		queuedRefs := map[string]bool{}
+		for i, it := range items {
+			if it.rej == nil {
+				if queuedRefs[it.t.TicketNo] { // the same ticket again: file the first before comparing
+					if err := im.fileQueued(ctx, tx, out, queued, have, actor); err != nil {
+						return err
+					}
+					queued, queuedRefs = queued[:0], map[string]bool{}
+				}
+				var rej *RowError
+				out[i], rej, err = im.writeTicket(ctx, tx, it.t, have, towns, actor)
+				if err != nil {
+					return err
+				}
+				if out[i].toFile != nil {
+					queued = append(queued, i)
+					queuedRefs[it.t.TicketNo] = true
+				}
+				if rej == nil {
+					continue
+				}
+				it.rej = rej
+			}
+			e := it.rej
+			tn := ""
+			if it.rej != nil && it.t.TicketNo != "" {
+				tn = it.t.TicketNo
+			}
+			rejects = append(rejects, pendingReject{row: e.Row, ticketNo: tn, column: e.Column, value: e.Value, reason: e.Reason, raw: encodeRaw(e.Raw)})
+			rejectAt = append(rejectAt, i)
+			out[i] = rowResult{
+				RowResult: RowResult{Row: e.Row, TicketNo: tn, Outcome: OutcomeRejected, Errors: []string{e.Reason}},
+				reject:    &Reject{Row: e.Row, Column: e.Column, Value: e.Value, Reason: e.Reason, Raw: e.Raw},
+			}
+		}
+		if err := im.fileQueued(ctx, tx, out, queued, have, actor); err != nil {
+			return err
+		}
+		ids, err := insertRejects(ctx, tx, batchID, rejects)
+		if err != nil {
+			return err
+		}
+		for j, i := range rejectAt {
+			out[i].reject.ID = ids[j]
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, db.Classify(err)
+	}
+	return out, nil
+}
+
+// writeTicket files a new ticket, updates a changed one or leaves an
+// identical one. A ticket the ledger will not take (too long a field,
+// control characters) comes back as a RowError; err is for the database.
+func (im *Importer) writeTicket(ctx context.Context, tx *sqlx.Tx, t Ticket, have map[string]*known, towns map[string]int64, actor ledger.Actor) (rowResult, *RowError, error) {
+	nc := im.newComplaint(t, towns)
+	res := rowResult{RowResult: RowResult{Row: t.Row, TicketNo: t.TicketNo, Warnings: nc.Warnings}}
+	if rej := fitsColumns(t, &nc); rej != nil {
+		return res, rej, nil
+	}
+	k := have[t.TicketNo]
+	switch {
+	case k == nil:
+		// Filed with the rest of the batch's new tickets in one FileManyTx.
+		if err := nc.Validate(); err != nil {
+			return res, invalidRow(t, err), nil
+		}
+		res.Outcome, res.toFile = OutcomeImported, &nc
+	case k.SourceHash == nc.SourceHash:
+		res.Outcome, res.ComplaintID = OutcomeUnchanged, k.ID
+	default:
+		if err := nc.Validate(); err != nil {
+			return res, invalidRow(t, err), nil
+		}
+		changed, err := im.update(ctx, tx, k, &nc, t, actor)
+		if err != nil {
+			return res, nil, err
+		}
+		res.Outcome, res.ComplaintID, res.Changed = OutcomeUpdated, k.ID, changed
+	}
+	return res, nil, nil
+}
+
+// update writes the mapped fields of a re-exported ticket and a timeline
+// event naming what changed. The received time is the ledger's own clock for
+// deadlines and is not moved; a change of it is only noted.
+func (im *Importer) update(ctx context.Context, tx *sqlx.Tx, k *known, nc *ledger.NewComplaint, t Ticket, actor ledger.Actor) ([]string, error) {
+	var changed []string
+	if !sameCategories(k.Categories, nc.Categories) || k.CategoryText != nc.CategoryText {
+		changed = append(changed, "污染类型")
+	}
+	if k.TownID != nullInt(nc.TownID) || k.TownText != nc.TownText {
+		changed = append(changed, "乡镇")
+	}
+	if k.Address != strings.TrimSpace(nc.Address) {
+		changed = append(changed, "事发地址")
+	}
+	if k.Subject != strings.TrimSpace(nc.Subject) {
+		changed = append(changed, "被举报对象")
+	}
+	if k.Description != strings.TrimSpace(nc.Description) {
+		changed = append(changed, "举报内容")
+	}
+	var contactEnc sql.NullString
+	var lookup any
+	if nc.Contact != nil {
+		b, _ := json.Marshal(nc.Contact)
+		contactEnc = sql.NullString{String: im.Ledger.Keys.Seal(b), Valid: true}
+	}
+	if l4 := ledger.Last4(t.CallerPhone); l4 != "" {
+		lookup = im.Ledger.TicketMAC(t.TicketNo, l4)
+	}
+	if k.Identity != string(nc.Identity) || !im.sameContact(k.ContactEnc, nc.Contact) {
+		changed = append(changed, "来电人信息")
+	}
+	if k.WantsReward != nc.WantsReward {
+		changed = append(changed, "是否申请奖励")
+	}
+	var due sql.NullTime
+	if nc.ReplyDueAt != nil {
+		due = sql.NullTime{Time: db.UTC(*nc.ReplyDueAt), Valid: true}
+	}
+	if due.Valid != k.ReplyDueAt.Valid || (due.Valid && !due.Time.Equal(k.ReplyDueAt.Time)) {
+		changed = append(changed, "办理时限")
+	}
+	extra := marshalFields(nc.Extra)
+	if extra != k.Extra {
+		changed = append(changed, "其他列")
+	}
+	if !db.UTC(nc.ReceivedAt).Equal(k.ReceivedAt) {
+		changed = append(changed, "来电时间（台账保留首次导入的时间）")
+	}
+	if len(changed) == 0 {
+		changed = append(changed, "工单其他信息")
+	}
+	var townID any
+	if nc.TownID != 0 {
+		townID = nc.TownID
+	}
+	warnings := ""
+	if len(nc.Warnings) > 0 {
+		b, _ := json.Marshal(nc.Warnings)
+		warnings = string(b)
+	}
+	now := db.UTC(im.Ledger.Now())
+	if _, err := tx.ExecContext(ctx, updateComplaintSQL, nc.Categories, nc.CategoryText, townID, nc.TownText, strings.TrimSpace(nc.Address),
+		strings.TrimSpace(nc.Subject), strings.TrimSpace(nc.Description), nc.Identity, contactEnc, lookup, nc.WantsReward, due, extra,
+		warnings, nc.SourceHash, now, k.ID); err != nil {
+		return nil, fmt.Errorf("hotline: update ticket %s: %w", t.TicketNo, err)
+	}
+	note := "热线工单重新导出，以下内容有变化：" + strings.Join(changed, "、")
+	if err := im.Ledger.NoteTx(ctx, tx, 0, k.ID, "complaint.updated", actor, ledger.EventInput{InternalNote: note}); err != nil {
+		return nil, fmt.Errorf("hotline: update ticket %s: %w", t.TicketNo, err)
+	}
+	k.SourceHash = nc.SourceHash
+	k.Categories, k.CategoryText, k.TownID, k.TownText = nc.Categories, nc.CategoryText, nullInt(nc.TownID), nc.TownText
+	k.Address, k.Subject, k.Description = strings.TrimSpace(nc.Address), strings.TrimSpace(nc.Subject), strings.TrimSpace(nc.Description)
+	k.Identity, k.ContactEnc, k.WantsReward, k.ReplyDueAt, k.Extra = string(nc.Identity), contactEnc, nc.WantsReward, due, extra
+	return changed, nil
+}
+
+func (im *Importer) sameContact(enc sql.NullString, c *ledger.Contact) bool {
+	if !enc.Valid || c == nil {
+		return !enc.Valid && c == nil
+	}
+	b, err := im.Ledger.Keys.Open(enc.String)
+	if err != nil {
+		return false
+	}
+	var old ledger.Contact
+	if json.Unmarshal(b, &old) != nil {
+		return false
+	}
+	return old == *c
+}
+
+// newComplaint maps a ticket to the ledger. An anonymous caller (是否匿名 是,
+// or no name and no phone) keeps no contact; otherwise the name and phone are
+// stored encrypted (保密).
+func (im *Importer) newComplaint(t Ticket, towns map[string]int64) ledger.NewComplaint {
+	nc := ledger.NewComplaint{
+		Channel: ledger.ChannelHotline, SourceRef: t.TicketNo, CategoryText: t.CategoryText, TownText: t.TownText,
+		Address: t.Address, Subject: t.Subject, Description: t.Content, WantsReward: t.WantsReward, ReceivedAt: t.ReceivedAt,
+		ReplyDueAt: t.DueAt, SourceHash: TicketHash(t), Identity: ledger.Anonymous, LookupPhone: t.CallerPhone,
+	}
+	nc.Categories = make(ledger.Categories, 0, len(t.Categories))
+	for _, c := range t.Categories {
+		nc.Categories = append(nc.Categories, ledger.Category(c))
+	}
+	if t.Town != "" {
+		if id, ok := towns[t.Town]; ok {
+			nc.TownID = id
+		} else {
+			nc.Warnings = append(nc.Warnings, "乡镇不在责任单位名单中："+t.Town)
+		}
+	}
+	if !t.Anonymous && (t.CallerName != "" || t.CallerPhone != "") {
+		nc.Identity = ledger.Confidential
+		nc.Contact = &ledger.Contact{Name: t.CallerName, Phone: t.CallerPhone}
+	}
+	for _, f := range t.Extra {
+		nc.Extra = append(nc.Extra, ledger.Field{Name: f.Name, Value: f.Value})
+	}
+	nc.Warnings = append(append([]string(nil), t.Warnings...), nc.Warnings...)
+	return nc
+}
+
+// Column limits of the complaints table (MySQL VARCHAR sizes, TEXT bytes).
+const (
+	maxShortColumn   = 255
+	maxAddressColumn = 500
+	maxContentBytes  = 60000
+)
+
+// checkTicket rejects what the database columns cannot hold.
+func fitsColumns(t Ticket, nc *ledger.NewComplaint) *RowError {
+	check := func(field, value string, max int) *RowError {
+		if utf8.RuneCountInString(value) > max {
+			return &RowError{Row: t.Row, Column: columnOf(t.Raw, field), Value: excerptRunes(value, 50),
+				Reason: fmt.Sprintf("%s过长（不超过 %d 个字）", field, max), Raw: t.Raw}
+		}
+		return nil
+	}
+	for _, c := range []struct {
+		field, value string
+		max          int
+	}{{"被举报对象", nc.Subject, maxShortColumn}, {"污染类型", nc.CategoryText, maxShortColumn},
+		{"乡镇", nc.TownText, maxShortColumn}, {"事发地址", nc.Address, maxAddressColumn}} {
+		if rej := check(c.field, c.value, c.max); rej != nil {
+			return rej
+		}
+	}
+	if len(t.Content) > maxContentBytes {
+		return &RowError{Row: t.Row, Column: columnOf(t.Raw, "举报内容"), Value: excerptRunes(t.Content, 50),
+			Reason: fmt.Sprintf("举报内容过长（约 %d 字以内）", maxContentBytes/3), Raw: t.Raw}
+	}
+	return nil
+}
+
+var ledgerFieldNames = map[string]string{
+	"description": "举报内容", "address": "事发地址", "subject": "被举报对象", "source_ref": "工单编号",
+	"town": "乡镇", "category_text": "污染类型", "categories": "污染类型", "identity": "是否匿名",
+}
+
+// invalidRow turns the ledger's EINVALID into a rejected row.
+func invalidRow(t Ticket, err error) *RowError {
+	fields := apperr.Fields(err)
+	var reasons []string
+	column := ""
+	for f, msg := range fields {
+		name := ledgerFieldNames[f]
+		if name == "" {
+			name = f
+		}
+		if column == "" {
+			column = name
+		}
+		reasons = append(reasons, name+"："+msg)
+	}
+	if len(reasons) == 0 {
+		reasons = append(reasons, apperr.Message(err))
+	}
+	return &RowError{Row: t.Row, Column: column, Reason: strings.Join(reasons, "；"), Raw: t.Raw}
+}
+
+func columnOf(raw []Field, fallback string) string {
+	for _, f := range raw {
+		if strings.Contains(f.Name, fallback) {
+			return f.Name
+		}
+	}
+	return fallback
+}
+
+func excerptRunes(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	return truncRunes(s, n) + "…"
+}
+
+// TicketHash is the SHA-256 of a ticket's normalised fields (not of the raw
+// cells: a re-export that writes a time or phone differently is unchanged).
+// It decides updated against unchanged.
+func TicketHash(t Ticket) string {
+	var due string
+	if t.DueAt != nil {
+		due = t.DueAt.UTC().Format(time.RFC3339Nano)
+	}
+	v := struct {
+		TicketNo, ReceivedAt, Content, CallerName, CallerPhone string
+		Anonymous                                              bool
+		Town, TownText, Address                                string
+		Categories                                             []string
+		CategoryText, Subject, DueAt                           string
+		WantsReward                                            bool
+		Extra                                                  []Field
+	}{t.TicketNo, t.ReceivedAt.UTC().Format(time.RFC3339Nano), t.Content, t.CallerName, t.CallerPhone, t.Anonymous,
+		t.Town, t.TownText, t.Address, t.Categories, t.CategoryText, t.Subject, due, t.WantsReward, t.Extra}
+	b, _ := json.Marshal(v)
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+func marshalFields(fs []ledger.Field) string {
+	if len(fs) == 0 {
+		return ""
+	}
+	b, _ := json.Marshal(fs)
+	return string(b)
+}
+
+func sameCategories(a, b ledger.Categories) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func nullInt(v int64) sql.NullInt64 {
+	if v == 0 {
+		return sql.NullInt64{}
+	}
+	return sql.NullInt64{Int64: v, Valid: true}
+}
+
+// csvOf builds a small CSV (header and rows) in memory, the form in which
+// pushed tickets and fixed rows go through the same reader as files.
+func csvOf(header []string, rows [][]string) []byte {
+	var buf bytes.Buffer
+	w := csv.NewWriter(&buf)
+	_ = w.Write(header)
+	for _, r := range rows {
+		_ = w.Write(r)
+	}
+	w.Flush()
+	return buf.Bytes()
+}
+
+// FixReject re-validates a quarantined row with the operator's corrections
+// (column name as written in the file → new value) and imports it through
+// the same reader and batch path as a file; the row is then marked fixed.
+// EINVALID names the column when the row is still not acceptable, ENOTFOUND
+// for an unknown row, ECONFLICT when it was fixed already.
+func (im *Importer) FixReject(ctx context.Context, id int64, fields map[string]string, operator string) (*Receipt, error) {
+	q, err := im.Reject(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if q.Status != RejectPending {
+		return nil, apperr.Errorf(apperr.ECONFLICT, "第 %d 行已于此前修正导入", q.Row)
+	}
+	raw := q.Raw()
+	header := make([]string, len(raw))
+	row := make([]string, len(raw))
+	known := map[string]bool{}
+	for i, f := range raw {
+		header[i], row[i] = f.Name, f.Value
+		known[f.Name] = true
+		if v, ok := fields[f.Name]; ok {
+			row[i] = v
+		}
+	}
+	for name := range fields {
+		if !known[name] {
+			return nil, apperr.Invalid(map[string]string{name: "原文件中没有这一列：" + name})
+		}
+	}
+	data := csvOf(header, [][]string{row})
+	// Check first, so that a row still wrong is answered, not quarantined
+	// a second time.
+	rd, err := NewReader(bytes.NewReader(data), "fix.csv", im.Options)
+	if err != nil {
+		return nil, apperr.Invalid(map[string]string{"": "无法识别这一行的表头：" + err.Error()})
+	}
+	_, err = rd.Next()
+	rd.Close()
+	var re *RowError
+	switch {
+	case errors.As(err, &re):
+		return nil, apperr.Invalid(map[string]string{re.Column: re.Reason})
+	case err != nil:
+		return nil, apperr.Invalid(map[string]string{"": "这一行仍无法读取"})
+	}
+	name := fmt.Sprintf("修正：%s 第%d行", q.FileName, q.Row)
+	rc, err := im.run(ctx, SourceFix, name, operator, ledger.Actor{Name: operator}, func() (*Reader, error) {
+		return NewReader(bytes.NewReader(data), "fix.csv", im.Options)
+	}, nil, nil, func(rc *Receipt) { rc.SHA256 = hashString(string(data)) })
+	if err != nil {
+		return rc, err
+	}
+	if len(rc.Rows) != 1 || rc.Rows[0].Outcome == OutcomeRejected {
+		reason := "这一行仍无法导入"
+		if len(rc.Rejects) > 0 {
+			reason = rc.Rejects[0].Reason
+		}
+		return rc, apperr.Invalid(map[string]string{"": reason})
+	}
+	res, err := im.DB.ExecContext(ctx, `UPDATE import_rejects SET status = ?, fixed_at = ?, fixed_by = ?, complaint_id = ? WHERE id = ? AND status = ?`,
+		RejectFixed, db.Now(), truncRunes(operator, 64), rc.Rows[0].ComplaintID, id, RejectPending)
+	if err != nil {
+		return rc, db.Classify(fmt.Errorf("hotline: mark reject %d fixed: %w", id, err))
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return rc, apperr.Errorf(apperr.ECONFLICT, "第 %d 行已被他人修正", q.Row)
+	}
+	return rc, nil
+}
