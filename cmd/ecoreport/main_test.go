@@ -158,3 +158,39 @@ func TestMySQLRefusesABehindSchemaUnlessTold(t *testing.T) {
 		t.Fatalf("%d %s", code, errOut)
 	}
 }
+
+func TestImportAndHotlineCommands(t *testing.T) {
+	dir := t.TempDir()
+	samples := filepath.Join("..", "..", "..", "shared", "samples", "hotline")
+	if _, err := os.Stat(samples); err != nil {
+		t.Skip("samples not found: ", err)
+	}
+	common := []string{"--db=sqlite:" + filepath.Join(dir, "eco.db"), "--data-dir=" + dir}
+	tests := []struct {
+		name     string
+		args     []string
+		code     int
+		out, err string
+	}{
+		{"ImportJSON", append([]string{"import", "--json", "--operator=op1", filepath.Join(samples, "01-12369-utf8-bom.csv")}, common...), 0, `"imported":30`, ""},
+		{"ImportAgainUnchanged", append([]string{"import", "--json", filepath.Join(samples, "01-12369-utf8-bom.csv")}, common...), 0, `"unchanged":30`, ""},
+		{"ImportWithRejects", append([]string{"import", filepath.Join(samples, "02-12369-gbk-title.csv")}, common...), 0, "", ""},
+		{"ErrImportMissingFile", append([]string{"import", filepath.Join(dir, "nope.csv")}, common...), 1, "", ""},
+		{"ErrImportNoFile", append([]string{"import"}, common...), 2, "", ""},
+		{"AddClient", append([]string{"hotline", "add-client", "county-12345"}, common...), 0, "密钥", ""},
+		{"Feedback", append([]string{"hotline", "feedback", "--since-last", "-o", filepath.Join(dir, "fb.csv")}, common...), 0, "", ""},
+		{"ErrHotlineUsage", []string{"hotline"}, 2, "", "add-client"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, out, errOut := runCmd(t, nil, tt.args...)
+			if code != tt.code || !strings.Contains(out, tt.out) || !strings.Contains(errOut, tt.err) {
+				t.Fatalf("code %d\nout: %s\nerr: %s", code, out, errOut)
+			}
+		})
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "fb.csv"))
+	if err != nil || !strings.Contains(string(b), "工单编号") {
+		t.Fatalf("feedback file: %v %q", err, b)
+	}
+}

@@ -24,6 +24,10 @@ type Config struct {
 	Migrate  bool   // serve: apply pending migrations on MySQL before starting
 	LogJSON  bool   // structured logs as JSON instead of text
 
+	// HotlineAliases adds header names for hotline exports without a code
+	// change: "caller_phone=主叫号码|来电号;town=镇办".
+	HotlineAliases string
+
 	// Time limits, in calendar days (workflows.md).
 	AcceptDays    int // decide accept/refuse after receipt
 	ConcludeDays  int // conclude with a reply after acceptance
@@ -53,6 +57,7 @@ const (
 	WithDB = 1 << iota
 	WithServe
 	WithKeys
+	WithHotline
 )
 
 // Bind registers the flags of the given groups on fs, writing into c.
@@ -65,6 +70,9 @@ func (c *Config) Bind(fs *flag.FlagSet, groups int) {
 	if groups&WithKeys != 0 {
 		fs.StringVar(&c.DataDir, "data-dir", c.DataDir, "数据目录：上传文件、生成的密钥 (uploads and generated keys)")
 		fs.StringVar(&c.KeyFile, "key-file", c.KeyFile, "数据密钥文件；缺省为 数据目录/ecoreport.key，首次启动自动生成 (data key file; generated on first start)")
+	}
+	if groups&WithHotline != 0 {
+		fs.StringVar(&c.HotlineAliases, "hotline-aliases", c.HotlineAliases, "热线导出文件的额外表头别名，如 caller_phone=主叫号码|来电号;town=镇办 (extra header names)")
 	}
 	if groups&WithServe != 0 {
 		fs.StringVar(&c.Addr, "addr", c.Addr, "监听地址 (listen address)")
@@ -142,6 +150,9 @@ func (c *Config) Validate() error {
 			return fmt.Errorf("配置错误 %s：应为 1 到 3650 天，而不是 %d", d.name, d.v)
 		}
 	}
+	if _, err := c.Aliases(); err != nil {
+		return err
+	}
 	if c.DataDir == "" {
 		return errors.New("配置错误 --data-dir：不能为空")
 	}
@@ -172,4 +183,31 @@ func redactDSN(v string) string {
 		return head[:i+1] + "***" + v[at:]
 	}
 	return v
+}
+
+// hotlineFields are the field keys HotlineAliases may name.
+var hotlineFields = map[string]bool{"ticket_no": true, "received_at": true, "content": true, "caller_name": true,
+	"caller_phone": true, "anonymous": true, "town": true, "address": true, "category": true, "subject": true,
+	"due_at": true, "wants_reward": true}
+
+// Aliases parses HotlineAliases into field → extra header names.
+func (c *Config) Aliases() (map[string][]string, error) {
+	out := map[string][]string{}
+	for _, part := range strings.Split(c.HotlineAliases, ";") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		field, names, ok := strings.Cut(part, "=")
+		field = strings.TrimSpace(field)
+		if !ok || !hotlineFields[field] || strings.TrimSpace(names) == "" {
+			return nil, fmt.Errorf("配置错误 --hotline-aliases：%q 应为 字段=表头1|表头2，字段为 ticket_no、received_at、content、caller_phone 等", part)
+		}
+		for _, n := range strings.Split(names, "|") {
+			if n = strings.TrimSpace(n); n != "" {
+				out[field] = append(out[field], n)
+			}
+		}
+	}
+	return out, nil
 }

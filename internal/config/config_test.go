@@ -31,13 +31,14 @@ func TestFlagsEnvAndFiles(t *testing.T) {
 		{name: "ErrBadDB", args: []string{"--db", "postgres://x"}, wantErr: "--db"},
 		{name: "ErrBadTZ", args: []string{"--tz", "Mars/Base"}, wantErr: "--tz"},
 		{name: "ErrBadDays", args: []string{"--accept-days", "0"}, wantErr: "--accept-days"},
+		{name: "ErrHotlineAliases", args: []string{"--hotline-aliases", "phone=主叫号码"}, wantErr: "--hotline-aliases"},
 		{name: "ErrEnvNotANumber", env: map[string]string{"ECOREPORT_ACCEPT_DAYS": "many"}, wantErr: "ECOREPORT_ACCEPT_DAYS"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c := Default()
 			fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-			c.Bind(fs, WithDB|WithServe|WithKeys)
+			c.Bind(fs, WithDB|WithServe|WithKeys|WithHotline)
 			if err := fs.Parse(tt.args); err != nil {
 				t.Fatal(err)
 			}
@@ -71,5 +72,14 @@ func TestRedactDSN(t *testing.T) {
 	got := redactDSN("mysql:root:secret@tcp(h:3306)/db")
 	if strings.Contains(got, "secret") {
 		t.Fatalf("password leaked: %s", got)
+	}
+}
+
+func TestAliases(t *testing.T) {
+	c := Default()
+	c.HotlineAliases = "caller_phone=主叫号码|来电号; town=镇办"
+	got, err := c.Aliases()
+	if err != nil || len(got["caller_phone"]) != 2 || got["town"][0] != "镇办" {
+		t.Fatalf("%v %v", got, err)
 	}
 }

@@ -1,0 +1,141 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+
+	"golang.org/x/term"
+
+	"ecoreport/hotline"
+	"ecoreport/internal/apperr"
+	"ecoreport/internal/config"
+	"ecoreport/internal/db"
+	"ecoreport/internal/ledger"
+	"ecoreport/internal/secret"
+)
+
+func apperrFields(err error) map[string]string { return apperr.Fields(err) }
+
+// tool is what a command-line subcommand works with.
+type tool struct {
+	DB     *db.DB
+	Keys   *secret.Keys
+	Ledger *ledger.Service
+}
+
+// openTool opens the database and the data key for a subcommand: SQLite is
+// migrated as serve would; MySQL must be up to date.
+func openTool(ctx context.Context, cfg *config.Config, errOut io.Writer) (*tool, error) {
+	d, err := openDB(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	log := newLogger(cfg, errOut)
+	if err := ensureSchema(ctx, d, d.Engine == db.SQLite || cfg.Migrate, log); err != nil {
+		d.Close()
+		return nil, err
+	}
+	keys, err := loadKeys(cfg, log)
+	if err != nil {
+		d.Close()
+		return nil, err
+	}
+	return &tool{DB: d, Keys: keys, Ledger: newLedger(cfg, d, keys)}, nil
+}
+
+func (t *tool) importer(cfg *config.Config) *hotline.Importer {
+	aliases, _ := cfg.Aliases() // validated with the configuration
+	return &hotline.Importer{Ledger: t.Ledger, DB: t.DB, Options: hotline.Options{Location: cfg.Location, Aliases: aliases}}
+}
+
+func (t *tool) feedback() *hotline.Feedback {
+	return &hotline.Feedback{Ledger: t.Ledger, DB: t.DB, DefaultUnit: "生态环境分局"}
+}
+
+// splitGlobal separates the flags every command shares (database, keys,
+// hotline aliases) from the rest, which the hotline package parses.
+func splitGlobal(args []string) (global, rest []string) {
+	names := map[string]bool{"db": true, "tz": true, "log-json": true, "data-dir": true, "key-file": true, "hotline-aliases": true}
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		name := a
+		for len(name) > 0 && name[0] == '-' {
+			name = name[1:]
+		}
+		bare, _, hasValue := cut(name, "=")
+		if a != name && names[bare] {
+			global = append(global, a)
+			if !hasValue && bare != "log-json" && i+1 < len(args) {
+				global = append(global, args[i+1])
+				i++
+			}
+			continue
+		}
+		rest = append(rest, a)
+	}
+	return global, rest
+}
+
+func cut(s, sep string) (string, string, bool) {
+	for i := 0; i+len(sep) <= len(s); i++ {
+		if s[i:i+len(sep)] == sep {
+			return s[:i], s[i+len(sep):], true
+		}
+	}
+	return s, "", false
+}
+
+// withTool parses the shared flags and environment, opens the tool and runs fn.
+func withTool(ctx context.Context, name string, args []string, errOut io.Writer, fn func(t *tool, cfg *config.Config, rest []string) int) int {
+	global, rest := splitGlobal(args)
+	cfg := config.Default()
+	if _, code := flags(name, "数据库、密钥参数如下；其余参数见 ecoreport "+name+" -h。", global, &cfg, config.WithDB|config.WithKeys|config.WithHotline, errOut, nil); code >= 0 {
+		return code
+	}
+	t, err := openTool(ctx, &cfg, errOut)
+	if err != nil {
+		fmt.Fprintln(errOut, "数据库出错："+oneLine(err))
+		return 1
+	}
+	defer t.DB.Close()
+	return fn(t, &cfg, rest)
+}
+
+func runImport(ctx context.Context, args []string, out, errOut io.Writer) int {
+	for _, a := range args {
+		if a == "-h" || a == "--help" {
+			fmt.Fprintln(errOut, "共用参数：--db --data-dir --key-file --tz --hotline-aliases（见 ecoreport serve -h）")
+			return hotline.ImportCommand(ctx, nil, []string{"-h"}, out, errOut, false)
+		}
+	}
+	return withTool(ctx, "import", args, errOut, func(t *tool, cfg *config.Config, rest []string) int {
+		return hotline.ImportCommand(ctx, t.importer(cfg), rest, out, errOut, isTerminal(errOut))
+	})
+}
+
+func runHotline(ctx context.Context, args []string, out, errOut io.Writer) int {
+	if len(args) == 0 || (args[0] != "add-client" && args[0] != "feedback") {
+		fmt.Fprintln(errOut, `用法：
+  ecoreport hotline add-client 名称                      新增一个推送接口客户端，密钥只显示一次
+  ecoreport hotline feedback [--since-last | --from 日期 --to 日期] [--format csv|csv-gbk|xlsx] -o 文件
+                                                        导出办理结果（回音）给热线`)
+		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
+			return 0
+		}
+		return 2
+	}
+	sub := args[0]
+	return withTool(ctx, "hotline "+sub, args[1:], errOut, func(t *tool, cfg *config.Config, rest []string) int {
+		if sub == "add-client" {
+			return hotline.ClientCommand(ctx, &hotline.Clients{DB: t.DB, Keys: t.Keys}, rest, out, errOut)
+		}
+		return hotline.FeedbackCommand(ctx, t.feedback(), rest, out, errOut)
+	})
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
