@@ -194,3 +194,40 @@ func TestImportAndHotlineCommands(t *testing.T) {
 		t.Fatalf("feedback file: %v %q", err, b)
 	}
 }
+
+func TestResidentFilesAndTracksThroughTheRealService(t *testing.T) {
+	m, _ := MustRunMain(t)
+	base := "http://" + m.Addr()
+	post := func(path, body string) (int, string) {
+		resp, err := http.Post(base+path, "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	code, body := post("/api/v1/complaints", `{"categories":["air","noise"],"town":"城关镇","address":"汉江大道107号",
+		"subject":"某砂石厂","description":"每天夜里机器轰鸣，粉尘很大，严重影响休息。","identity":"anonymous"}`)
+	if code != 201 {
+		t.Fatalf("file: %d %s", code, body)
+	}
+	tracking := between(body, `"tracking_code":"`, `"`)
+	if len(tracking) != 19 {
+		t.Fatalf("tracking code %q in %s", tracking, body)
+	}
+	code, body = post("/api/v1/track", `{"code":"`+strings.ToLower(tracking)+`"}`)
+	if code != 200 || !strings.Contains(body, "已接收") {
+		t.Fatalf("track: %d %s", code, body)
+	}
+	for _, page := range []string{"/", "/report", "/track"} {
+		resp, err := http.Get(base + page)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 || resp.Header.Get("Content-Security-Policy") == "" {
+			t.Fatalf("%s: %d", page, resp.StatusCode)
+		}
+	}
+}

@@ -2,8 +2,10 @@ package main
 
 import (
 	"fmt"
+	"time"
 
 	"ecoreport/hotline"
+	"ecoreport/portal"
 )
 
 // register mounts the parts of the service on the engine.
@@ -13,5 +15,8 @@ func (m *Main) register() error {
 		Clients: &hotline.Clients{DB: m.DB, Keys: m.Keys},
 		Logf:    func(f string, a ...any) { m.Log.Warn(fmt.Sprintf(f, a...)) }}
 	push.Register(m.Engine)
+
+	portal.New(portal.Deps{Ledger: m.Ledger, DB: m.DB, Keys: m.Keys, Captcha: m.Config.Captcha == "on",
+		DataDir: m.Config.DataDir, Location: m.Config.Location, Logger: m.Log, Now: time.Now}).Register(m.Engine)
 	return nil
 }

@@ -64,7 +64,7 @@ func (m *Main) Run(ctx context.Context) error {
 	if cfg.Captcha == "off" {
 		log.Warn("验证码已关闭：仅用于压测和内网终端 (captcha is off)")
 	}
-	m.Engine = web.New(web.Options{Logger: log, DB: m.DB, StaffPrefixes: []string{"/office"}})
+	m.Engine = web.New(web.Options{Logger: log, DB: m.DB, StaffPrefixes: []string{"/office"}, TrustedProxies: cfg.Proxies()})
 	if err := m.register(); err != nil {
 		return err
 	}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -22,7 +23,10 @@ type Config struct {
 	Captcha  string // on | off
 	TimeZone string // IANA name; times are shown in it, stored in UTC
 	Migrate  bool   // serve: apply pending migrations on MySQL before starting
-	LogJSON  bool   // structured logs as JSON instead of text
+	// TrustedProxies are the reverse proxies (comma-separated IPs or CIDRs)
+	// whose X-Forwarded-For is believed for rate limiting.
+	TrustedProxies string
+	LogJSON        bool // structured logs as JSON instead of text
 
 	// HotlineAliases adds header names for hotline exports without a code
 	// change: "caller_phone=主叫号码|来电号;town=镇办".
@@ -77,6 +81,7 @@ func (c *Config) Bind(fs *flag.FlagSet, groups int) {
 	if groups&WithServe != 0 {
 		fs.StringVar(&c.Addr, "addr", c.Addr, "监听地址 (listen address)")
 		fs.StringVar(&c.Captcha, "captcha", c.Captcha, "验证码 on|off；off 仅用于压测和内网终端 (captcha on|off)")
+		fs.StringVar(&c.TrustedProxies, "trusted-proxies", c.TrustedProxies, "可信反向代理地址（逗号分隔 IP/CIDR），用于按真实来源限流 (reverse proxies whose X-Forwarded-For is trusted)")
 		fs.BoolVar(&c.Migrate, "migrate", c.Migrate, "MySQL 上启动前执行未完成的数据库迁移 (apply pending migrations on MySQL)")
 		fs.IntVar(&c.AcceptDays, "accept-days", c.AcceptDays, "受理期限（天）(days to accept or refuse)")
 		fs.IntVar(&c.ConcludeDays, "conclude-days", c.ConcludeDays, "办结期限（天）(days to conclude after acceptance)")
@@ -150,6 +155,13 @@ func (c *Config) Validate() error {
 			return fmt.Errorf("配置错误 %s：应为 1 到 3650 天，而不是 %d", d.name, d.v)
 		}
 	}
+	for _, p := range c.Proxies() {
+		if net.ParseIP(p) == nil {
+			if _, _, err := net.ParseCIDR(p); err != nil {
+				return fmt.Errorf("配置错误 --trusted-proxies：%q 不是 IP 地址或网段", p)
+			}
+		}
+	}
 	if _, err := c.Aliases(); err != nil {
 		return err
 	}
@@ -210,4 +222,15 @@ func (c *Config) Aliases() (map[string][]string, error) {
 		}
 	}
 	return out, nil
+}
+
+// Proxies splits TrustedProxies.
+func (c *Config) Proxies() []string {
+	var out []string
+	for _, p := range strings.Split(c.TrustedProxies, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
 }

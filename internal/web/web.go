@@ -33,13 +33,17 @@ type Options struct {
 	// address (staff routes). Every other route is logged without it.
 	StaffPrefixes []string
 	Registry      *prometheus.Registry // nil: a fresh one
+	// TrustedProxies whose X-Forwarded-For is believed (none by default).
+	TrustedProxies []string
 }
 
 // New returns a gin engine with the common middleware and /healthz, /metrics.
 func New(o Options) *gin.Engine {
 	gin.SetMode(gin.ReleaseMode)
 	e := gin.New()
-	e.SetTrustedProxies(nil)
+	if err := e.SetTrustedProxies(o.TrustedProxies); err != nil {
+		e.SetTrustedProxies(nil) // validated with the configuration
+	}
 	e.HandleMethodNotAllowed = false
 	reg := o.Registry
 	if reg == nil {

@@ -1,0 +1,125 @@
+package portal
+
+// What a reporter sees of the ledger, built from ledger.Service's Towns,
+// Units, CaseOf and PublicTimeline.
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"ecoreport/internal/apperr"
+	"ecoreport/internal/ledger"
+)
+
+// townCache keeps the unit list for a minute: it changes rarely and the
+// report form needs it on every request.
+type townCache struct {
+	mu    sync.Mutex
+	at    time.Time
+	units []ledger.Unit
+}
+
+func (h *Handler) units(ctx context.Context) ([]ledger.Unit, error) {
+	h.towns.mu.Lock()
+	defer h.towns.mu.Unlock()
+	if h.towns.units != nil && time.Since(h.towns.at) < time.Minute {
+		return h.towns.units, nil
+	}
+	us, err := h.ledger.Units(ctx)
+	if err != nil {
+		return nil, err
+	}
+	h.towns.units, h.towns.at = us, time.Now()
+	return us, nil
+}
+
+// townMap returns the active towns by name, and in display order.
+func (h *Handler) townMap(ctx context.Context) (map[string]int64, []ledger.Unit, error) {
+	us, err := h.units(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	m := map[string]int64{}
+	var towns []ledger.Unit
+	for _, u := range us {
+		if u.Kind == "town" {
+			m[u.Name] = u.ID
+			towns = append(towns, u)
+		}
+	}
+	return m, towns, nil
+}
+
+// caseView is what a reporter sees of the case behind a complaint.
+type caseView struct {
+	*ledger.Case
+	UnitName string // responsible unit, once assigned
+}
+
+// caseOf returns the case of a complaint, or nil when it has none yet.
+func (h *Handler) caseOf(ctx context.Context, c *ledger.Complaint) (*caseView, error) {
+	if !c.CaseID.Valid {
+		return nil, nil
+	}
+	cs, err := h.ledger.CaseOf(ctx, c)
+	if apperr.Is(err, apperr.ENOTFOUND) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	v := &caseView{Case: cs}
+	if cs.UnitID.Valid {
+		us, err := h.units(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, u := range us {
+			if u.ID == cs.UnitID.Int64 {
+				v.UnitName = u.Name
+			}
+		}
+	}
+	return v, nil
+}
+
+// eventView is one public timeline entry.
+type eventView struct {
+	CreatedAt  time.Time
+	Kind       string
+	ToStatus   string
+	PublicNote string
+}
+
+// StatusLabel is the Chinese name of the status the event moved to.
+func (e eventView) StatusLabel() string {
+	if l := ledger.ComplaintStatus(e.ToStatus).Label(); l != "" {
+		return l
+	}
+	return ledger.CaseStatus(e.ToStatus).Label()
+}
+
+func (h *Handler) timeline(ctx context.Context, c *ledger.Complaint) ([]eventView, error) {
+	evs, err := h.ledger.PublicTimeline(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]eventView, len(evs))
+	for i, e := range evs {
+		out[i] = eventView{CreatedAt: e.CreatedAt, Kind: e.Kind, ToStatus: e.ToStatus, PublicNote: e.PublicNote}
+	}
+	return out, nil
+}
+
+// dueOf returns the deadline a reporter should see and what it is for.
+func dueOf(c *ledger.Complaint, cv *caseView) (time.Time, string) {
+	switch {
+	case c.Status == ledger.Received:
+		return c.DecideDueAt, "受理期限"
+	case cv != nil && !cv.Status.Finished() && !cv.DueAt.IsZero() &&
+		c.Status != ledger.Concluded && c.Status != ledger.ComplaintDone && c.Status != ledger.Refused:
+		return cv.DueAt, "办结期限"
+	}
+	return time.Time{}, ""
+}

@@ -1,0 +1,228 @@
+// Package portal is the resident-facing site (群众举报门户): the home page, the
+// report form and its receipt, the tracking page with additions, answers,
+// ratings and "not solved" requests, and the JSON API for partner apps.
+//
+// Pages are server-rendered, work without JavaScript and never put a tracking
+// code in a URL: the code travels in POST bodies only. No client address is
+// logged or stored; rate limits key on a daily-salted hash of it.
+package portal
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"ecoreport/internal/apperr"
+	"ecoreport/internal/captcha"
+	"ecoreport/internal/db"
+	"ecoreport/internal/ledger"
+	"ecoreport/internal/ratelimit"
+	"ecoreport/internal/secret"
+)
+
+// Deps is what the portal needs from the application.
+type Deps struct {
+	Ledger   *ledger.Service
+	DB       *db.DB
+	Keys     *secret.Keys
+	Captcha  bool           // false: captcha answers are optional (load tests, kiosks); a warning is logged
+	DataDir  string         // uploads go to DataDir/uploads
+	Location *time.Location // for dates shown to people; Asia/Shanghai when nil
+	Logger   *slog.Logger   // slog.Default() when nil
+	Now      func() time.Time
+}
+
+// Limits are the portal's per-instance request limits.
+type Limits struct {
+	FilePerHour     int // filings per client per hour (form and API together)
+	TrackPerMinute  int // tracking requests per client per minute
+	CodePerMinute   int // tracking requests per code or ticket per minute
+	CaptchaPerMin   int // new captchas per client per minute
+	MaxPhotos       int // photos per filing or addition
+	MaxMultipart    int64
+	MaxJSON         int64
+	MaxForm         int64
+	MaxAdditions    int // additions per complaint
+	MaxResidentMsgs int // resident messages per complaint
+}
+
+// DefaultLimits are the limits README-portal.md documents.
+var DefaultLimits = Limits{
+	FilePerHour: 10, TrackPerMinute: 20, CodePerMinute: 10, CaptchaPerMin: 30,
+	MaxPhotos: 6, MaxMultipart: 70 << 20, MaxJSON: 64 << 10, MaxForm: 1 << 20,
+	MaxAdditions: 20, MaxResidentMsgs: 50,
+}
+
+// Handler serves the portal. Create it with New and mount it with Register.
+type Handler struct {
+	deps    Deps
+	ledger  *ledger.Service
+	db      *db.DB
+	keys    *secret.Keys
+	log     *slog.Logger
+	loc     *time.Location
+	now     func() time.Time
+	captcha *captcha.Captcha
+	views   *views
+	assets  *assets
+	limits  Limits
+	hasher  *ratelimit.Hasher
+	towns   townCache
+
+	fileLimit, trackLimit, codeLimit, captchaLimit *ratelimit.Limiter
+}
+
+// New builds the handler: it parses the templates (panicking on a broken
+// embedded template, which tests catch) and logs a warning when the captcha
+// is off.
+func New(d Deps) *Handler {
+	if d.Logger == nil {
+		d.Logger = slog.Default()
+	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.Location == nil {
+		loc, err := time.LoadLocation("Asia/Shanghai")
+		if err != nil {
+			loc = time.FixedZone("CST", 8*3600)
+		}
+		d.Location = loc
+	}
+	if d.DB == nil && d.Ledger != nil {
+		d.DB = d.Ledger.DB
+	}
+	if d.Keys == nil && d.Ledger != nil {
+		d.Keys = d.Ledger.Keys
+	}
+	h := &Handler{
+		deps: d, ledger: d.Ledger, db: d.DB, keys: d.Keys, log: d.Logger, loc: d.Location, now: d.Now,
+		captcha: captcha.New(d.DB, d.Captcha, d.Now),
+		limits:  DefaultLimits,
+		hasher:  ratelimit.NewHasher(d.Keys.RateKey()),
+	}
+	h.assets = mustAssets()
+	h.views = mustViews(h.funcs())
+	h.setLimiters()
+	if !d.Captcha {
+		h.log.Warn("验证码已关闭（--captcha off）：举报和查询不再要求验证码，只应在压力测试或内网终端使用")
+	}
+	return h
+}
+
+func (h *Handler) setLimiters() {
+	mk := func(n int, per time.Duration) *ratelimit.Limiter {
+		l := ratelimit.New(n, per)
+		l.Now = h.now
+		return l
+	}
+	h.fileLimit = mk(h.limits.FilePerHour, time.Hour)
+	h.trackLimit = mk(h.limits.TrackPerMinute, time.Minute)
+	h.codeLimit = mk(h.limits.CodePerMinute, time.Minute)
+	h.captchaLimit = mk(h.limits.CaptchaPerMin, time.Minute)
+}
+
+// Register mounts the portal's routes (pages, captcha, API and /static).
+func (h *Handler) Register(r gin.IRouter) {
+	form := bodyLimit(h.limits.MaxForm)
+	multi := bodyLimit(h.limits.MaxMultipart)
+	js := bodyLimit(h.limits.MaxJSON)
+	r.GET("/", h.noStore, h.home)
+	r.GET("/report", h.noStore, h.reportForm)
+	r.POST("/report", h.noStore, multi, h.reportSubmit)
+	r.POST("/report/receipt", h.noStore, form, h.receiptDownload)
+	r.GET("/track", h.noStore, h.trackForm)
+	r.POST("/track", h.noStore, form, h.trackShow)
+	r.POST("/track/add", h.noStore, multi, h.trackAdd)
+	r.POST("/track/reply", h.noStore, form, h.trackReply)
+	r.POST("/track/rate", h.noStore, form, h.trackRate)
+	r.POST("/track/followup", h.noStore, form, h.trackFollowup)
+	r.POST("/track/photo", h.noStore, form, h.trackPhoto)
+	r.GET("/captcha/:file", h.noStore, h.captchaFile)
+	r.GET("/api/v1/captcha", h.noStore, h.apiCaptcha)
+	r.POST("/api/v1/complaints", h.noStore, js, h.apiComplaints)
+	r.POST("/api/v1/track", h.noStore, js, h.apiTrack)
+	r.GET("/static/*path", h.static)
+}
+
+// noStore keeps receipts, tracking pages and tokens out of every cache.
+func (h *Handler) noStore(c *gin.Context) {
+	c.Header("Cache-Control", "no-store")
+	c.Header("Pragma", "no-cache")
+	c.Header("Referrer-Policy", "no-referrer")
+}
+
+func bodyLimit(n int64) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, n)
+	}
+}
+
+// clientKey is the rate-limit key of the requesting client: a daily-salted
+// HMAC of its address, which is neither logged nor stored.
+func (h *Handler) clientKey(c *gin.Context, scope string) string {
+	return h.hasher.Key(scope, c.ClientIP(), h.now())
+}
+
+// allow counts a request against l; when refused it returns an ERATELIMIT
+// error whose message says when to retry.
+func (h *Handler) allow(l *ratelimit.Limiter, key string) (time.Duration, error) {
+	if ok, wait := l.Allow(key); !ok {
+		return wait, &apperr.Error{Code: apperr.ERATELIMIT, Message: "操作过于频繁，请" + waitText(wait) + "后再试"}
+	}
+	return 0, nil
+}
+
+func waitText(d time.Duration) string {
+	if d <= time.Minute {
+		return itoa(int((d+time.Second-1)/time.Second)) + "秒"
+	}
+	return itoa(int((d+time.Minute-1)/time.Minute)) + "分钟"
+}
+
+func itoa(n int) string {
+	if n == 0 {
+		return "0"
+	}
+	var b []byte
+	for n > 0 {
+		b = append([]byte{byte('0' + n%10)}, b...)
+		n /= 10
+	}
+	return string(b)
+}
+
+// status maps an application error code to an HTTP status.
+func status(err error) int {
+	switch apperr.Code(err) {
+	case apperr.EINVALID:
+		return http.StatusUnprocessableEntity
+	case apperr.ENOTFOUND:
+		return http.StatusNotFound
+	case apperr.ECONFLICT, apperr.EBUDGET:
+		return http.StatusConflict
+	case apperr.EFORBIDDEN:
+		return http.StatusForbidden
+	case apperr.EUNAUTHORIZED:
+		return http.StatusUnauthorized
+	case apperr.ERATELIMIT:
+		return http.StatusTooManyRequests
+	case apperr.EUNAVAILABLE:
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusInternalServerError
+}
+
+// logErr logs errors people cannot fix (internal, unavailable). It never
+// logs the request's address, headers or form values.
+func (h *Handler) logErr(c *gin.Context, what string, err error) {
+	switch apperr.Code(err) {
+	case apperr.EINTERNAL, apperr.EUNAVAILABLE:
+		h.log.ErrorContext(c.Request.Context(), "portal: "+what, "route", c.FullPath(), "err", err)
+	}
+}
+
+func (h *Handler) ctx(c *gin.Context) context.Context { return c.Request.Context() }

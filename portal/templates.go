@@ -1,0 +1,124 @@
+package portal
+
+import (
+	"bytes"
+	"embed"
+	"fmt"
+	"html/template"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"ecoreport/internal/ledger"
+	"ecoreport/internal/trackcode"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+// viewLayouts maps every view to the layout it renders in; a missing file
+// fails at start.
+var viewLayouts = map[string]string{
+	"home":          "layout",
+	"report":        "layout",
+	"receipt":       "layout",
+	"receipt_print": "print",
+	"track_form":    "layout",
+	"track":         "layout",
+	"error":         "layout",
+}
+
+type views struct{ t map[string]*template.Template }
+
+func mustViews(funcs template.FuncMap) *views {
+	v := &views{t: map[string]*template.Template{}}
+	for name, layout := range viewLayouts {
+		t := template.Must(template.New(layout+".html").Funcs(funcs).ParseFS(templateFS,
+			"templates/"+layout+".html", "templates/"+name+".html"))
+		v.t[name] = t
+	}
+	return v
+}
+
+// page is what every view gets; V holds the view's own data.
+type page struct {
+	Title    string
+	CSRF     string
+	Notice   string
+	Error    string
+	Captcha  bool // captcha required
+	Hotline  string
+	V        any
+	Nav      string
+	PrintNow bool
+}
+
+func (h *Handler) render(c *gin.Context, code int, view string, p page) {
+	t, ok := h.views.t[view]
+	if !ok {
+		panic("portal: no view " + view)
+	}
+	if p.CSRF == "" {
+		p.CSRF = h.csrfToken(c)
+	}
+	p.Captcha = h.deps.Captcha
+	p.Hotline = "12369"
+	var b bytes.Buffer
+	if err := t.Execute(&b, p); err != nil {
+		h.log.ErrorContext(c.Request.Context(), "portal: render", "view", view, "err", err)
+		c.Data(http.StatusInternalServerError, "text/plain; charset=utf-8", []byte("系统错误，请稍后再试"))
+		return
+	}
+	c.Data(code, "text/html; charset=utf-8", b.Bytes())
+}
+
+// renderError shows a page with one message; for 429 it sets Retry-After.
+func (h *Handler) renderError(c *gin.Context, err error, wait time.Duration) {
+	if wait > 0 {
+		c.Header("Retry-After", fmt.Sprint(int(wait.Seconds()+0.999)))
+	}
+	h.logErr(c, "page", err)
+	h.render(c, status(err), "error", page{Title: "出错了", Error: msgOf(err)})
+}
+
+func (h *Handler) funcs() template.FuncMap {
+	return template.FuncMap{
+		"asset": h.assets.url,
+		"code":  trackcode.Format,
+		"date": func(t time.Time) string {
+			if t.IsZero() {
+				return ""
+			}
+			return t.In(h.loc).Format("2006年1月2日")
+		},
+		"datetime": func(t time.Time) string {
+			if t.IsZero() {
+				return ""
+			}
+			return t.In(h.loc).Format("2006年1月2日 15:04")
+		},
+		"qr": qrSVG,
+		"has": func(list []string, s string) bool {
+			for _, x := range list {
+				if x == s {
+					return true
+				}
+			}
+			return false
+		},
+		"errOf": func(m map[string]string, k string) string { return m[k] },
+		"categoryLabels": func(cs ledger.Categories) string {
+			return cs.Labels()
+		},
+		"truncate": truncateRunes,
+	}
+}
+
+func truncateRunes(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n]) + "…"
+}
