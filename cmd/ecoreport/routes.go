@@ -4,19 +4,42 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/gin-gonic/gin"
+
 	"ecoreport/hotline"
+	"ecoreport/internal/auth"
+	"ecoreport/internal/office"
+	"ecoreport/internal/session"
 	"ecoreport/portal"
 )
 
-// register mounts the parts of the service on the engine.
+// register mounts the parts of the service on the engine: the resident
+// portal, the hotline push API, the staff back office and the operators'
+// hotline pages inside it.
 func (m *Main) register() error {
 	t := &tool{DB: m.DB, Keys: m.Keys, Ledger: m.Ledger}
-	push := &hotline.API{Importer: t.importer(&m.Config), Feedback: t.feedback(),
-		Clients: &hotline.Clients{DB: m.DB, Keys: m.Keys},
-		Logf:    func(f string, a ...any) { m.Log.Warn(fmt.Sprintf(f, a...)) }}
-	push.Register(m.Engine)
+	im, fb := t.importer(&m.Config), t.feedback()
+	logf := func(f string, a ...any) { m.Log.Warn(fmt.Sprintf(f, a...)) }
 
 	portal.New(portal.Deps{Ledger: m.Ledger, DB: m.DB, Keys: m.Keys, Captcha: m.Config.Captcha == "on",
 		DataDir: m.Config.DataDir, Location: m.Config.Location, Logger: m.Log, Now: time.Now}).Register(m.Engine)
+
+	(&hotline.API{Importer: im, Feedback: fb, Clients: &hotline.Clients{DB: m.DB, Keys: m.Keys}, Logf: logf}).Register(m.Engine)
+
+	m.Office = office.New(office.Deps{Ledger: m.Ledger, Users: m.Users, DB: m.DB, Location: m.Config.Location, Logger: m.Log, Now: time.Now})
+	m.Office.Register(m.Engine)
+
+	operator := func(c *gin.Context) string {
+		if u := session.User(c); u != nil {
+			return u.Username
+		}
+		return ""
+	}
+	hw, err := hotline.NewWeb(im, fb, operator, session.CSRFToken)
+	if err != nil {
+		return fmt.Errorf("hotline pages: %w", err)
+	}
+	hw.Prefix, hw.Logf = "/office/hotline", logf
+	hw.Register(m.Engine.Group("/office", m.Office.Sessions.Middleware(), m.Office.Sessions.RequireRoles(auth.Operator, auth.Admin)))
 	return nil
 }

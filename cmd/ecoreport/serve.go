@@ -18,6 +18,7 @@ import (
 	"ecoreport/internal/config"
 	"ecoreport/internal/db"
 	"ecoreport/internal/ledger"
+	"ecoreport/internal/office"
 	"ecoreport/internal/secret"
 	"ecoreport/internal/web"
 )
@@ -34,6 +35,7 @@ type Main struct {
 	Ledger *ledger.Service
 	Users  *auth.Store
 	Engine *gin.Engine
+	Office *office.Handler
 
 	listener net.Listener
 	server   *http.Server
@@ -105,9 +107,35 @@ func (m *Main) Addr() string {
 	return m.listener.Addr().String()
 }
 
-// background runs the jobs of serve until ctx ends.
+// background runs the jobs of serve until ctx ends: the audit sealer every
+// second, and housekeeping (expired sessions) every ten minutes.
 func (m *Main) background(ctx context.Context) {
-	audit.Sealer(ctx, m.DB, time.Second, func(f string, a ...any) { m.Log.Warn(fmt.Sprintf(f, a...)) })
+	warn := func(f string, a ...any) { m.Log.Warn(fmt.Sprintf(f, a...)) }
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		audit.Sealer(ctx, m.DB, time.Second, warn)
+	}()
+	every(ctx, 10*time.Minute, func() {
+		if _, err := m.Office.Sessions.Purge(ctx); err != nil && ctx.Err() == nil {
+			warn("purge sessions: %v", err)
+		}
+	})
+	<-done
+}
+
+// every runs fn now and then every interval until ctx ends.
+func every(ctx context.Context, interval time.Duration, fn func()) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		fn()
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
 
 // Close stops accepting, lets requests in flight finish (up to 25 s), stops

@@ -1,0 +1,169 @@
+package ledger_test
+
+import (
+	"sort"
+	"sync"
+	"testing"
+	"time"
+
+	"ecoreport/internal/apperr"
+	"ecoreport/internal/ledger"
+)
+
+// verifiedCase files a complaint, accepts it and verifies it substantiated.
+func verifiedCase(t *testing.T, s *ledger.Service) int64 {
+	t.Helper()
+	f := fileOne(t, s, webComplaint())
+	id, err := s.Accept(ctx, f.Complaint.ID, 0, inspector, ledger.EventInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.StartVerification(ctx, id, inspector, ledger.EventInput{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RecordVerification(ctx, id, ledger.Substantiated, "经现场核查，问题属实。", inspector, ledger.EventInput{}); err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+func newNotice(caseID int64, s *ledger.Service) ledger.NewNotice {
+	return ledger.NewNotice{CaseID: caseID, UnitID: 1, Requirements: "立即停止夜间生产，加装除尘设施。",
+		Deadline: s.Now().Add(15 * 24 * time.Hour)}
+}
+
+func TestIssueNoticeAssignsTheCase(t *testing.T) {
+	s, _ := newService(t)
+	id := verifiedCase(t, s)
+	n, err := s.IssueNotice(ctx, newNotice(id, s), inspector)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n.Ref() != "石环督整〔2026〕1号" {
+		t.Fatalf("ref %s", n.Ref())
+	}
+	if got := n.CopiedToList(); len(got) != 3 || got[1] != "县纪委监委" || got[2] != "县考核办" {
+		t.Fatalf("copied to %v", got)
+	}
+	if got := n.Deadline.In(s.Location).Format("2006-01-02 15:04"); got != "2026-11-18 23:59" {
+		t.Fatalf("deadline %s", got)
+	}
+	c, _ := s.Case(ctx, id)
+	if c.Status != ledger.Assigned || c.UnitID.Int64 != 1 {
+		t.Fatalf("case %s unit %v", c.Status, c.UnitID)
+	}
+	evs, _ := s.CaseTimeline(ctx, id)
+	if last := evs[len(evs)-1]; last.Kind != "notice.issued" || last.InternalNote != n.Ref() {
+		t.Fatalf("last event %+v", last)
+	}
+	if k := count(t, s, `SELECT COUNT(*) FROM audit_log WHERE action IN ('case.assigned', 'notice.issued') AND object_id = ?`, id); k != 2 {
+		t.Fatalf("audit entries %d", k)
+	}
+
+	t.Run("ErrNotVerified", func(t *testing.T) {
+		f := fileOne(t, s, webComplaint())
+		cid, _ := s.Accept(ctx, f.Complaint.ID, 0, inspector, ledger.EventInput{})
+		before := count(t, s, `SELECT last_number FROM notice_counters`)
+		_, err := s.IssueNotice(ctx, newNotice(cid, s), inspector)
+		if !apperr.Is(err, apperr.ECONFLICT) {
+			t.Fatalf("err %v", err)
+		}
+		if after := count(t, s, `SELECT last_number FROM notice_counters`); after != before {
+			t.Fatalf("counter moved %d → %d on a failed issue", before, after)
+		}
+	})
+	t.Run("ErrInvalid", func(t *testing.T) {
+		_, err := s.IssueNotice(ctx, ledger.NewNotice{CaseID: id}, inspector)
+		f := apperr.Fields(err)
+		if f["unit_id"] == "" || f["requirements"] == "" || f["deadline"] == "" {
+			t.Fatalf("fields %v", f)
+		}
+	})
+	t.Run("OtherUnitCannotReport", func(t *testing.T) {
+		err := s.ReportRectification(ctx, n.ID, 2, "已整改完毕。", ledger.Actor{Name: "town2"})
+		if !apperr.Is(err, apperr.ENOTFOUND) {
+			t.Fatalf("err %v", err)
+		}
+	})
+	t.Run("ReportThenReopenThenReissue", func(t *testing.T) {
+		if err := s.ReportRectification(ctx, n.ID, 1, "已加装除尘设施，夜间停产。", ledger.Actor{Name: "town1"}); err != nil {
+			t.Fatal(err)
+		}
+		if c, _ := s.Case(ctx, id); c.Status != ledger.Submitted {
+			t.Fatalf("case %s", c.Status)
+		}
+		if err := s.Reopen(ctx, id, "现场仍有粉尘", inspector, ledger.EventInput{}); err != nil {
+			t.Fatal(err)
+		}
+		in := newNotice(id, s)
+		in.UnitID = 26
+		n2, err := s.IssueNotice(ctx, in, inspector)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, _ := s.Case(ctx, id)
+		if c.Status != ledger.Reopened || c.UnitID.Int64 != 26 || n2.Number != 2 {
+			t.Fatalf("reissue: case %s unit %v number %d", c.Status, c.UnitID, n2.Number)
+		}
+		old, _ := s.Notice(ctx, n.ID)
+		if old.Status != ledger.NoticeSuperseded {
+			t.Fatalf("old notice %s", old.Status)
+		}
+		if err := s.ReportRectification(ctx, n.ID, 1, "再次整改。", ledger.Actor{Name: "town1"}); !apperr.Is(err, apperr.ECONFLICT) {
+			t.Fatalf("report on superseded notice: %v", err)
+		}
+		if err := s.ReportRectification(ctx, n2.ID, 26, "已整改。", ledger.Actor{Name: "dept26"}); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+// TestNoticeNumbersAreGaplessUnderConcurrentIssues issues 50 notices at once
+// (run it with ECOREPORT_TEST_MYSQL_DSN set for MariaDB too).
+func TestNoticeNumbersAreGaplessUnderConcurrentIssues(t *testing.T) {
+	s, _ := newService(t)
+	const n = 50
+	ids := make([]int64, n)
+	for i := range ids {
+		ids[i] = verifiedCase(t, s)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	start := make(chan struct{})
+	for _, id := range ids {
+		wg.Add(1)
+		go func(id int64) {
+			defer wg.Done()
+			<-start
+			_, err := s.IssueNotice(ctx, newNotice(id, s), inspector)
+			errs <- err
+		}(id)
+	}
+	close(start)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	var nums []int
+	if err := s.DB.Select(&nums, `SELECT number FROM notices WHERE year = 2026`); err != nil {
+		t.Fatal(err)
+	}
+	sort.Ints(nums)
+	if len(nums) != n {
+		t.Fatalf("%d notices", len(nums))
+	}
+	for i, x := range nums {
+		if x != i+1 {
+			t.Fatalf("numbers not 1..%d without gaps: %v", n, nums)
+		}
+	}
+	if last := count(t, s, `SELECT last_number FROM notice_counters WHERE year = 2026`); last != n {
+		t.Fatalf("counter %d", last)
+	}
+	if k := count(t, s, `SELECT COUNT(*) FROM cases WHERE status = 'assigned'`); k != n {
+		t.Fatalf("%d cases assigned", k)
+	}
+}

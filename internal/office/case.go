@@ -1,0 +1,248 @@
+package office
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"ecoreport/internal/apperr"
+	"ecoreport/internal/audit"
+	"ecoreport/internal/auth"
+	"ecoreport/internal/ledger"
+	"ecoreport/internal/session"
+)
+
+type caseData struct {
+	Case          *ledger.Case
+	Town, Unit    string
+	Overdue       bool
+	Complaints    []complaintRow
+	Timeline      []ledger.Event
+	Notices       []ledger.Notice
+	Units         []ledger.Unit
+	Verifications []ledger.Verification
+	DefaultCopied string
+	Repeats       int
+}
+
+func (h *Handler) casePage(c *gin.Context) {
+	id, err := idParam(c)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	h.renderCase(c, id, nil)
+}
+
+func (h *Handler) renderCase(c *gin.Context, id int64, reveal map[int64]*ledger.Contact) {
+	ctx := h.ctx(c)
+	cs, err := h.Ledger.Case(ctx, id)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	names, err := h.unitNames(ctx)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	d := caseData{Case: cs, Town: names[cs.TownID.Int64], Unit: names[cs.UnitID.Int64], Overdue: cs.Overdue(h.now()),
+		Verifications: []ledger.Verification{ledger.Substantiated, ledger.Partly, ledger.Unsubstantiated},
+		DefaultCopied: strings.Join(ledger.DefaultCopiedTo, "\n")}
+	cms, err := h.Ledger.Complaints(ctx, id)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	for _, cm := range cms {
+		d.Complaints = append(d.Complaints, h.complaintRow(cm, names, reveal))
+	}
+	if len(cms) > 0 {
+		d.Repeats = len(cms) - 1
+	}
+	if d.Timeline, err = h.Ledger.CaseTimeline(ctx, id); err != nil {
+		h.fail(c, err)
+		return
+	}
+	if d.Notices, err = h.Ledger.NoticesOfCase(ctx, id); err != nil {
+		h.fail(c, err)
+		return
+	}
+	if d.Units, err = h.Ledger.Units(ctx); err != nil {
+		h.fail(c, err)
+		return
+	}
+	h.render(c, http.StatusOK, "case", "问题 "+cs.Ref(), d)
+}
+
+// showContact unmasks one complaint's contact for this response only and
+// writes contact.viewed to the audit log first: no audit, no contact.
+func (h *Handler) showContact(c *gin.Context) {
+	id, err := idParam(c)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	ctx := h.ctx(c)
+	cm, err := h.Ledger.Complaint(ctx, id)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	ct, err := h.Ledger.Contact(cm)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	u := session.User(c)
+	if err := audit.Append(ctx, h.DB, h.now(), u.Username, "contact.viewed", "complaint", cm.ID,
+		map[string]any{"role": u.Role}); err != nil {
+		h.fail(c, err)
+		return
+	}
+	reveal := map[int64]*ledger.Contact{cm.ID: ct}
+	if cm.CaseID.Valid {
+		h.renderCase(c, cm.CaseID.Int64, reveal)
+		return
+	}
+	h.renderInbox(c, reveal)
+}
+
+// caseAction runs one ledger action on the case of the URL and goes back to
+// the case page.
+func (h *Handler) caseAction(c *gin.Context, msg string, fn func(id int64, by ledger.Actor, in ledger.EventInput) error) {
+	id, err := idParam(c)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	in := ledger.EventInput{PublicNote: strings.TrimSpace(c.PostForm("public_note")), InternalNote: strings.TrimSpace(c.PostForm("internal_note"))}
+	if err := fn(id, h.actor(c), in); err != nil {
+		h.fail(c, err)
+		return
+	}
+	done(c, "/office/cases/"+strconv.FormatInt(id, 10), msg)
+}
+
+func (h *Handler) startVerification(c *gin.Context) {
+	h.caseAction(c, "已开始核查", func(id int64, by ledger.Actor, in ledger.EventInput) error {
+		return h.Ledger.StartVerification(h.ctx(c), id, by, in)
+	})
+}
+
+func (h *Handler) recordVerification(c *gin.Context) {
+	h.caseAction(c, "核查结论已记录", func(id int64, by ledger.Actor, in ledger.EventInput) error {
+		return h.Ledger.RecordVerification(h.ctx(c), id, ledger.Verification(c.PostForm("verification")), c.PostForm("public_reply"), by, in)
+	})
+}
+
+func (h *Handler) extend(c *gin.Context) {
+	h.caseAction(c, "办理期限已延长", func(id int64, by ledger.Actor, _ ledger.EventInput) error {
+		return h.Ledger.Extend(h.ctx(c), id, c.PostForm("reason"), by)
+	})
+}
+
+func (h *Handler) closeCase(c *gin.Context) {
+	h.caseAction(c, "已验收销号", func(id int64, by ledger.Actor, in ledger.EventInput) error {
+		return h.Ledger.Close(h.ctx(c), id, c.PostForm("public_reply"), by, in)
+	})
+}
+
+func (h *Handler) reopen(c *gin.Context) {
+	h.caseAction(c, "已退回重新整改", func(id int64, by ledger.Actor, in ledger.EventInput) error {
+		return h.Ledger.Reopen(h.ctx(c), id, c.PostForm("reason"), by, in)
+	})
+}
+
+func (h *Handler) merge(c *gin.Context) {
+	into, ok := parseCaseRef(c.PostForm("into"))
+	if !ok || into == 0 {
+		h.fail(c, apperr.Invalid(map[string]string{"into": "请填写要并入的问题编号，如 C000012"}))
+		return
+	}
+	id, err := idParam(c)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	if err := h.Ledger.Merge(h.ctx(c), id, into, h.actor(c)); err != nil {
+		h.fail(c, err)
+		return
+	}
+	done(c, "/office/cases/"+strconv.FormatInt(into, 10), ledger.CaseRef(id)+" 已并入本问题")
+}
+
+func (h *Handler) issueNotice(c *gin.Context) {
+	id, err := idParam(c)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	unitID, _ := strconv.ParseInt(c.PostForm("unit_id"), 10, 64)
+	var deadline time.Time
+	if s := strings.TrimSpace(c.PostForm("deadline")); s != "" {
+		if deadline, err = time.ParseInLocation("2006-01-02", s, h.Location); err != nil {
+			h.fail(c, apperr.Invalid(map[string]string{"deadline": "整改期限格式应为 2026-12-31"}))
+			return
+		}
+	}
+	var copied []string
+	for _, l := range strings.Split(c.PostForm("copied_to"), "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			copied = append(copied, l)
+		}
+	}
+	n, err := h.Ledger.IssueNotice(h.ctx(c), ledger.NewNotice{CaseID: id, UnitID: unitID, Requirements: c.PostForm("requirements"),
+		Deadline: deadline, CopiedTo: copied}, h.actor(c))
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	done(c, "/office/cases/"+strconv.FormatInt(id, 10), "已下达整改通知书 "+n.Ref())
+}
+
+type noticeData struct {
+	Notice   *ledger.Notice
+	Case     *ledger.Case
+	Unit     string
+	IssuedBy string
+}
+
+// noticePage is the printable notice (A4). A unit user sees only notices of
+// its own unit; any other is "not found", never "forbidden", so that the
+// answer does not tell which notices exist.
+func (h *Handler) noticePage(c *gin.Context) {
+	id, err := idParam(c)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	ctx := h.ctx(c)
+	n, err := h.Ledger.Notice(ctx, id)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	if u := session.User(c); u.Role == auth.UnitUser && (!u.UnitID.Valid || u.UnitID.Int64 != n.UnitID) {
+		h.fail(c, &apperr.Error{Code: apperr.ENOTFOUND, Message: "整改通知书不存在"})
+		return
+	}
+	cs, err := h.Ledger.Case(ctx, n.CaseID)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	names, err := h.unitNames(ctx)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	d := noticeData{Notice: n, Case: cs, Unit: names[n.UnitID]}
+	if n.IssuedBy.Valid {
+		d.IssuedBy = h.userName(ctx, n.IssuedBy.Int64)
+	}
+	h.render(c, http.StatusOK, "notice", n.Ref(), d)
+}

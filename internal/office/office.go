@@ -1,0 +1,227 @@
+// Package office is the staff back office (工作台) of the task force: login,
+// the inbox of new complaints, cases and their timeline, verification,
+// rectification notices (整改通知书), close-out, and the responsible units'
+// own page. Pages are server-rendered in Chinese; every route declares its
+// roles in one table (routes.go) that a test walks with every role.
+package office
+
+import (
+	"context"
+	"embed"
+	"html/template"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"ecoreport/internal/apperr"
+	"ecoreport/internal/auth"
+	"ecoreport/internal/db"
+	"ecoreport/internal/ledger"
+	"ecoreport/internal/session"
+)
+
+// Deps is what the back office needs from the application.
+type Deps struct {
+	Ledger   *ledger.Service
+	Users    *auth.Store
+	Sessions *session.Store // session.New(DB, Users) when nil
+	DB       *db.DB         // Ledger.DB when nil
+	Location *time.Location // Ledger.Location when nil
+	Logger   *slog.Logger   // slog.Default() when nil
+	Now      func() time.Time
+}
+
+// Handler serves the back office. Create it with New, mount it with Register.
+type Handler struct {
+	Ledger   *ledger.Service
+	Users    *auth.Store
+	Sessions *session.Store
+	DB       *db.DB
+	Location *time.Location
+	Now      func() time.Time
+
+	log   *slog.Logger
+	views map[string]*template.Template
+}
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+// New builds the handler and parses its templates (panicking on a broken
+// embedded template, which the tests catch).
+func New(d Deps) *Handler {
+	if d.DB == nil {
+		d.DB = d.Ledger.DB
+	}
+	if d.Location == nil {
+		d.Location = d.Ledger.Location
+	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.Logger == nil {
+		d.Logger = slog.Default()
+	}
+	if d.Sessions == nil {
+		d.Sessions = session.New(d.DB, d.Users)
+		d.Sessions.Now = d.Now
+	}
+	h := &Handler{Ledger: d.Ledger, Users: d.Users, Sessions: d.Sessions, DB: d.DB, Location: d.Location, Now: d.Now, log: d.Logger}
+	h.views = mustViews(h.funcs())
+	return h
+}
+
+// views: each page is parsed with its layout; print pages stand alone.
+var viewLayouts = map[string]string{
+	"login": "layout", "password": "layout", "inbox": "layout", "case": "layout", "cases": "layout",
+	"unit": "layout", "error": "layout", "register": "layout", "receipt": "layout", "notice": "print",
+}
+
+func mustViews(funcs template.FuncMap) map[string]*template.Template {
+	out := map[string]*template.Template{}
+	for view, layout := range viewLayouts {
+		out[view] = template.Must(template.New(layout+".html").Funcs(funcs).ParseFS(templateFS,
+			"templates/"+layout+".html", "templates/"+view+".html"))
+	}
+	return out
+}
+
+func (h *Handler) funcs() template.FuncMap {
+	return template.FuncMap{
+		"date": func(t time.Time) string {
+			if t.IsZero() {
+				return ""
+			}
+			return t.In(h.Location).Format("2006-01-02")
+		},
+		"datetime": func(t time.Time) string { return t.In(h.Location).Format("2006-01-02 15:04") },
+		"cndate":   func(t time.Time) string { return t.In(h.Location).Format("2006年1月2日") },
+		"lines":    func(s string) []string { return strings.Split(s, "\n") },
+		"hasRole": func(u *auth.User, roles ...string) bool {
+			for _, r := range roles {
+				if u != nil && string(u.Role) == r {
+					return true
+				}
+			}
+			return false
+		},
+	}
+}
+
+// page is what every template gets.
+type page struct {
+	Title  string
+	User   *auth.User
+	CSRF   string
+	Flash  string
+	Error  string
+	Fields map[string]string
+	Data   any
+}
+
+func (h *Handler) render(c *gin.Context, code int, view, title string, data any) {
+	h.renderPage(c, code, view, page{Title: title, Data: data, Flash: flash(c)})
+}
+
+func (h *Handler) renderPage(c *gin.Context, code int, view string, p page) {
+	p.User = session.User(c)
+	p.CSRF = session.CSRFToken(c)
+	c.Header("Content-Type", "text/html; charset=utf-8")
+	c.Header("Cache-Control", "no-store")
+	c.Status(code)
+	if err := h.views[view].Execute(c.Writer, p); err != nil {
+		h.log.ErrorContext(c.Request.Context(), "office: render", "view", view, "err", err)
+	}
+}
+
+// fail shows an error page with the status of the error's code. Internal
+// errors are logged and shown as 系统错误.
+func (h *Handler) fail(c *gin.Context, err error) {
+	code := httpStatus(err)
+	if code >= 500 {
+		h.log.ErrorContext(c.Request.Context(), "office", "route", c.FullPath(), "err", err)
+	}
+	h.renderPage(c, code, "error", page{Title: "操作未完成", Error: apperr.Message(err), Fields: apperr.Fields(err),
+		Data: c.Request.Referer()})
+	c.Abort()
+}
+
+func httpStatus(err error) int {
+	switch apperr.Code(err) {
+	case apperr.EINVALID:
+		return http.StatusUnprocessableEntity
+	case apperr.ENOTFOUND:
+		return http.StatusNotFound
+	case apperr.ECONFLICT, apperr.EBUDGET:
+		return http.StatusConflict
+	case apperr.EFORBIDDEN:
+		return http.StatusForbidden
+	case apperr.EUNAUTHORIZED:
+		return http.StatusUnauthorized
+	case apperr.ERATELIMIT:
+		return http.StatusTooManyRequests
+	case apperr.EUNAVAILABLE:
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusInternalServerError
+}
+
+// done redirects after a successful POST (post/redirect/get); the message
+// travels in a short-lived cookie, not the URL, so that nobody can put words
+// on a page through a link.
+func done(c *gin.Context, to, msg string) {
+	http.SetCookie(c.Writer, &http.Cookie{Name: flashCookie, Value: url.QueryEscape(msg), Path: "/office", MaxAge: 60,
+		HttpOnly: true, Secure: c.Request.TLS != nil, SameSite: http.SameSiteLaxMode})
+	c.Redirect(http.StatusSeeOther, to)
+}
+
+const flashCookie = "ecoreport_flash"
+
+// flash reads and clears the message of the previous POST.
+func flash(c *gin.Context) string {
+	v, err := c.Cookie(flashCookie)
+	if err != nil || v == "" {
+		return ""
+	}
+	http.SetCookie(c.Writer, &http.Cookie{Name: flashCookie, Path: "/office", MaxAge: -1, HttpOnly: true})
+	m, err := url.QueryUnescape(v)
+	if err != nil {
+		return ""
+	}
+	return m
+}
+
+func (h *Handler) actor(c *gin.Context) ledger.Actor {
+	u := session.User(c)
+	return ledger.Actor{UserID: u.ID, Name: u.Username}
+}
+
+func (h *Handler) ctx(c *gin.Context) context.Context { return c.Request.Context() }
+
+func idParam(c *gin.Context) (int64, error) {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, &apperr.Error{Code: apperr.ENOTFOUND, Message: "页面不存在"}
+	}
+	return id, nil
+}
+
+func (h *Handler) now() time.Time { return db.UTC(h.Now()) }
+
+// maxForm bounds every form body.
+const maxForm = 1 << 20
+
+func bodyLimit(c *gin.Context) {
+	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, maxForm)
+}
+
+func noStore(c *gin.Context) {
+	c.Header("Cache-Control", "no-store")
+	c.Header("Referrer-Policy", "same-origin")
+	c.Header("X-Frame-Options", "DENY")
+}
