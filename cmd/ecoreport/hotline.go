@@ -14,6 +14,7 @@ import (
 	"ecoreport/internal/db"
 	"ecoreport/internal/ledger"
 	"ecoreport/internal/secret"
+	"ecoreport/portal"
 )
 
 func apperrFields(err error) map[string]string { return apperr.Fields(err) }
@@ -132,6 +133,20 @@ func runHotline(ctx context.Context, args []string, out, errOut io.Writer) int {
 			return hotline.ClientCommand(ctx, &hotline.Clients{DB: t.DB, Keys: t.Keys}, rest, out, errOut)
 		}
 		return hotline.FeedbackCommand(ctx, t.feedback(), rest, out, errOut)
+	})
+}
+
+func runOpen311(ctx context.Context, args []string, out, errOut io.Writer) int {
+	if len(args) == 0 {
+		return portal.Open311Command(ctx, nil, nil, out, errOut)
+	}
+	if args[0] == "-h" || args[0] == "--help" {
+		portal.Open311Command(ctx, nil, nil, out, errOut)
+		return 0
+	}
+	sub := args[0]
+	return withTool(ctx, "open311 "+sub, args[1:], errOut, func(t *tool, _ *config.Config, rest []string) int {
+		return portal.Open311Command(ctx, t.DB, append([]string{sub}, rest...), out, errOut)
 	})
 }
 

@@ -28,6 +28,7 @@ func commands() []command {
 		{"user", "工作人员账号：user add | user passwd | user disable", runUser},
 		{"import", "导入12369热线工单文件（CSV/TSV/XLSX）  import hotline ticket files", runImport},
 		{"hotline", "热线对接：hotline add-client | hotline feedback", runHotline},
+		{"open311", "Open311 接口密钥：open311 add-key 名称 | list-keys | revoke-key 名称", runOpen311},
 		{"audit", "审计日志：audit verify 校验哈希链", runAudit},
 		{"version", "显示版本", runVersion},
 		{"help", "显示帮助", nil},

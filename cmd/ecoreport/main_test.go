@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	"ecoreport/internal/config"
 	"ecoreport/internal/db"
 	"ecoreport/internal/db/dbtest"
+	"ecoreport/portal"
 )
 
 // MustRunMain starts the whole service on 127.0.0.1:0 on a fresh database.
@@ -229,5 +231,33 @@ func TestResidentFilesAndTracksThroughTheRealService(t *testing.T) {
 		if resp.StatusCode != 200 || resp.Header.Get("Content-Security-Policy") == "" {
 			t.Fatalf("%s: %d", page, resp.StatusCode)
 		}
+	}
+}
+
+func TestOpen311ThroughTheRealService(t *testing.T) {
+	m, _ := MustRunMain(t)
+	key, err := portal.AddOpen311Key(context.Background(), m.DB, "county-app")
+	if err != nil {
+		t.Fatal(err)
+	}
+	form := url.Values{"api_key": {key}, "service_code": {"noise"}, "attribute[town]": {"1"},
+		"address_string": {"城关镇汉江大道"}, "description": {"工地夜间施工噪声扰民，持续到凌晨两点。"}}
+	resp, err := http.PostForm("http://"+m.Addr()+"/open311/v2/requests.json", form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 201 && resp.StatusCode != 200 || !strings.Contains(string(b), "service_request_id") {
+		t.Fatalf("%d %s", resp.StatusCode, b)
+	}
+	resp, err = http.Get("http://" + m.Addr() + "/open311/v2/requests.xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(b), "<service_requests>") || strings.Contains(string(b), "凌晨两点") {
+		t.Fatalf("%d %s", resp.StatusCode, b)
 	}
 }
