@@ -12,6 +12,7 @@ import (
 	"ecoreport/internal/config"
 	"ecoreport/internal/db"
 	"ecoreport/internal/ledger"
+	"ecoreport/internal/reward"
 	"ecoreport/internal/secret"
 )
 
@@ -100,4 +101,14 @@ func newLedger(cfg *config.Config, d *db.DB, keys *secret.Keys) *ledger.Service 
 	s.Location = cfg.Location
 	s.Limits = ledger.Limits{AcceptDays: cfg.AcceptDays, ConcludeDays: cfg.ConcludeDays, ExtensionDays: cfg.ExtensionDays, RevisitDays: cfg.RevisitDays}
 	return s
+}
+
+// newReward builds the reward workflow and hangs its eligibility check on
+// the ledger's verification, so a verified case and its reward record
+// commit together.
+func newReward(d *db.DB, keys *secret.Keys, l *ledger.Service) *reward.Service {
+	r := reward.NewService(d, keys, l)
+	r.Location = l.Location
+	l.OnVerified = append(l.OnVerified, r.Hook())
+	return r
 }

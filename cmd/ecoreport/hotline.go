@@ -13,6 +13,7 @@ import (
 	"ecoreport/internal/config"
 	"ecoreport/internal/db"
 	"ecoreport/internal/ledger"
+	"ecoreport/internal/reward"
 	"ecoreport/internal/secret"
 	"ecoreport/portal"
 )
@@ -24,6 +25,7 @@ type tool struct {
 	DB     *db.DB
 	Keys   *secret.Keys
 	Ledger *ledger.Service
+	Reward *reward.Service
 }
 
 // openTool opens the database and the data key for a subcommand: SQLite is
@@ -43,7 +45,8 @@ func openTool(ctx context.Context, cfg *config.Config, errOut io.Writer) (*tool,
 		d.Close()
 		return nil, err
 	}
-	return &tool{DB: d, Keys: keys, Ledger: newLedger(cfg, d, keys)}, nil
+	l := newLedger(cfg, d, keys)
+	return &tool{DB: d, Keys: keys, Ledger: l, Reward: newReward(d, keys, l)}, nil
 }
 
 func (t *tool) importer(cfg *config.Config) *hotline.Importer {
@@ -147,6 +150,35 @@ func runOpen311(ctx context.Context, args []string, out, errOut io.Writer) int {
 	sub := args[0]
 	return withTool(ctx, "open311 "+sub, args[1:], errOut, func(t *tool, _ *config.Config, rest []string) int {
 		return portal.Open311Command(ctx, t.DB, append([]string{sub}, rest...), out, errOut)
+	})
+}
+
+func runReward(ctx context.Context, args []string, out, errOut io.Writer) int {
+	if len(args) == 0 || args[0] != "expire" {
+		fmt.Fprintln(errOut, `用法：ecoreport reward expire [--db ...]
+  将超过申领期限的已批准奖励标记为已过期并退回预算，并删除已超过保存期限的领奖人身份信息（供 cron 使用）`)
+		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
+			return 0
+		}
+		return 2
+	}
+	return withTool(ctx, "reward expire", args[1:], errOut, func(t *tool, _ *config.Config, rest []string) int {
+		if len(rest) > 0 {
+			fmt.Fprintf(errOut, "参数错误：未知参数 %q\n", rest[0])
+			return 2
+		}
+		n, err := t.Reward.ExpireDue(ctx)
+		if err != nil {
+			fmt.Fprintln(errOut, "数据库出错："+oneLine(err))
+			return 1
+		}
+		e, err := t.Reward.EraseDue(ctx)
+		if err != nil {
+			fmt.Fprintln(errOut, "数据库出错："+oneLine(err))
+			return 1
+		}
+		fmt.Fprintf(out, "已过期 %d 笔奖励（金额退回预算）；删除 %d 位领奖人的身份信息。\n", n, e)
+		return 0
 	})
 }
 

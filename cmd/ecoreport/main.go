@@ -29,6 +29,7 @@ func commands() []command {
 		{"import", "导入12369热线工单文件（CSV/TSV/XLSX）  import hotline ticket files", runImport},
 		{"hotline", "热线对接：hotline add-client | hotline feedback", runHotline},
 		{"open311", "Open311 接口密钥：open311 add-key 名称 | list-keys | revoke-key 名称", runOpen311},
+		{"reward", "举报奖励：reward expire 处理过期奖励和到期身份信息（cron）", runReward},
 		{"audit", "审计日志：audit verify 校验哈希链", runAudit},
 		{"version", "显示版本", runVersion},
 		{"help", "显示帮助", nil},

@@ -98,6 +98,8 @@ func TestCommands(t *testing.T) {
 		{"UserDisable", []string{"user", "disable", "--name=inspector1", dbFlag}, 0, "已停用", ""},
 		{"ErrUserDisableUnknown", []string{"user", "disable", "--name=ghost", dbFlag}, 1, "", "不存在"},
 		{"AuditVerify", []string{"audit", "verify", dbFlag}, 0, "审计链完整", ""},
+		{"RewardExpire", []string{"reward", "expire", dbFlag}, 0, "已过期 0 笔", ""},
+		{"ErrRewardUsage", []string{"reward"}, 2, "", "reward expire"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -17,7 +17,7 @@ import (
 // portal, the hotline push API, the staff back office and the operators'
 // hotline pages inside it.
 func (m *Main) register() error {
-	t := &tool{DB: m.DB, Keys: m.Keys, Ledger: m.Ledger}
+	t := &tool{DB: m.DB, Keys: m.Keys, Ledger: m.Ledger, Reward: m.Reward}
 	im, fb := t.importer(&m.Config), t.feedback()
 	logf := func(f string, a ...any) { m.Log.Warn(fmt.Sprintf(f, a...)) }
 

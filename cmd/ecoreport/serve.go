@@ -19,6 +19,7 @@ import (
 	"ecoreport/internal/db"
 	"ecoreport/internal/ledger"
 	"ecoreport/internal/office"
+	"ecoreport/internal/reward"
 	"ecoreport/internal/secret"
 	"ecoreport/internal/web"
 )
@@ -36,6 +37,7 @@ type Main struct {
 	Users  *auth.Store
 	Engine *gin.Engine
 	Office *office.Handler
+	Reward *reward.Service
 
 	listener net.Listener
 	server   *http.Server
@@ -60,6 +62,7 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	m.Ledger = newLedger(cfg, m.DB, m.Keys)
 	m.Users = auth.NewStore(m.DB)
+	m.Reward = newReward(m.DB, m.Keys, m.Ledger)
 	if err := m.bootstrapAdmin(ctx); err != nil {
 		return err
 	}
@@ -116,6 +119,7 @@ func (m *Main) background(ctx context.Context) {
 		defer close(done)
 		audit.Sealer(ctx, m.DB, time.Second, warn)
 	}()
+	go m.Reward.Run(ctx, time.Hour, warn)
 	every(ctx, 10*time.Minute, func() {
 		if _, err := m.Office.Sessions.Purge(ctx); err != nil && ctx.Err() == nil {
 			warn("purge sessions: %v", err)
