@@ -33,6 +33,7 @@ type Deps struct {
 	Location *time.Location // for dates shown to people; Asia/Shanghai when nil
 	Logger   *slog.Logger   // slog.Default() when nil
 	Now      func() time.Time
+	Limits   *Limits // DefaultLimits when nil
 }
 
 // Limits are the portal's per-instance request limits.
@@ -54,6 +55,15 @@ var DefaultLimits = Limits{
 	FilePerHour: 10, TrackPerMinute: 20, CodePerMinute: 10, CaptchaPerMin: 30,
 	MaxPhotos: 6, MaxMultipart: 70 << 20, MaxJSON: 64 << 10, MaxForm: 1 << 20,
 	MaxAdditions: 20, MaxResidentMsgs: 50,
+}
+
+// Unlimited returns DefaultLimits without the per-client request limits
+// (--rate-limits off: load tests from one address, intranet kiosks); body
+// size limits stay.
+func Unlimited() *Limits {
+	l := DefaultLimits
+	l.FilePerHour, l.TrackPerMinute, l.CodePerMinute, l.CaptchaPerMin = 1<<30, 1<<30, 1<<30, 1<<30
+	return &l
 }
 
 // Handler serves the portal. Create it with New and mount it with Register.
@@ -103,6 +113,9 @@ func New(d Deps) *Handler {
 		captcha: captcha.New(d.DB, d.Captcha, d.Now),
 		limits:  DefaultLimits,
 		hasher:  ratelimit.NewHasher(d.Keys.RateKey()),
+	}
+	if d.Limits != nil {
+		h.limits = *d.Limits
 	}
 	h.assets = mustAssets()
 	h.views = mustViews(h.funcs())

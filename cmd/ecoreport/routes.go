@@ -21,8 +21,13 @@ func (m *Main) register() error {
 	im, fb := t.importer(&m.Config), t.feedback()
 	logf := func(f string, a ...any) { m.Log.Warn(fmt.Sprintf(f, a...)) }
 
+	var limits *portal.Limits
+	if m.Config.RateLimits == "off" {
+		limits = portal.Unlimited()
+		m.Log.Warn("门户限流已关闭：仅用于压测 (per-client rate limits are off)")
+	}
 	portal.New(portal.Deps{Ledger: m.Ledger, DB: m.DB, Keys: m.Keys, Captcha: m.Config.Captcha == "on",
-		DataDir: m.Config.DataDir, Location: m.Config.Location, Logger: m.Log, Now: time.Now}).Register(m.Engine)
+		DataDir: m.Config.DataDir, Location: m.Config.Location, Logger: m.Log, Now: time.Now, Limits: limits}).Register(m.Engine)
 
 	(&portal.Open311{Ledger: m.Ledger, DB: m.DB, Keys: m.Keys, Location: m.Config.Location, Now: time.Now, Logger: m.Log}).Register(m.Engine)
 

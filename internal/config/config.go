@@ -21,6 +21,8 @@ type Config struct {
 	DataDir  string // uploads, generated keys, the SQLite file by default
 	KeyFile  string // the data key (AES-256-GCM and HMAC); generated when absent
 	Captcha  string // on | off
+	// RateLimits turns the portal's per-client request limits on or off.
+	RateLimits string
 	TimeZone string // IANA name; times are shown in it, stored in UTC
 	Migrate  bool   // serve: apply pending migrations on MySQL before starting
 	// TrustedProxies are the reverse proxies (comma-separated IPs or CIDRs)
@@ -48,6 +50,7 @@ func Default() Config {
 		Addr:          "127.0.0.1:8080",
 		DataDir:       "./data",
 		Captcha:       "on",
+		RateLimits:    "on",
 		TimeZone:      "Asia/Shanghai",
 		AcceptDays:    15,
 		ConcludeDays:  60,
@@ -82,6 +85,7 @@ func (c *Config) Bind(fs *flag.FlagSet, groups int) {
 		fs.StringVar(&c.Addr, "addr", c.Addr, "监听地址 (listen address)")
 		fs.StringVar(&c.Captcha, "captcha", c.Captcha, "验证码 on|off；off 仅用于压测和内网终端 (captcha on|off)")
 		fs.StringVar(&c.TrustedProxies, "trusted-proxies", c.TrustedProxies, "可信反向代理地址（逗号分隔 IP/CIDR），用于按真实来源限流 (reverse proxies whose X-Forwarded-For is trusted)")
+		fs.StringVar(&c.RateLimits, "rate-limits", c.RateLimits, "门户按来源限流 on|off；off 仅用于压测 (per-client rate limits on|off)")
 		fs.BoolVar(&c.Migrate, "migrate", c.Migrate, "MySQL 上启动前执行未完成的数据库迁移 (apply pending migrations on MySQL)")
 		fs.IntVar(&c.AcceptDays, "accept-days", c.AcceptDays, "受理期限（天）(days to accept or refuse)")
 		fs.IntVar(&c.ConcludeDays, "conclude-days", c.ConcludeDays, "办结期限（天）(days to conclude after acceptance)")
@@ -146,6 +150,11 @@ func (c *Config) Validate() error {
 	case "on", "off":
 	default:
 		return fmt.Errorf("配置错误 --captcha：只能是 on 或 off，而不是 %q", c.Captcha)
+	}
+	switch c.RateLimits {
+	case "on", "off":
+	default:
+		return fmt.Errorf("配置错误 --rate-limits：只能是 on 或 off，而不是 %q", c.RateLimits)
 	}
 	for _, d := range []struct {
 		name string
