@@ -16,15 +16,15 @@ import (
 
 // Config is everything the binary can be told at start.
 type Config struct {
-	DB       string // sqlite:PATH or mysql:DSN
-	Addr     string // listen address of serve
-	DataDir  string // uploads, generated keys, the SQLite file by default
-	KeyFile  string // the data key (AES-256-GCM and HMAC); generated when absent
-	Captcha  string // on | off
+	DB      string // sqlite:PATH or mysql:DSN
+	Addr    string // listen address of serve
+	DataDir string // uploads, generated keys, the SQLite file by default
+	KeyFile string // the data key (AES-256-GCM and HMAC); generated when absent
+	Captcha string // on | off
 	// RateLimits turns the portal's per-client request limits on or off.
 	RateLimits string
-	TimeZone string // IANA name; times are shown in it, stored in UTC
-	Migrate  bool   // serve: apply pending migrations on MySQL before starting
+	TimeZone   string // IANA name; times are shown in it, stored in UTC
+	Migrate    bool   // serve: apply pending migrations on MySQL before starting
 	// TrustedProxies are the reverse proxies (comma-separated IPs or CIDRs)
 	// whose X-Forwarded-For is believed for rate limiting.
 	TrustedProxies string
