@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"ecoreport/internal/config"
 	"ecoreport/internal/db"
@@ -261,5 +262,77 @@ func TestOpen311ThroughTheRealService(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != 200 || !strings.Contains(string(b), "<service_requests>") || strings.Contains(string(b), "凌晨两点") {
 		t.Fatalf("%d %s", resp.StatusCode, b)
+	}
+}
+
+// slowBody sends its bytes in pieces, so the request is in flight for a while.
+type slowBody struct {
+	parts [][]byte
+	delay time.Duration
+	sent  chan struct{}
+}
+
+func (b *slowBody) Read(p []byte) (int, error) {
+	if len(b.parts) == 0 {
+		return 0, io.EOF
+	}
+	if b.sent != nil {
+		close(b.sent)
+		b.sent = nil
+	} else {
+		time.Sleep(b.delay)
+	}
+	n := copy(p, b.parts[0])
+	b.parts = b.parts[1:]
+	return n, nil
+}
+
+func TestShutdownFinishesRequestsInFlight(t *testing.T) {
+	m, _ := MustRunMain(t)
+	body := `{"categories":["water"],"town":"池河镇","address":"池河老街","description":"河里漂着死鱼，水发黑发臭，已经三天了。","identity":"anonymous"}`
+	half := len(body) / 2
+	sb := &slowBody{parts: [][]byte{[]byte(body[:half]), []byte(body[half:])}, delay: 700 * time.Millisecond, sent: make(chan struct{})}
+	started := sb.sent
+	type result struct {
+		code int
+		body string
+		err  error
+	}
+	done := make(chan result, 1)
+	go func() {
+		req, _ := http.NewRequest("POST", "http://"+m.Addr()+"/api/v1/complaints", sb)
+		req.Header.Set("Content-Type", "application/json")
+		req.ContentLength = int64(len(body))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			done <- result{err: err}
+			return
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		done <- result{code: resp.StatusCode, body: string(b)}
+	}()
+	<-started
+	time.Sleep(200 * time.Millisecond) // the server has the request, the body is still coming
+	spec := m.Config.DB
+	if err := m.Close(); err != nil {
+		t.Fatalf("close: %v", err)
+	}
+	r := <-done
+	if r.err != nil || r.code != 201 {
+		t.Fatalf("in-flight request: %v %d %s", r.err, r.code, r.body)
+	}
+	// After the shutdown the complaint is in the database.
+	again, err := db.Open(context.Background(), spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer again.Close()
+	var n int
+	if err := again.Get(&n, `SELECT COUNT(*) FROM complaints WHERE description LIKE '%死鱼%'`); err != nil || n != 1 {
+		t.Fatalf("complaint after shutdown: %d %v", n, err)
+	}
+	if _, err := http.Get("http://" + m.Addr() + "/healthz"); err == nil {
+		t.Fatal("still serving after Close")
 	}
 }
