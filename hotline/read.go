@@ -272,7 +272,7 @@ func sniffDelimiter(prefix []byte, name string, ix aliasIndex) rune {
 		cands = []rune{'\t', ',', ';', '|'}
 	}
 	for _, d := range cands {
-		if bytes.IndexRune(prefix, d) < 0 {
+		if !bytes.ContainsRune(prefix, d) {
 			continue
 		}
 		cr := csv.NewReader(bytes.NewReader(prefix))

@@ -6,7 +6,6 @@ import (
 	"encoding/binary"
 	"image"
 	"image/jpeg"
-	"io"
 	"log/slog"
 	"mime/multipart"
 	"net/http"
@@ -193,5 +192,3 @@ func jpegWithGPS(t testing.TB) []byte {
 	out = append(out, payload...)
 	return append(out, b[2:]...)
 }
-
-func readAll(r io.Reader) string { b, _ := io.ReadAll(r); return string(b) }

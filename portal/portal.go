@@ -20,6 +20,7 @@ import (
 	"ecoreport/internal/db"
 	"ecoreport/internal/ledger"
 	"ecoreport/internal/ratelimit"
+	"ecoreport/internal/reward"
 	"ecoreport/internal/secret"
 )
 
@@ -34,6 +35,7 @@ type Deps struct {
 	Logger   *slog.Logger   // slog.Default() when nil
 	Now      func() time.Time
 	Limits   *Limits // DefaultLimits when nil
+	Rewards  *reward.Service
 }
 
 // Limits are the portal's per-instance request limits.
@@ -81,6 +83,7 @@ type Handler struct {
 	limits  Limits
 	hasher  *ratelimit.Hasher
 	towns   townCache
+	rewards *reward.Service
 
 	fileLimit, trackLimit, codeLimit, captchaLimit *ratelimit.Limiter
 }
@@ -113,6 +116,7 @@ func New(d Deps) *Handler {
 		captcha: captcha.New(d.DB, d.Captcha, d.Now),
 		limits:  DefaultLimits,
 		hasher:  ratelimit.NewHasher(d.Keys.RateKey()),
+		rewards: d.Rewards,
 	}
 	if d.Limits != nil {
 		h.limits = *d.Limits
@@ -154,6 +158,7 @@ func (h *Handler) Register(r gin.IRouter) {
 	r.POST("/track/rate", h.noStore, form, h.trackRate)
 	r.POST("/track/followup", h.noStore, form, h.trackFollowup)
 	r.POST("/track/photo", h.noStore, form, h.trackPhoto)
+	r.POST("/track/reward/claim", h.noStore, form, h.trackRewardClaim)
 	r.GET("/captcha/:file", h.noStore, h.captchaFile)
 	r.GET("/api/v1/captcha", h.noStore, h.apiCaptcha)
 	r.POST("/api/v1/complaints", h.noStore, js, h.apiComplaints)

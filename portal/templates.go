@@ -35,7 +35,7 @@ func mustViews(funcs template.FuncMap) *views {
 	v := &views{t: map[string]*template.Template{}}
 	for name, layout := range viewLayouts {
 		t := template.Must(template.New(layout+".html").Funcs(funcs).ParseFS(templateFS,
-			"templates/"+layout+".html", "templates/"+name+".html"))
+			"templates/"+layout+".html", "templates/"+name+".html", "templates/reward_track.html"))
 		v.t[name] = t
 	}
 	return v

@@ -117,6 +117,7 @@ type trackView struct {
 	Errors       map[string]string
 	Form         map[string]string // what was typed into a failing sub-form
 	Verification string
+	Reward       *rewardView // reward_track.html
 }
 
 func (h *Handler) renderTrack(c *gin.Context, code int, in lookupInput, cmp *ledger.Complaint, notice string, fields map[string]string, form map[string]string) {
@@ -149,6 +150,7 @@ func (h *Handler) renderTrack(c *gin.Context, code int, in lookupInput, cmp *led
 		return
 	}
 	v.Due, v.DueLabel = dueOf(cmp, v.Case)
+	v.Reward = h.rewardOf(c, cmp)
 	if v.Case != nil {
 		v.Verification = v.Case.Verification.Label()
 	}

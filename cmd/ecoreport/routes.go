@@ -27,13 +27,13 @@ func (m *Main) register() error {
 		m.Log.Warn("门户限流已关闭：仅用于压测 (per-client rate limits are off)")
 	}
 	portal.New(portal.Deps{Ledger: m.Ledger, DB: m.DB, Keys: m.Keys, Captcha: m.Config.Captcha == "on",
-		DataDir: m.Config.DataDir, Location: m.Config.Location, Logger: m.Log, Now: time.Now, Limits: limits}).Register(m.Engine)
+		DataDir: m.Config.DataDir, Location: m.Config.Location, Logger: m.Log, Now: time.Now, Limits: limits, Rewards: m.Reward}).Register(m.Engine)
 
 	(&portal.Open311{Ledger: m.Ledger, DB: m.DB, Keys: m.Keys, Location: m.Config.Location, Now: time.Now, Logger: m.Log}).Register(m.Engine)
 
 	(&hotline.API{Importer: im, Feedback: fb, Clients: &hotline.Clients{DB: m.DB, Keys: m.Keys}, Logf: logf}).Register(m.Engine)
 
-	m.Office = office.New(office.Deps{Ledger: m.Ledger, Users: m.Users, DB: m.DB, Location: m.Config.Location, Logger: m.Log, Now: time.Now})
+	m.Office = office.New(office.Deps{Ledger: m.Ledger, Users: m.Users, DB: m.DB, Location: m.Config.Location, Logger: m.Log, Now: time.Now, Rewards: m.Reward})
 	m.Office.Register(m.Engine)
 
 	operator := func(c *gin.Context) string {

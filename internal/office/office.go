@@ -22,6 +22,7 @@ import (
 	"ecoreport/internal/auth"
 	"ecoreport/internal/db"
 	"ecoreport/internal/ledger"
+	"ecoreport/internal/reward"
 	"ecoreport/internal/session"
 )
 
@@ -34,6 +35,7 @@ type Deps struct {
 	Location *time.Location // Ledger.Location when nil
 	Logger   *slog.Logger   // slog.Default() when nil
 	Now      func() time.Time
+	Rewards  *reward.Service // reward pages (reward*.go); they answer 503 when nil
 }
 
 // Handler serves the back office. Create it with New, mount it with Register.
@@ -44,6 +46,7 @@ type Handler struct {
 	DB       *db.DB
 	Location *time.Location
 	Now      func() time.Time
+	Rewards  *reward.Service
 
 	log   *slog.Logger
 	views map[string]*template.Template
@@ -71,7 +74,7 @@ func New(d Deps) *Handler {
 		d.Sessions = session.New(d.DB, d.Users)
 		d.Sessions.Now = d.Now
 	}
-	h := &Handler{Ledger: d.Ledger, Users: d.Users, Sessions: d.Sessions, DB: d.DB, Location: d.Location, Now: d.Now, log: d.Logger}
+	h := &Handler{Ledger: d.Ledger, Users: d.Users, Sessions: d.Sessions, DB: d.DB, Location: d.Location, Now: d.Now, Rewards: d.Rewards, log: d.Logger}
 	h.views = mustViews(h.funcs())
 	return h
 }
