@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"time"
 
 	"golang.org/x/term"
 
@@ -12,6 +13,7 @@ import (
 	"ecoreport/internal/apperr"
 	"ecoreport/internal/config"
 	"ecoreport/internal/db"
+	"ecoreport/internal/demo"
 	"ecoreport/internal/ledger"
 	"ecoreport/internal/reward"
 	"ecoreport/internal/secret"
@@ -179,6 +181,23 @@ func runReward(ctx context.Context, args []string, out, errOut io.Writer) int {
 		}
 		fmt.Fprintf(out, "已过期 %d 笔奖励（金额退回预算）；删除 %d 位领奖人的身份信息。\n", n, e)
 		return 0
+	})
+}
+
+func runDemo(ctx context.Context, args []string, out, errOut io.Writer) int {
+	for _, a := range args {
+		if a == "-h" || a == "--help" {
+			fmt.Fprintln(errOut, "用法：ecoreport demo [--db ...] [--data-dir ...]\n  向空数据库填入一个月的演示数据（各渠道、各状态的举报和问题、整改通知书、督查任务、约谈、各角色账号），打印各账号密码。数据库已有数据时拒绝执行。")
+			return 0
+		}
+	}
+	return withTool(ctx, "demo", args, errOut, func(t *tool, _ *config.Config, rest []string) int {
+		if len(rest) > 0 {
+			fmt.Fprintf(errOut, "参数错误：未知参数 %q\n", rest[0])
+			return 2
+		}
+		return demo.Command(ctx, demo.Deps{DB: t.DB, Ledger: t.Ledger,
+			Setup: func(l *ledger.Service, now func() time.Time) { r := newReward(t.DB, t.Keys, l); r.Now = now }}, out, errOut)
 	})
 }
 

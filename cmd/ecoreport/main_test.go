@@ -99,6 +99,7 @@ func TestCommands(t *testing.T) {
 		{"UserDisable", []string{"user", "disable", "--name=inspector1", dbFlag}, 0, "已停用", ""},
 		{"ErrUserDisableUnknown", []string{"user", "disable", "--name=ghost", dbFlag}, 1, "", "不存在"},
 		{"AuditVerify", []string{"audit", "verify", dbFlag}, 0, "审计链完整", ""},
+		{"ErrDemoOnARealDatabase", []string{"demo", dbFlag}, 1, "", "演示数据只能填入"},
 		{"RewardExpire", []string{"reward", "expire", dbFlag}, 0, "已过期 0 笔", ""},
 		{"ErrRewardUsage", []string{"reward"}, 2, "", "reward expire"},
 	}
@@ -334,5 +335,20 @@ func TestShutdownFinishesRequestsInFlight(t *testing.T) {
 	}
 	if _, err := http.Get("http://" + m.Addr() + "/healthz"); err == nil {
 		t.Fatal("still serving after Close")
+	}
+}
+
+func TestDemoFillsAnEmptyDatabaseOnce(t *testing.T) {
+	dir := t.TempDir()
+	dbFlag := "--db=sqlite:" + filepath.Join(dir, "eco.db")
+	code, out, errOut := runCmd(t, nil, "demo", dbFlag, "--data-dir="+dir)
+	if code != 0 || !strings.Contains(out, "督查人员") {
+		t.Fatalf("%d\n%s\n%s", code, out, errOut)
+	}
+	if code, _, _ := runCmd(t, nil, "audit", "verify", dbFlag); code != 0 {
+		t.Fatal("demo broke the audit chain")
+	}
+	if code, _, _ := runCmd(t, nil, "demo", dbFlag, "--data-dir="+dir); code == 0 {
+		t.Fatal("demo ran twice")
 	}
 }
