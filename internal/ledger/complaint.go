@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -191,9 +192,9 @@ func (s *Service) FileTx(ctx context.Context, tx *sqlx.Tx, in NewComplaint, by A
 	return fs[0], nil
 }
 
-// FileManyTx records many new complaints inside tx with three multi-row
-// INSERTs (complaints, their 'complaint.filed' events, their audit entries):
-// bulk imports pay one round trip per table per batch, not per row. Every
+// FileManyTx records many new complaints inside tx with multi-row INSERTs
+// (complaints, their 'complaint.filed' events) and one audit entry naming
+// them all: bulk imports pay one round trip per table per batch, not per row. Every
 // complaint is validated first; the first invalid one fails the call with an
 // EINVALID error naming its index in Fields["index"]. A ticket number that
 // exists already is ECONFLICT.
@@ -244,7 +245,7 @@ func (s *Service) FileManyTx(ctx context.Context, tx *sqlx.Tx, ins []NewComplain
 	var ev strings.Builder
 	ev.WriteString(`INSERT INTO events (case_id, complaint_id, kind, from_status, to_status, actor_id, actor, public_note, internal_note, created_at) VALUES `)
 	evArgs := make([]any, 0, len(out)*10)
-	recs := make([]audit.Record, len(out))
+	recs := make([]audit.Record, 0, len(out))
 	for i := range out {
 		c := &out[i].Complaint
 		if i > 0 {
@@ -253,8 +254,20 @@ func (s *Service) FileManyTx(ctx context.Context, tx *sqlx.Tx, ins []NewComplain
 		ev.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
 		note := fmt.Sprintf("您的举报已收到（%s），我们将在%s前决定是否受理。", c.Channel.Label(), c.DecideDueAt.In(s.Location).Format("2006年1月2日"))
 		evArgs = append(evArgs, nil, c.ID, "complaint.filed", "", string(Received), by.userID(), actorName(by), note, "", now)
-		recs[i] = audit.Record{At: now, Actor: actorName(by), Action: "complaint.filed", ObjectType: "complaint", ObjectID: c.ID,
-			Detail: map[string]any{"from": "", "to": string(Received)}}
+		if len(out) == 1 {
+			recs = append(recs, audit.Record{At: now, Actor: actorName(by), Action: "complaint.filed", ObjectType: "complaint", ObjectID: c.ID,
+				Detail: map[string]any{"from": "", "to": string(Received)}})
+		}
+	}
+	if len(out) > 1 {
+		// A bulk filing is one act of one actor: one audit entry names every
+		// complaint it filed, instead of one row per complaint.
+		ids := make([]int64, len(out))
+		for i := range out {
+			ids[i] = out[i].Complaint.ID
+		}
+		recs = append(recs, audit.Record{At: now, Actor: actorName(by), Action: "complaint.filed_batch", ObjectType: "complaint",
+			ObjectID: fmt.Sprintf("%d-%d", slices.Min(ids), slices.Max(ids)), Detail: map[string]any{"count": len(ids), "ids": ids}})
 	}
 	if _, err := tx.ExecContext(ctx, ev.String(), evArgs...); err != nil {
 		return nil, fmt.Errorf("ledger: file complaints: events: %w", err)

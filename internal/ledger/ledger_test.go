@@ -215,8 +215,14 @@ func TestFileManyInOneTransaction(t *testing.T) {
 	if c, err := s.TrackTicket(ctx, ins[1].SourceRef, "1111"); err != nil || c.ContactEnc.Valid {
 		t.Fatalf("anonymous ticket lookup: %v %v", c, err)
 	}
-	if n := count(t, s, `SELECT COUNT(*) FROM audit_log WHERE action = 'complaint.filed'`); n != 3 {
-		t.Fatalf("audit %d", n)
+	var detail string
+	if err := s.DB.Get(&detail, `SELECT detail FROM audit_log WHERE action = 'complaint.filed_batch'`); err != nil {
+		t.Fatalf("no batch audit entry: %v", err)
+	}
+	for _, f := range filed {
+		if !strings.Contains(detail, fmt.Sprint(f.Complaint.ID)) {
+			t.Fatalf("batch audit %s misses complaint %d", detail, f.Complaint.ID)
+		}
 	}
 	bad := []ledger.NewComplaint{webComplaint(), webComplaint()}
 	bad[1].Description = "短"

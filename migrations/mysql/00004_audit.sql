@@ -11,8 +11,8 @@ CREATE TABLE audit_log (
   object_type VARCHAR(32)  NOT NULL DEFAULT '',
   object_id   VARCHAR(64)  NOT NULL DEFAULT '',
   detail      TEXT         NOT NULL,
-  prev_hash   CHAR(64)     NULL,
-  hash        CHAR(64)     NULL,
+  prev_hash   CHAR(64)     CHARACTER SET ascii COLLATE ascii_bin NULL,
+  hash        CHAR(64)     CHARACTER SET ascii COLLATE ascii_bin NULL,
   KEY audit_unsealed (seq, id)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
 
