@@ -11,10 +11,12 @@ import (
 
 	"ecoreport/hotline"
 	"ecoreport/internal/apperr"
+	"ecoreport/internal/bulletin"
 	"ecoreport/internal/config"
 	"ecoreport/internal/db"
 	"ecoreport/internal/demo"
 	"ecoreport/internal/ledger"
+	"ecoreport/internal/office"
 	"ecoreport/internal/reward"
 	"ecoreport/internal/secret"
 	"ecoreport/portal"
@@ -198,6 +200,30 @@ func runDemo(ctx context.Context, args []string, out, errOut io.Writer) int {
 		}
 		return demo.Command(ctx, demo.Deps{DB: t.DB, Ledger: t.Ledger,
 			Setup: func(l *ledger.Service, now func() time.Time) { r := newReward(t.DB, t.Keys, l); r.Now = now }}, out, errOut)
+	})
+}
+
+func runBulletin(ctx context.Context, args []string, out, errOut io.Writer) int {
+	for _, a := range args {
+		if a == "-h" || a == "--help" {
+			return bulletin.Command(ctx, nil, []string{"-h"}, out, errOut)
+		}
+	}
+	return withTool(ctx, "bulletin", args, errOut, func(t *tool, _ *config.Config, rest []string) int {
+		return bulletin.Command(ctx, t.DB, rest, out, errOut)
+	})
+}
+
+func runRetention(ctx context.Context, args []string, out, errOut io.Writer) int {
+	if len(args) == 0 || args[0] != "run" {
+		fmt.Fprintln(errOut, "用法：ecoreport retention run [--years 3] [--db ...]\n  删除办结已满期限的举报人联系方式（个人信息保护法第十九条），供 cron 使用；serve 每天也会自动执行")
+		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
+			return 0
+		}
+		return 2
+	}
+	return withTool(ctx, "retention run", args[1:], errOut, func(t *tool, _ *config.Config, rest []string) int {
+		return office.RetentionCommand(ctx, t.Ledger, rest, out, errOut)
 	})
 }
 

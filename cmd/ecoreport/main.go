@@ -30,6 +30,8 @@ func commands() []command {
 		{"hotline", "热线对接：hotline add-client | hotline feedback", runHotline},
 		{"open311", "Open311 接口密钥：open311 add-key 名称 | list-keys | revoke-key 名称", runOpen311},
 		{"reward", "举报奖励：reward expire 处理过期奖励和到期身份信息（cron）", runReward},
+		{"bulletin", "月度通报：bulletin --month 2026-11 -o 文件.xlsx（cron）", runBulletin},
+		{"retention", "个人信息保存期限：retention run 删除到期的联系方式（cron）", runRetention},
 		{"demo", "向空数据库填入一个月的演示数据并打印各角色账号", runDemo},
 		{"audit", "审计日志：audit verify 校验哈希链", runAudit},
 		{"version", "显示版本", runVersion},

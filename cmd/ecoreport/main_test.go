@@ -100,6 +100,9 @@ func TestCommands(t *testing.T) {
 		{"ErrUserDisableUnknown", []string{"user", "disable", "--name=ghost", dbFlag}, 1, "", "不存在"},
 		{"AuditVerify", []string{"audit", "verify", dbFlag}, 0, "审计链完整", ""},
 		{"ErrDemoOnARealDatabase", []string{"demo", dbFlag}, 1, "", "演示数据只能填入"},
+		{"Bulletin", []string{"bulletin", "--month=2026-10", "-o", filepath.Join(dir, "b.xlsx"), dbFlag}, 0, "", ""},
+		{"ErrBulletinMonth", []string{"bulletin", "--month=2026-13", "-o", filepath.Join(dir, "b.xlsx"), dbFlag}, 2, "", "month"},
+		{"Retention", []string{"retention", "run", dbFlag}, 0, "", ""},
 		{"RewardExpire", []string{"reward", "expire", dbFlag}, 0, "已过期 0 笔", ""},
 		{"ErrRewardUsage", []string{"reward"}, 2, "", "reward expire"},
 	}

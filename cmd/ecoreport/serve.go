@@ -111,7 +111,8 @@ func (m *Main) Addr() string {
 }
 
 // background runs the jobs of serve until ctx ends: the audit sealer every
-// second, and housekeeping (expired sessions) every ten minutes.
+// second, reward expiry hourly, contact retention daily, and expired
+// sessions every ten minutes.
 func (m *Main) background(ctx context.Context) {
 	warn := func(f string, a ...any) { m.Log.Warn(fmt.Sprintf(f, a...)) }
 	done := make(chan struct{})
@@ -120,6 +121,7 @@ func (m *Main) background(ctx context.Context) {
 		audit.Sealer(ctx, m.DB, time.Second, warn)
 	}()
 	go m.Reward.Run(ctx, time.Hour, warn)
+	go office.RetentionJob(ctx, m.Ledger, 24*time.Hour, office.DefaultRetentionYears, warn)
 	every(ctx, 10*time.Minute, func() {
 		if _, err := m.Office.Sessions.Purge(ctx); err != nil && ctx.Err() == nil {
 			warn("purge sessions: %v", err)

@@ -33,6 +33,10 @@ func (h *Handler) loginSubmit(c *gin.Context) {
 		h.renderPage(c, httpStatus(err), "login", page{Title: "工作人员登录", Error: apperr.Message(err), Data: name})
 		return
 	}
+	if u.TOTPSecret.Valid { // the six-digit code comes next (totp.go)
+		h.beginSecondFactor(c, u)
+		return
+	}
 	if _, err := h.Sessions.Login(c, u); err != nil {
 		h.fail(c, err)
 		return

@@ -1,0 +1,222 @@
+package ledger
+
+// Read-only list queries of the ledger (问题台账 lists and exports).
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+
+	"ecoreport/internal/db"
+)
+
+// CaseFilter is the case list's filter. The form tags let a web layer bind
+// it from a query string; a value that does not parse filters nothing.
+type CaseFilter struct {
+	Status   string `form:"status"`
+	Town     int64  `form:"town"`
+	Unit     int64  `form:"unit"`
+	Category string `form:"category"`
+	Channel  string `form:"channel"`
+	Overdue  bool   `form:"overdue"`
+	// MinComplaints keeps cases with at least this many complaints
+	// (群众反复投诉: 2 = at least one repeat). 0 or 1 filters nothing.
+	MinComplaints int `form:"repeat"`
+	// From and To bound the date the case was opened (立案日期), inclusive
+	// calendar days in the service's location, as 2006-01-02.
+	From string `form:"from"`
+	To   string `form:"to"`
+}
+
+// Query is the filter as a query string (for export links).
+func (f CaseFilter) Query() string {
+	var p []string
+	add := func(k, v string) {
+		if v != "" && v != "0" && v != "false" {
+			p = append(p, k+"="+v)
+		}
+	}
+	add("status", f.Status)
+	add("town", strconv.FormatInt(f.Town, 10))
+	add("unit", strconv.FormatInt(f.Unit, 10))
+	add("category", f.Category)
+	add("channel", f.Channel)
+	add("overdue", strconv.FormatBool(f.Overdue))
+	add("repeat", strconv.Itoa(f.MinComplaints))
+	if _, ok := parseDay(f.From, time.UTC); ok {
+		add("from", f.From)
+	}
+	if _, ok := parseDay(f.To, time.UTC); ok {
+		add("to", f.To)
+	}
+	return strings.Join(p, "&")
+}
+
+func parseDay(s string, loc *time.Location) (time.Time, bool) {
+	t, err := time.ParseInLocation("2006-01-02", strings.TrimSpace(s), loc)
+	return t, err == nil
+}
+
+// CaseListLimit bounds one list page or export.
+const CaseListLimit = 5000
+
+// CaseList lists the cases that match f (merged ones only when asked for by
+// status), nearest deadline first, at most CaseListLimit.
+func (s *Service) CaseList(ctx context.Context, f CaseFilter) ([]Case, error) {
+	q := `SELECT ` + caseColumns + ` FROM cases WHERE 1 = 1`
+	var args []any
+	if f.Status != "" {
+		q += ` AND status = ?`
+		args = append(args, f.Status)
+	} else {
+		q += ` AND status <> ?`
+		args = append(args, Merged)
+	}
+	if f.Town != 0 {
+		q += ` AND town_id = ?`
+		args = append(args, f.Town)
+	}
+	if f.Unit != 0 {
+		q += ` AND unit_id = ?`
+		args = append(args, f.Unit)
+	}
+	if Category(f.Category).Valid() {
+		// categories is "air,noise": match a whole item.
+		q += ` AND (categories = ? OR categories LIKE ? OR categories LIKE ? OR categories LIKE ?)`
+		args = append(args, f.Category, f.Category+",%", "%,"+f.Category, "%,"+f.Category+",%")
+	}
+	if Channel(f.Channel).Valid() {
+		q += ` AND EXISTS (SELECT 1 FROM complaints m WHERE m.case_id = cases.id AND m.channel = ?)`
+		args = append(args, f.Channel)
+	}
+	if f.Overdue {
+		q += ` AND due_at < ? AND status NOT IN (?, ?, ?, ?)`
+		args = append(args, s.now(), Dismissed, Closed, Merged, Submitted)
+	}
+	if f.MinComplaints > 1 {
+		q += ` AND (SELECT COUNT(*) FROM complaints m WHERE m.case_id = cases.id) >= ?`
+		args = append(args, f.MinComplaints)
+	}
+	if t, ok := parseDay(f.From, s.Location); ok {
+		q += ` AND opened_at >= ?`
+		args = append(args, db.UTC(t))
+	}
+	if t, ok := parseDay(f.To, s.Location); ok {
+		q += ` AND opened_at <= ?`
+		args = append(args, DueDate(t, 0, s.Location))
+	}
+	q += ` ORDER BY due_at, id LIMIT ?`
+	args = append(args, CaseListLimit)
+	var cs []Case
+	if err := s.DB.SelectContext(ctx, &cs, q, args...); err != nil {
+		return nil, db.Classify(fmt.Errorf("ledger: case list: %w", err))
+	}
+	return cs, nil
+}
+
+// ComplaintCounts maps each case id to how many complaints it holds (the
+// first plus its repeats), for lists and exports.
+func (s *Service) ComplaintCounts(ctx context.Context) (map[int64]int, error) {
+	var rows []struct {
+		CaseID int64 `db:"case_id"`
+		N      int   `db:"n"`
+	}
+	if err := s.DB.SelectContext(ctx, &rows, `SELECT case_id, COUNT(*) AS n FROM complaints WHERE case_id IS NOT NULL GROUP BY case_id`); err != nil {
+		return nil, db.Classify(fmt.Errorf("ledger: complaint counts: %w", err))
+	}
+	m := make(map[int64]int, len(rows))
+	for _, r := range rows {
+		m[r.CaseID] = r.N
+	}
+	return m, nil
+}
+
+// InboxLimit bounds one inbox page; the oldest come first, so nothing starves.
+const InboxLimit = 200
+
+const inboxSQL = `SELECT ` + complaintColumns + ` FROM complaints WHERE status = ? ORDER BY received_at, id LIMIT ?`
+
+// Inbox lists the complaints nobody has accepted or refused yet (收件箱),
+// oldest first, at most InboxLimit.
+func (s *Service) Inbox(ctx context.Context) ([]Complaint, error) {
+	var cs []Complaint
+	if err := s.DB.SelectContext(ctx, &cs, inboxSQL, Received, InboxLimit); err != nil {
+		return nil, db.Classify(fmt.Errorf("ledger: inbox: %w", err))
+	}
+	return cs, nil
+}
+
+// DuplicateWindow is how far back duplicate suggestions look.
+const DuplicateWindow = 90 * 24 * time.Hour
+
+const dupCandidatesSQL = `SELECT ` + caseColumns + ` FROM cases WHERE town_id = ? AND opened_at >= ?
+ AND status IN (?, ?, ?, ?, ?) ORDER BY opened_at DESC LIMIT 200`
+
+// DuplicateCandidates suggests cases a complaint may repeat (疑似重复): open
+// cases of the last 90 days in the complaint's town that share a pollution
+// type and either name the same reported party or read alike (Similarity
+// at least 0.3). None for a complaint without a town.
+func (s *Service) DuplicateCandidates(ctx context.Context, c *Complaint) ([]Case, error) {
+	if !c.TownID.Valid {
+		return nil, nil
+	}
+	var cands []Case
+	if err := s.DB.SelectContext(ctx, &cands, dupCandidatesSQL, c.TownID.Int64, s.now().Add(-DuplicateWindow),
+		Open, Verifying, Assigned, Submitted, Reopened); err != nil {
+		return nil, db.Classify(fmt.Errorf("ledger: duplicates of %d: %w", c.ID, err))
+	}
+	var out []Case
+	for _, k := range cands {
+		if !sharesCategory(k.Categories, c.Categories) {
+			continue
+		}
+		sameSubject := c.Subject != "" && strings.TrimSpace(k.Subject) == strings.TrimSpace(c.Subject)
+		if sameSubject || Similarity(k.Title+" "+k.Subject, c.Subject+" "+c.Description) >= 0.3 {
+			out = append(out, k)
+		}
+	}
+	return out, nil
+}
+
+func sharesCategory(a, b Categories) bool {
+	for _, x := range a {
+		if b.Has(x) {
+			return true
+		}
+	}
+	return false
+}
+
+// Similarity is the Dice coefficient of the character bigrams of a and b,
+// letters and digits only: good enough for short Chinese texts. 0 when
+// either has no bigram.
+func Similarity(a, b string) float64 {
+	ga, gb := bigrams(a), bigrams(b)
+	if len(ga) == 0 || len(gb) == 0 {
+		return 0
+	}
+	common := 0
+	for g := range ga {
+		if gb[g] {
+			common++
+		}
+	}
+	return 2 * float64(common) / float64(len(ga)+len(gb))
+}
+
+func bigrams(s string) map[string]bool {
+	var rs []rune
+	for _, r := range s {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			rs = append(rs, unicode.ToLower(r))
+		}
+	}
+	out := map[string]bool{}
+	for i := 0; i+1 < len(rs); i++ {
+		out[string(rs[i:i+2])] = true
+	}
+	return out
+}

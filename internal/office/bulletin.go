@@ -1,0 +1,119 @@
+package office
+
+import (
+	"bytes"
+	"fmt"
+	"html/template"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"ecoreport/internal/apperr"
+	"ecoreport/internal/auth"
+	"ecoreport/internal/bulletin"
+	"ecoreport/internal/ledger"
+	"ecoreport/internal/session"
+)
+
+// The monthly bulletin (月度通报) pages register themselves in the route
+// table from here.
+func init() { Routes = append(Routes, bulletinRoutes...) }
+
+// BulletinReaders may read and download the monthly bulletin.
+var BulletinReaders = []auth.Role{auth.Admin, auth.Inspector, auth.Leader}
+
+// BulletinRules are the ranking and interview-candidate rules the pages use.
+var BulletinRules = bulletin.DefaultRules
+
+var bulletinRoutes = []Route{
+	{"GET", "/bulletin", BulletinReaders, (*Handler).bulletinPage},
+	{"GET", "/bulletin.xlsx", BulletinReaders, (*Handler).bulletinXLSX},
+}
+
+// bulletinView is the printable A4 bulletin; it stands alone (no layout) and
+// is parsed when the package starts, so a broken template fails at once.
+var bulletinView = template.Must(template.New("bulletin_page.html").Funcs(template.FuncMap{
+	"svg":  func(s string) template.HTML { return template.HTML(s) }, // written by package bulletin, every text escaped
+	"cell": bulletin.Cell,
+	"date": func(t time.Time) string { return t.In(bulletin.Location()).Format("2006-01-02") },
+	"rankData": func(kind string, rows []bulletin.Ranked) map[string]any {
+		return map[string]any{"Kind": kind, "Rows": rows}
+	},
+}).ParseFS(templateFS, "templates/bulletin_page.html"))
+
+type bulletinData struct {
+	B          *bulletin.Bulletin
+	TownGrids  []bulletin.Grid
+	UnitGrids  []bulletin.Grid
+	Channels   string // 12369热线3件、网上举报2件
+	Issued     string // 2026年12月3日
+	AsOf       string
+	MonthParam string // 2026-11
+	Prev, Next string
+	XLSX       string
+	User       *auth.User
+}
+
+// bulletin computes the month named by ?month=YYYY-MM (default: last month).
+func (h *Handler) bulletin(c *gin.Context) (*bulletin.Bulletin, error) {
+	now := h.Now()
+	month := bulletin.LastMonth(now, h.Location)
+	if s := c.Query("month"); s != "" {
+		m, err := bulletin.ParseMonth(s, h.Location)
+		if err != nil {
+			return nil, apperr.Invalid(map[string]string{"month": err.Error()})
+		}
+		month = m
+	}
+	return bulletin.Compute(h.ctx(c), h.DB, month, BulletinRules, now)
+}
+
+// bulletinPage shows the month's bulletin as a printable A4 page.
+func (h *Handler) bulletinPage(c *gin.Context) {
+	b, err := h.bulletin(c)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	now := h.Now().In(h.Location)
+	mp := b.Month.Format("2006-01")
+	var chans []string
+	for _, ch := range ledger.Channels {
+		if n := b.Towns.Total.ByChannel[ch]; n > 0 {
+			chans = append(chans, fmt.Sprintf("%s%d件", ch.Label(), n))
+		}
+	}
+	d := bulletinData{
+		B: b, Channels: strings.Join(chans, "、"), TownGrids: bulletin.Grids("乡镇", b.Towns), UnitGrids: bulletin.Grids("责任单位", b.Units),
+		Issued: now.Format("2006年1月2日"), AsOf: now.Format("2006年1月2日15时"), MonthParam: mp,
+		Prev: b.Month.AddDate(0, -1, 0).Format("2006-01"), Next: b.Month.AddDate(0, 1, 0).Format("2006-01"),
+		XLSX: "/office/bulletin.xlsx?month=" + url.QueryEscape(mp), User: session.User(c),
+	}
+	var buf bytes.Buffer
+	if err := bulletinView.Execute(&buf, d); err != nil {
+		h.fail(c, err)
+		return
+	}
+	c.Header("Cache-Control", "no-store")
+	c.Data(http.StatusOK, "text/html; charset=utf-8", buf.Bytes())
+}
+
+// bulletinXLSX downloads the month's tables as a workbook.
+func (h *Handler) bulletinXLSX(c *gin.Context) {
+	b, err := h.bulletin(c)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	var buf bytes.Buffer
+	if err := b.WriteXLSX(&buf); err != nil {
+		h.fail(c, err)
+		return
+	}
+	name := b.FileName()
+	c.Header("Content-Disposition", `attachment; filename="bulletin-`+b.Month.Format("2006-01")+`.xlsx"; filename*=UTF-8''`+url.PathEscape(name))
+	c.Data(http.StatusOK, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", buf.Bytes())
+}
