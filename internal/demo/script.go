@@ -133,16 +133,6 @@ func (s *story) accept(t time.Time) {
 	})
 }
 
-// acceptInto attaches a repeat complaint to parent's case (重复举报).
-func (s *story) acceptInto(t time.Time, parent *story) {
-	s.f.at(t, "accept repeat", func(ctx context.Context) error {
-		var err error
-		s.caseID, err = s.f.l.Accept(ctx, s.complaintID, parent.caseID, s.f.inspector(),
-			ledger.EventInput{PublicNote: "您反映的问题已有其他群众反映并在办理中，已并入同一问题一并处理。"})
-		return err
-	})
-}
-
 func (s *story) refuse(t time.Time, reason ledger.RefuseReason, note string) {
 	s.f.at(t, "refuse", func(ctx context.Context) error {
 		return s.f.l.Refuse(ctx, s.complaintID, reason, s.f.inspector(), ledger.EventInput{PublicNote: note})
