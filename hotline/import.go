@@ -80,12 +80,13 @@ type Importer struct {
 
 // Reject is a rejected row on a receipt (拒收行).
 type Reject struct {
-	ID     int64   `json:"id"` // import_rejects id, for the fix form
-	Row    int     `json:"row"`
-	Column string  `json:"column"`
-	Value  string  `json:"value"`
-	Reason string  `json:"reason"`
-	Raw    []Field `json:"-"`
+	ID       int64   `json:"id"` // import_rejects id, for the fix form
+	Row      int     `json:"row"`
+	TicketNo string  `json:"ticket_no,omitempty"` // when the row has a readable one
+	Column   string  `json:"column"`
+	Value    string  `json:"value"`
+	Reason   string  `json:"reason"`
+	Raw      []Field `json:"-"`
 }
 
 // RowResult is what happened to one row.
@@ -349,15 +350,15 @@ func (im *Importer) writeBatch(ctx context.Context, batchID int64, items []item,
 				it.rej = rej
 			}
 			e := it.rej
-			tn := ""
-			if it.rej != nil && it.t.TicketNo != "" {
+			tn := e.TicketNo // the reader's: the row's ticket number when it was readable
+			if it.t.TicketNo != "" {
 				tn = it.t.TicketNo
 			}
 			rejects = append(rejects, pendingReject{row: e.Row, ticketNo: tn, column: e.Column, value: e.Value, reason: e.Reason, raw: encodeRaw(e.Raw)})
 			rejectAt = append(rejectAt, i)
 			out[i] = rowResult{
 				RowResult: RowResult{Row: e.Row, TicketNo: tn, Outcome: OutcomeRejected, Errors: []string{e.Reason}},
-				reject:    &Reject{Row: e.Row, Column: e.Column, Value: e.Value, Reason: e.Reason, Raw: e.Raw},
+				reject:    &Reject{Row: e.Row, TicketNo: tn, Column: e.Column, Value: e.Value, Reason: e.Reason, Raw: e.Raw},
 			}
 		}
 		if err := im.fileQueued(ctx, tx, out, queued, have, actor); err != nil {
@@ -701,9 +702,18 @@ func (im *Importer) FixReject(ctx context.Context, id int64, fields map[string]s
 		}
 	}
 	data := csvOf(header, [][]string{row})
+	// The one-row file is read with the row's number in the original file,
+	// so that the receipt and any message say 第15行, not 第2行.
+	openFix := func() (*Reader, error) {
+		rd, err := NewReader(bytes.NewReader(data), "fix.csv", im.Options)
+		if err == nil {
+			rd.rowAs = q.Row
+		}
+		return rd, err
+	}
 	// Check first, so that a row still wrong is answered, not quarantined
 	// a second time.
-	rd, err := NewReader(bytes.NewReader(data), "fix.csv", im.Options)
+	rd, err := openFix()
 	if err != nil {
 		return nil, apperr.Invalid(map[string]string{"": "无法识别这一行的表头：" + err.Error()})
 	}
@@ -717,9 +727,8 @@ func (im *Importer) FixReject(ctx context.Context, id int64, fields map[string]s
 		return nil, apperr.Invalid(map[string]string{"": "这一行仍无法读取"})
 	}
 	name := fmt.Sprintf("修正：%s 第%d行", q.FileName, q.Row)
-	rc, err := im.run(ctx, SourceFix, name, operator, ledger.Actor{Name: operator}, func() (*Reader, error) {
-		return NewReader(bytes.NewReader(data), "fix.csv", im.Options)
-	}, nil, nil, func(rc *Receipt) { rc.SHA256 = hashString(string(data)) })
+	rc, err := im.run(ctx, SourceFix, name, operator, ledger.Actor{Name: operator}, openFix,
+		nil, nil, func(rc *Receipt) { rc.SHA256 = hashString(string(data)) })
 	if err != nil {
 		return rc, err
 	}

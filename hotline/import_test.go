@@ -301,9 +301,26 @@ func TestFixReject(t *testing.T) {
 	if len(rc.Rejects) != 2 {
 		t.Fatalf("rejects %+v", rc.Rejects)
 	}
+	// Both rejected rows have a readable ticket number (one an empty
+	// content, one an impossible time): the receipt and the quarantine keep it.
+	for _, r := range rc.Rejects {
+		if !strings.HasPrefix(r.TicketNo, "12369SQ") {
+			t.Errorf("reject of row %d without its ticket number: %+v", r.Row, r)
+		}
+	}
+	for _, r := range rc.Rows {
+		if r.Outcome == OutcomeRejected && !strings.HasPrefix(r.TicketNo, "12369SQ") {
+			t.Errorf("rejected row %d without its ticket number: %+v", r.Row, r)
+		}
+	}
 	q, err := im.Quarantine(context.Background(), 10)
 	if err != nil || len(q) != 2 {
 		t.Fatalf("quarantine %d %v", len(q), err)
+	}
+	for _, r := range q {
+		if !strings.HasPrefix(r.TicketNo, "12369SQ") {
+			t.Errorf("quarantined row %d without its ticket number: %+v", r.Row, r)
+		}
 	}
 	ctx := context.Background()
 	for _, r := range q {
@@ -334,6 +351,10 @@ func TestFixReject(t *testing.T) {
 			rc, err := im.FixReject(ctx, r.ID, fields, "测试员")
 			if err != nil {
 				t.Fatalf("fix %+v: %v", fields, err)
+			}
+			// The fixed row keeps its number in the original file.
+			if len(rc.Rows) != 1 || rc.Rows[0].Row != r.Row || rc.Rows[0].TicketNo != r.TicketNo {
+				t.Fatalf("fix receipt rows %+v, want row %d ticket %s", rc.Rows, r.Row, r.TicketNo)
 			}
 			if rc.Imported+rc.Updated+rc.Unchanged != 1 {
 				t.Fatalf("fix receipt %+v", countsOf(rc))

@@ -62,6 +62,7 @@ type Reader struct {
 	lay          layout
 	serialOffset float64 // added to XLSX date serials: 1462 for the 1904 date system
 	err          error   // sticky: io.EOF or the fatal error
+	rowAs        int     // when > 0, every row is numbered so: a fixed row keeps its row in the original file
 }
 
 // source yields rows with their row number as a person sees it.
@@ -175,6 +176,9 @@ func (rd *Reader) Next() (Ticket, error) {
 		}
 		if isBlank(cells) {
 			continue
+		}
+		if rd.rowAs > 0 {
+			row = rd.rowAs
 		}
 		return rd.ticket(row, cells)
 	}

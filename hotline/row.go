@@ -58,8 +58,9 @@ func (rd *Reader) ticket(row int, cells []string) (Ticket, error) {
 		}
 		return "", ""
 	}
+	ticketNo := "" // set once the ticket number is read, so that later rejects carry it
 	reject := func(column, value, reason string) (Ticket, error) {
-		return Ticket{}, &RowError{Row: row, Column: column, Value: value, Reason: reason, Raw: t.Raw}
+		return Ticket{}, &RowError{Row: row, TicketNo: ticketNo, Column: column, Value: value, Reason: reason, Raw: t.Raw}
 	}
 
 	// Required fields, in the order an operator reads them.
@@ -71,6 +72,7 @@ func (rd *Reader) ticket(row int, cells []string) (Ticket, error) {
 	case utf8.RuneCountInString(t.TicketNo) > maxTicketNoRunes:
 		return reject(name, v, fmt.Sprintf("%s过长（超过 %d 个字符）：%s", name, maxTicketNoRunes, describe(v)))
 	}
+	ticketNo = t.TicketNo
 	name, v = get(fieldReceivedAt)
 	if tv := cleanLine(v); tv == "" {
 		return reject(name, v, name+"为空")

@@ -84,11 +84,12 @@ type Field struct{ Name, Value string }
 // RowError is a rejected row (拒收行): a required field is missing or unreadable.
 // The caller reports it and carries on with the next row.
 type RowError struct {
-	Row    int
-	Column string  // header as written in the file, e.g. "来电时间"
-	Value  string  // the cell as read
-	Reason string  // Chinese, e.g. "工单编号为空", "来电时间无法识别：2026-13-45"
-	Raw    []Field // the whole row, for quarantine
+	Row      int
+	TicketNo string  // the row's ticket number when it could be read, else ""
+	Column   string  // header as written in the file, e.g. "来电时间"
+	Value    string  // the cell as read
+	Reason   string  // Chinese, e.g. "工单编号为空", "来电时间无法识别：2026-13-45"
+	Raw      []Field // the whole row, for quarantine
 }
 
 // Error reports the row and the reason, e.g. "第15行：受理时间无法识别：2026-13-45 25:61".

@@ -41,7 +41,15 @@ type Web struct {
 	CSRF     func(*gin.Context) string
 	// Prefix is where Register's routes are reachable from the browser
 	// (the group's base path plus "/hotline"); default "/hotline".
-	Prefix    string
+	Prefix string
+	// Home and Logout are the back office's home page (工作台) and its
+	// logout URL (a POST with the csrf field), shown in the header. By
+	// default they are derived from Prefix: "/office/hotline" gives
+	// "/office/" and "/office/logout"; with no parent path there are none.
+	Home, Logout string
+	// User names who is logged in for the header, e.g. "张三（op1，热线操作员）";
+	// Operator's name when nil.
+	User      func(*gin.Context) string
 	MaxUpload int64 // default 100 MiB
 	Logf      func(format string, args ...any)
 
@@ -67,7 +75,7 @@ func NewWeb(im *Importer, fb *Feedback, operator, csrf func(*gin.Context) string
 	}
 	w.views = map[string]*template.Template{}
 	for name, file := range webViews {
-		t, err := template.New(name).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", file)
+		t, err := template.New(name).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/header.html", file)
 		if err != nil {
 			return nil, fmt.Errorf("hotline: template %s: %w", name, err)
 		}
@@ -89,6 +97,7 @@ func (w *Web) Register(r gin.IRouter) {
 
 type page struct {
 	Title, Prefix, Operator, CSRF, Error, Notice string
+	Home, Logout, User                           string
 	Pending                                      int
 	Batches                                      []Batch
 	Receipt                                      *Receipt
@@ -102,6 +111,43 @@ func (w *Web) prefix() string {
 		return "/hotline"
 	}
 	return strings.TrimRight(w.Prefix, "/")
+}
+
+// parent is the path Prefix hangs under ("/office" for "/office/hotline"),
+// "" when there is none.
+func (w *Web) parent() string {
+	p := w.prefix()
+	if i := strings.LastIndexByte(p, '/'); i > 0 {
+		return p[:i]
+	}
+	return ""
+}
+
+func (w *Web) home() string {
+	if w.Home != "" {
+		return w.Home
+	}
+	if p := w.parent(); p != "" {
+		return p + "/"
+	}
+	return ""
+}
+
+func (w *Web) logout() string {
+	if w.Logout != "" {
+		return w.Logout
+	}
+	if p := w.parent(); p != "" {
+		return p + "/logout"
+	}
+	return ""
+}
+
+func (w *Web) user(c *gin.Context) string {
+	if w.User != nil {
+		return w.User(c)
+	}
+	return w.operator(c)
 }
 
 func (w *Web) operator(c *gin.Context) string {
@@ -132,6 +178,7 @@ func (w *Web) checkCSRF(c *gin.Context) bool {
 
 func (w *Web) render(c *gin.Context, status int, view string, p page) {
 	p.Prefix, p.Operator, p.CSRF = w.prefix(), w.operator(c), w.csrf(c)
+	p.Home, p.Logout, p.User = w.home(), w.logout(), w.user(c)
 	if q, err := w.Importer.Quarantine(c.Request.Context(), 1000); err == nil {
 		p.Pending = len(q)
 	}

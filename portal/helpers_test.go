@@ -109,8 +109,20 @@ func (v *env) postJSON(path, body string) *httptest.ResponseRecorder {
 var (
 	csrfRE    = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
 	captchaRE = regexp.MustCompile(`name="captcha_id" value="([^"]+)"`)
-	codeRE    = regexp.MustCompile(`<p class="code" id="code">([0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4})</p>`)
+	// codeRE finds the tracking code on the receipt, shown as four groups
+	// that each stay on one line (<span class="grp">ABCD-</span>…).
+	codeRE = regexp.MustCompile(`<p class="code" id="code"><span class="grp">([0-9A-Z]{4}-)</span><span class="grp">([0-9A-Z]{4}-)</span><span class="grp">([0-9A-Z]{4}-)</span><span class="grp">([0-9A-Z]{4})</span></p>`)
 )
+
+// findCode returns the tracking code shown on a receipt, XXXX-XXXX-XXXX-XXXX.
+func findCode(t *testing.T, body string) string {
+	t.Helper()
+	m := codeRE.FindStringSubmatch(body)
+	if m == nil {
+		t.Fatalf("%s not found in:\n%s", codeRE, body)
+	}
+	return strings.Join(m[1:], "")
+}
 
 func find(t *testing.T, re *regexp.Regexp, body string) string {
 	t.Helper()

@@ -142,7 +142,8 @@ func (h *Handler) setLimiters() {
 	h.captchaLimit = mk(h.limits.CaptchaPerMin, time.Minute)
 }
 
-// Register mounts the portal's routes (pages, captcha, API and /static).
+// Register mounts the portal's routes (pages, captcha, API, /static and
+// /favicon.ico, which the back office's pages use too).
 func (h *Handler) Register(r gin.IRouter) {
 	form := bodyLimit(h.limits.MaxForm)
 	multi := bodyLimit(h.limits.MaxMultipart)
@@ -164,6 +165,8 @@ func (h *Handler) Register(r gin.IRouter) {
 	r.POST("/api/v1/complaints", h.noStore, js, h.apiComplaints)
 	r.POST("/api/v1/track", h.noStore, js, h.apiTrack)
 	r.GET("/static/*path", h.static)
+	r.GET("/favicon.ico", h.favicon)
+	r.HEAD("/favicon.ico", h.favicon)
 }
 
 // noStore keeps receipts, tracking pages and tokens out of every cache.

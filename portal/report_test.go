@@ -19,7 +19,7 @@ func TestReportFlowEndToEnd(t *testing.T) {
 		t.Fatalf("POST /report = %d\n%s", w.Code, w.Body)
 	}
 	body := w.Body.String()
-	code := find(t, codeRE, body)
+	code := findCode(t, body)
 	if cc := w.Header().Get("Cache-Control"); cc != "no-store" {
 		t.Fatalf("Cache-Control = %q", cc)
 	}

@@ -74,3 +74,18 @@ func (h *Handler) static(c *gin.Context) {
 	c.Header("X-Content-Type-Options", "nosniff")
 	c.Data(http.StatusOK, ct, b)
 }
+
+// favicon serves the embedded icon at /favicon.ico, where browsers look for
+// it; every layout (portal, back office, hotline pages) links to it.
+func (h *Handler) favicon(c *gin.Context) {
+	b, ok := h.assets.files[faviconName]
+	if !ok {
+		c.Status(http.StatusNotFound)
+		return
+	}
+	c.Header("Cache-Control", "public, max-age=86400")
+	c.Header("X-Content-Type-Options", "nosniff")
+	c.Data(http.StatusOK, "image/x-icon", b)
+}
+
+const faviconName = "favicon.ico"

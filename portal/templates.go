@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"html/template"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -111,7 +112,8 @@ func (h *Handler) funcs() template.FuncMap {
 		"categoryLabels": func(cs ledger.Categories) string {
 			return cs.Labels()
 		},
-		"truncate": truncateRunes,
+		"truncate":   truncateRunes,
+		"codeGroups": codeGroups,
 	}
 }
 
@@ -121,4 +123,16 @@ func truncateRunes(s string, n int) string {
 		return s
 	}
 	return string(r[:n]) + "…"
+}
+
+// codeGroups splits a formatted tracking code into its groups, each but the
+// last keeping its hyphen (ABCD-, EFGH-, …, MNOP), so that the receipt can
+// keep every group on one line and wrap only between groups; the groups'
+// text put together is the code as it was.
+func codeGroups(code string) []string {
+	parts := strings.Split(code, "-")
+	for i := range parts[:len(parts)-1] {
+		parts[i] += "-"
+	}
+	return parts
 }

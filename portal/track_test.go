@@ -19,7 +19,7 @@ func fileOne(t *testing.T, v *env, files ...upload) string {
 	if w.Code != 200 {
 		t.Fatalf("file = %d\n%s", w.Code, w.Body)
 	}
-	return find(t, codeRE, w.Body.String())
+	return findCode(t, w.Body.String())
 }
 
 func TestTrackActions(t *testing.T) {
@@ -101,6 +101,10 @@ func TestTrackActions(t *testing.T) {
 		st, body = track("/track/rate", url.Values{"rating": {"basically"}, "comment": {"处理比较及时"}})
 		if st != 200 || !strings.Contains(body, "基本满意") {
 			t.Fatalf("rate = %d", st)
+		}
+		// The "not solved" form comes next; its choices have a legend.
+		if !strings.Contains(body, "<h2>问题没有解决？</h2>") || !strings.Contains(body, "<legend>您反映的情况</legend>") {
+			t.Fatalf("rate: no followup form with a legend:\n%s", body)
 		}
 		if n := v.count("ratings"); n != 1 {
 			t.Fatalf("%d ratings", n)

@@ -49,6 +49,13 @@ func (m *Main) register() error {
 		return fmt.Errorf("hotline pages: %w", err)
 	}
 	hw.Prefix, hw.Logf = "/office/hotline", logf
+	hw.Home, hw.Logout = "/office/", "/office/logout"
+	hw.User = func(c *gin.Context) string {
+		if u := session.User(c); u != nil {
+			return fmt.Sprintf("%s（%s，%s）", u.DisplayName, u.Username, u.Role.Label())
+		}
+		return ""
+	}
 	hw.Register(m.Engine.Group("/office", m.Office.Sessions.Middleware(), m.Office.Sessions.RequireRoles(auth.Operator, auth.Admin)))
 	return nil
 }

@@ -6,14 +6,17 @@
 package office
 
 import (
+	"bytes"
 	"context"
 	"embed"
+	"fmt"
 	"html/template"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -102,9 +105,10 @@ func (h *Handler) funcs() template.FuncMap {
 			}
 			return t.In(h.Location).Format("2006-01-02")
 		},
-		"datetime": func(t time.Time) string { return t.In(h.Location).Format("2006-01-02 15:04") },
-		"cndate":   func(t time.Time) string { return t.In(h.Location).Format("2006年1月2日") },
-		"lines":    func(s string) []string { return strings.Split(s, "\n") },
+		"datetime":   func(t time.Time) string { return t.In(h.Location).Format("2006-01-02 15:04") },
+		"cndate":     func(t time.Time) string { return t.In(h.Location).Format("2006年1月2日") },
+		"lines":      func(s string) []string { return strings.Split(s, "\n") },
+		"eventLabel": ledger.EventLabel,
 		"hasRole": func(u *auth.User, roles ...string) bool {
 			for _, r := range roles {
 				if u != nil && string(u.Role) == r {
@@ -134,12 +138,47 @@ func (h *Handler) render(c *gin.Context, code int, view, title string, data any)
 func (h *Handler) renderPage(c *gin.Context, code int, view string, p page) {
 	p.User = session.User(c)
 	p.CSRF = session.CSRFToken(c)
-	c.Header("Content-Type", "text/html; charset=utf-8")
-	c.Header("Cache-Control", "no-store")
-	c.Status(code)
-	if err := h.views[view].Execute(c.Writer, p); err != nil {
-		h.log.ErrorContext(c.Request.Context(), "office: render", "view", view, "err", err)
+	t, ok := h.views[view]
+	if !ok {
+		h.renderFailed(c, view, fmt.Errorf("no view %q", view))
+		return
 	}
+	buf := renderBuffers.Get().(*bytes.Buffer)
+	buf.Reset()
+	defer func() {
+		if buf.Cap() <= maxPooledBuffer {
+			renderBuffers.Put(buf)
+		}
+	}()
+	// The page is rendered in full before anything is written: a template
+	// error gives a 500 with a message, not a 200 with half a page.
+	if err := t.Execute(buf, p); err != nil {
+		h.renderFailed(c, view, err)
+		return
+	}
+	c.Header("Cache-Control", "no-store")
+	c.Data(code, "text/html; charset=utf-8", buf.Bytes())
+}
+
+// renderBuffers holds the buffers pages are rendered into; a buffer that grew
+// past maxPooledBuffer (a huge list) is left to the garbage collector.
+var renderBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+const maxPooledBuffer = 1 << 20
+
+// renderErrorPage is the answer when a page cannot be rendered; it does not
+// use a template, which may be what failed.
+const renderErrorPage = `<!doctype html>
+<html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="icon" href="/favicon.ico"><title>系统错误 · 生态环境督查工作台</title></head>
+<body><h1>系统错误</h1><p>页面暂时无法显示，已记录错误，请稍后再试或联系系统管理员。</p><p><a href="/office/">返回工作台</a></p></body></html>
+`
+
+// renderFailed logs a template error and answers 500.
+func (h *Handler) renderFailed(c *gin.Context, view string, err error) {
+	h.log.ErrorContext(c.Request.Context(), "office: render", "view", view, "err", err)
+	c.Header("Cache-Control", "no-store")
+	c.Data(http.StatusInternalServerError, "text/html; charset=utf-8", []byte(renderErrorPage))
 }
 
 // fail shows an error page with the status of the error's code. Internal

@@ -123,8 +123,7 @@ func (h *Handler) renderReward(c *gin.Context, code int, view string, p page) {
 	}
 	var b bytes.Buffer
 	if err := t.Execute(&b, p); err != nil {
-		h.log.ErrorContext(c.Request.Context(), "office: render", "view", view, "err", err)
-		c.Data(http.StatusInternalServerError, "text/plain; charset=utf-8", []byte("系统错误"))
+		h.renderFailed(c, view, err)
 		return
 	}
 	c.Header("Cache-Control", "no-store")
