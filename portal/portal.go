@@ -22,6 +22,7 @@ import (
 	"ecoreport/internal/ratelimit"
 	"ecoreport/internal/reward"
 	"ecoreport/internal/secret"
+	"ecoreport/internal/web"
 )
 
 // Deps is what the portal needs from the application.
@@ -216,26 +217,8 @@ func itoa(n int) string {
 	return string(b)
 }
 
-// status maps an application error code to an HTTP status.
-func status(err error) int {
-	switch apperr.Code(err) {
-	case apperr.EINVALID:
-		return http.StatusUnprocessableEntity
-	case apperr.ENOTFOUND:
-		return http.StatusNotFound
-	case apperr.ECONFLICT, apperr.EBUDGET:
-		return http.StatusConflict
-	case apperr.EFORBIDDEN:
-		return http.StatusForbidden
-	case apperr.EUNAUTHORIZED:
-		return http.StatusUnauthorized
-	case apperr.ERATELIMIT:
-		return http.StatusTooManyRequests
-	case apperr.EUNAVAILABLE:
-		return http.StatusServiceUnavailable
-	}
-	return http.StatusInternalServerError
-}
+// status maps an application error to its HTTP status.
+func status(err error) int { return web.StatusOf(err) }
 
 // logErr logs errors people cannot fix (internal, unavailable). It never
 // logs the request's address, headers or form values.

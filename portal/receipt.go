@@ -9,6 +9,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"ecoreport/internal/ledger"
+	"ecoreport/internal/qrsvg"
 	"ecoreport/internal/trackcode"
 )
 
@@ -37,7 +38,7 @@ func (h *Handler) receiptView(cmp ledger.Complaint, code string, photos int) rec
 		Categories: cmp.Categories, Town: cmp.TownText, Address: cmp.Address, Subject: cmp.Subject,
 		Summary: truncateRunes(cmp.Description, 200), Identity: cmp.Identity,
 		Anonymous: cmp.Identity == ledger.Anonymous, WantsReward: cmp.WantsReward, Photos: photos,
-		QR: qrSVG(formatted),
+		QR: qrsvg.SVG(formatted, "查询码二维码"),
 	}
 }
 

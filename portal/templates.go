@@ -12,6 +12,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"ecoreport/internal/ledger"
+	"ecoreport/internal/qrsvg"
 	"ecoreport/internal/trackcode"
 )
 
@@ -99,7 +100,7 @@ func (h *Handler) funcs() template.FuncMap {
 			}
 			return t.In(h.loc).Format("2006年1月2日 15:04")
 		},
-		"qr": qrSVG,
+		"qr": func(text string) template.HTML { return qrsvg.SVG(text, "查询码二维码") },
 		"has": func(list []string, s string) bool {
 			for _, x := range list {
 				if x == s {

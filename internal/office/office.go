@@ -27,6 +27,7 @@ import (
 	"ecoreport/internal/ledger"
 	"ecoreport/internal/reward"
 	"ecoreport/internal/session"
+	"ecoreport/internal/web"
 )
 
 // Deps is what the back office needs from the application.
@@ -193,25 +194,7 @@ func (h *Handler) fail(c *gin.Context, err error) {
 	c.Abort()
 }
 
-func httpStatus(err error) int {
-	switch apperr.Code(err) {
-	case apperr.EINVALID:
-		return http.StatusUnprocessableEntity
-	case apperr.ENOTFOUND:
-		return http.StatusNotFound
-	case apperr.ECONFLICT, apperr.EBUDGET:
-		return http.StatusConflict
-	case apperr.EFORBIDDEN:
-		return http.StatusForbidden
-	case apperr.EUNAUTHORIZED:
-		return http.StatusUnauthorized
-	case apperr.ERATELIMIT:
-		return http.StatusTooManyRequests
-	case apperr.EUNAVAILABLE:
-		return http.StatusServiceUnavailable
-	}
-	return http.StatusInternalServerError
-}
+func httpStatus(err error) int { return web.StatusOf(err) }
 
 // done redirects after a successful POST (post/redirect/get); the message
 // travels in a short-lived cookie, not the URL, so that nobody can put words

@@ -24,12 +24,12 @@ import (
 	"github.com/jmoiron/sqlx"
 	"github.com/pquerna/otp"
 	"github.com/pquerna/otp/totp"
-	qrcode "github.com/yeqown/go-qrcode/v2"
 
 	"ecoreport/internal/apperr"
 	"ecoreport/internal/audit"
 	"ecoreport/internal/auth"
 	"ecoreport/internal/db"
+	"ecoreport/internal/qrsvg"
 	"ecoreport/internal/session"
 )
 
@@ -123,7 +123,7 @@ func (h *Handler) renderTOTPSetup(c *gin.Context, code int, msg string, fields m
 			h.fail(c, err)
 			return
 		}
-		d.QR, d.Secret, d.Sealed = totpQR(key.URL()), key.Secret(), h.sealSecret(u.ID, key.Secret())
+		d.QR, d.Secret, d.Sealed = qrsvg.SVG(key.URL(), "两步验证二维码"), key.Secret(), h.sealSecret(u.ID, key.Secret())
 	}
 	h.renderPage(c, code, "totp_setup", page{Title: "两步验证", Error: msg, Fields: fields, Data: d, Flash: flash(c)})
 }
@@ -358,35 +358,3 @@ func (h *Handler) totpLoginSubmit(c *gin.Context) {
 	}
 	again(http.StatusUnauthorized, "验证码不正确或已使用过，请输入App中最新的6位数字")
 }
-
-// totpQR draws the otpauth:// URL as an inline SVG QR code (no data: URL,
-// no third party), like the portal's tracking-code QR.
-func totpQR(text string) template.HTML {
-	q, err := qrcode.NewWith(text, qrcode.WithErrorCorrectionLevel(qrcode.ErrorCorrectionMedium))
-	if err != nil {
-		return ""
-	}
-	w := &qrSVGWriter{}
-	if err := q.Save(w); err != nil {
-		return ""
-	}
-	return template.HTML(w.b.String())
-}
-
-type qrSVGWriter struct{ b strings.Builder }
-
-func (w *qrSVGWriter) Write(m qrcode.Matrix) error {
-	const quiet = 4
-	n := m.Width() + 2*quiet
-	var p strings.Builder
-	m.Iterate(qrcode.IterDirection_ROW, func(x, y int, v qrcode.QRValue) {
-		if v.IsSet() {
-			fmt.Fprintf(&p, "M%d %dh1v1h-1z", x+quiet, y+quiet)
-		}
-	})
-	fmt.Fprintf(&w.b, `<svg class="qr" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 %d %d" width="240" height="240" role="img" aria-label="两步验证二维码" shape-rendering="crispEdges"><rect width="%d" height="%d" fill="#fff"/><path fill="#000" d="%s"/></svg>`,
-		n, n, n, n, p.String())
-	return nil
-}
-
-func (w *qrSVGWriter) Close() error { return nil }

@@ -158,6 +158,14 @@ func Status(code string) int {
 	return http.StatusInternalServerError
 }
 
+// StatusOf is Status of err's code (500 for an unexpected error).
+func StatusOf(err error) int {
+	if err == nil {
+		return http.StatusOK
+	}
+	return Status(apperr.Code(err))
+}
+
 // JSONError writes {"error": {"code", "message", "fields"}} with the status
 // of the error's code. Internal errors are logged via c.Error and shown as
 // 系统错误 without details.
