@@ -13,6 +13,7 @@ import (
 	"math/big"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -223,7 +224,7 @@ var ErrBadLogin = &apperr.Error{Code: apperr.EUNAUTHORIZED, Message: "用户名�
 func (s *Store) Authenticate(ctx context.Context, username, password string) (*User, error) {
 	u, err := s.ByUsername(ctx, username)
 	if apperr.Is(err, apperr.ENOTFOUND) {
-		VerifyPassword(dummyHash, password) // same work for unknown names
+		VerifyPassword(dummyHash(), password) // same work for unknown names
 		return nil, ErrBadLogin
 	}
 	if err != nil {
@@ -260,7 +261,9 @@ const (
 	argonKeyLen  = 32
 )
 
-var dummyHash = HashPassword("dummy password for timing")
+// dummyHash is hashed on first use, not at package load: an argon2id hash
+// takes 64 MiB and a second, which every command (import, version…) paid.
+var dummyHash = sync.OnceValue(func() string { return HashPassword("dummy password for timing") })
 
 // HashPassword returns an encoded argon2id hash with a random salt.
 func HashPassword(pw string) string {

@@ -230,7 +230,8 @@ func (s *Service) FileManyTx(ctx context.Context, tx *sqlx.Tx, ins []NewComplain
 			c.Categories, c.CategoryText, c.TownID, c.TownText, c.Address, c.Subject, c.Description, c.OccurredText, c.Identity,
 			c.ContactEnc, c.WantsReward, c.ReceivedAt, c.DecideDueAt, c.ReplyDueAt, c.Extra, c.Warnings, c.SourceHash, by.userID(), c.UpdatedAt)
 	}
-	if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
+	res, err := tx.ExecContext(ctx, q.String(), args...)
+	if err != nil {
 		if db.IsDuplicate(err) {
 			if len(ins) == 1 && out[0].Complaint.SourceRef.Valid {
 				return nil, apperr.Errorf(apperr.ECONFLICT, "工单编号 %s 已存在", out[0].Complaint.SourceRef.String)
@@ -239,7 +240,12 @@ func (s *Service) FileManyTx(ctx context.Context, tx *sqlx.Tx, ins []NewComplain
 		}
 		return nil, fmt.Errorf("ledger: file %d complaints: %w", len(ins), err)
 	}
-	if err := s.assignIDs(ctx, tx, out, macs); err != nil {
+	if len(out) == 1 {
+		// One row: the id the insert reports is exact on every engine.
+		if out[0].Complaint.ID, err = res.LastInsertId(); err != nil {
+			return nil, fmt.Errorf("ledger: file complaint: %w", err)
+		}
+	} else if err := s.assignIDs(ctx, tx, out, macs); err != nil {
 		return nil, err
 	}
 	var ev strings.Builder
@@ -338,13 +344,10 @@ func (s *Service) TicketMAC(ticketNo, last4 string) string {
 	return s.Keys.MAC("ticket", string(ChannelHotline), ticketNo, last4)
 }
 
-// assignIDs reads back the ids of just-inserted complaints by their tracking
-// HMACs (unique), which holds on every engine whatever its auto-increment
-// mode.
+// assignIDs reads back the ids of a multi-row insert by the rows' tracking
+// HMACs (unique): consecutive ids are not promised by every engine's
+// auto-increment mode (MySQL's interleaved mode, TiDB), so none is assumed.
 func (s *Service) assignIDs(ctx context.Context, tx *sqlx.Tx, out []Filed, macs []string) error {
-	if len(out) == 1 {
-		return tx.GetContext(ctx, &out[0].Complaint.ID, `SELECT id FROM complaints WHERE tracking_mac = ?`, macs[0])
-	}
 	q, args, err := sqlx.In(`SELECT id, tracking_mac FROM complaints WHERE tracking_mac IN (?)`, macs)
 	if err != nil {
 		return err
