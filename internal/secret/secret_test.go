@@ -70,3 +70,20 @@ func TestBadKeyFile(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+func BenchmarkMAC(b *testing.B) {
+	k, _ := New(make([]byte, 32))
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		k.MAC("code", "7K3M9QZX2D4R8T6V")
+	}
+}
+
+func BenchmarkSeal(b *testing.B) {
+	k, _ := New(make([]byte, 32))
+	pt := []byte(`{"name":"张三","phone":"13812345678"}`)
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		k.Seal(pt)
+	}
+}
