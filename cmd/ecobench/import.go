@@ -137,7 +137,11 @@ func runImport(ctx context.Context, bin, spec, dataDir, file string, killAfter t
 	res.elapsed = time.Since(t)
 	untrack(cmd)
 	res.rssKiB = p.Stop()
-	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok && ru.Maxrss > res.rssKiB {
+	// Only when the poller saw nothing (a very short run): Linux carries the
+	// parent's peak RSS over fork into the child's ru_maxrss (signal->maxrss
+	// is kept across exec), so wait4's figure includes ecobench's own memory
+	// (the baseline's rows) and is not the importer's.
+	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok && res.rssKiB == 0 {
 		res.rssKiB = ru.Maxrss
 	}
 	out.Close()
