@@ -62,6 +62,8 @@ func (h *Handler) home(c *gin.Context) {
 		c.Redirect(http.StatusSeeOther, "/office/register")
 	case auth.Admin, auth.Inspector, auth.Leader:
 		c.Redirect(http.StatusSeeOther, "/office/inbox")
+	case auth.RewardOfficer, auth.RewardApprover, auth.Finance:
+		c.Redirect(http.StatusSeeOther, "/office/rewards")
 	default:
 		c.Redirect(http.StatusSeeOther, "/office/password")
 	}
