@@ -6,6 +6,7 @@ import (
 	"encoding/xml"
 	"fmt"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
@@ -148,23 +149,9 @@ func (o *Open311) requests(call *o311Call) (any, error) {
 		}
 		where = append(where, cond+`)`)
 	}
-	now := o.Now()
-	end, start := now, time.Time{}
-	var err error
-	if v := q.Get("end_date"); v != "" {
-		if end, err = o.parseTime("end_date", v); err != nil {
-			return nil, err
-		}
-	}
-	if v := q.Get("start_date"); v != "" {
-		if start, err = o.parseTime("start_date", v); err != nil {
-			return nil, err
-		}
-	} else {
-		start = end.Add(-o311DefaultWindow)
-	}
-	if end.Before(start) {
-		return nil, o311Errorf(http.StatusBadRequest, "end_date 不能早于 start_date")
+	start, end, err := o.window(q, o311DefaultWindow)
+	if err != nil {
+		return nil, err
 	}
 	where = append(where, `c.received_at >= ?`, `c.received_at <= ?`)
 	args = append(args, db.UTC(start), db.UTC(end))
@@ -192,18 +179,49 @@ func (o *Open311) requests(call *o311Call) (any, error) {
 			}
 		}
 	}
+	offset, size, err := o311Page(q)
+	if err != nil {
+		return nil, err
+	}
+	return o.list(o.ctx(call), where, args, offset, size)
+}
+
+// window reads start_date and end_date (RFC 3339); end defaults to now and
+// start to def before end.
+func (o *Open311) window(q url.Values, def time.Duration) (start, end time.Time, err error) {
+	end = o.Now()
+	if v := q.Get("end_date"); v != "" {
+		if end, err = o.parseTime("end_date", v); err != nil {
+			return
+		}
+	}
+	start = end.Add(-def)
+	if v := q.Get("start_date"); v != "" {
+		if start, err = o.parseTime("start_date", v); err != nil {
+			return
+		}
+	}
+	if end.Before(start) {
+		err = o311Errorf(http.StatusBadRequest, "end_date 不能早于 start_date")
+	}
+	return
+}
+
+// o311Page reads page and page_size (the paging extension) as an offset and
+// a limit.
+func o311Page(q url.Values) (offset, size int, err error) {
 	page, size := 1, o311MaxResults
 	if v := q.Get("page"); v != "" {
 		if page, err = strconv.Atoi(v); err != nil || page < 1 || page > 1_000_000 {
-			return nil, o311Errorf(http.StatusBadRequest, "page：须为正整数")
+			return 0, 0, o311Errorf(http.StatusBadRequest, "page：须为正整数")
 		}
 	}
 	if v := q.Get("page_size"); v != "" {
 		if size, err = strconv.Atoi(v); err != nil || size < 1 || size > o311MaxResults {
-			return nil, o311Errorf(http.StatusBadRequest, fmt.Sprintf("page_size：须为1至%d的整数", o311MaxResults))
+			return 0, 0, o311Errorf(http.StatusBadRequest, fmt.Sprintf("page_size：须为1至%d的整数", o311MaxResults))
 		}
 	}
-	return o.list(o.ctx(call), where, args, (page-1)*size, size)
+	return (page - 1) * size, size, nil
 }
 
 // request is GET requests/{service_request_id}.{fmt}: a list of one, as the

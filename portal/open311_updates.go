@@ -55,43 +55,23 @@ ORDER BY event_id, complaint_id LIMIT ? OFFSET ?`
 // page_size).
 func (o *Open311) updates(call *o311Call) (any, error) {
 	q := call.c.Request.URL.Query()
-	end, start := o.Now(), time.Time{}
-	var err error
-	if v := q.Get("end_date"); v != "" {
-		if end, err = o.parseTime("end_date", v); err != nil {
-			return nil, err
-		}
-	}
-	if v := q.Get("start_date"); v != "" {
-		if start, err = o.parseTime("start_date", v); err != nil {
-			return nil, err
-		}
-	} else {
-		start = end.Add(-24 * time.Hour)
-	}
-	if end.Before(start) {
-		return nil, o311Errorf(http.StatusBadRequest, "end_date 不能早于 start_date")
+	start, end, err := o.window(q, 24*time.Hour)
+	if err != nil {
+		return nil, err
 	}
 	if end.Sub(start) > o311DefaultWindow {
 		return nil, o311Errorf(http.StatusBadRequest, "start_date 与 end_date 相隔不能超过90天")
 	}
-	page, size := 1, o311MaxResults
-	if v := q.Get("page"); v != "" {
-		if page, err = strconv.Atoi(v); err != nil || page < 1 || page > 1_000_000 {
-			return nil, o311Errorf(http.StatusBadRequest, "page：须为正整数")
-		}
-	}
-	if v := q.Get("page_size"); v != "" {
-		if size, err = strconv.Atoi(v); err != nil || size < 1 || size > o311MaxResults {
-			return nil, o311Errorf(http.StatusBadRequest, fmt.Sprintf("page_size：须为1至%d的整数", o311MaxResults))
-		}
+	offset, size, err := o311Page(q)
+	if err != nil {
+		return nil, err
 	}
 	kinds := make([]any, len(o311PublicKinds))
 	for i, k := range o311PublicKinds {
 		kinds[i] = k
 	}
 	s, e := db.UTC(start), db.UTC(end)
-	query, args, err := sqlx.In(o311UpdatesSQL, s, e, kinds, s, e, kinds, size, (page-1)*size)
+	query, args, err := sqlx.In(o311UpdatesSQL, s, e, kinds, s, e, kinds, size, offset)
 	if err != nil {
 		return nil, err
 	}
