@@ -1,0 +1,66 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+)
+
+// The SQL in this file is everything that differs between the engines. Domain
+// packages write one query for both and ask the DB for the few pieces that
+// cannot be shared; no package outside this one compares Engine.
+
+// Lock clauses. SQLite needs none: every transaction begins IMMEDIATE
+// (_txlock=immediate), so it holds the database's only write lock from its
+// first statement and no other writer can change the row it read.
+const (
+	forUpdateMySQL  = ` FOR UPDATE`
+	forUpdateSQLite = ``
+)
+
+// ForUpdate returns query (a SELECT) with the engine's row-lock clause
+// appended, for reading a row in a transaction that then changes it.
+func (d *DB) ForUpdate(query string) string {
+	if d.Engine == MySQL {
+		return query + forUpdateMySQL
+	}
+	return query + forUpdateSQLite
+}
+
+// Referential checks for one connection. SQLite ignores the pragma inside a
+// transaction, so it must run on a connection outside one.
+const (
+	foreignKeysOnMySQL   = `SET SESSION foreign_key_checks = 1`
+	foreignKeysOffMySQL  = `SET SESSION foreign_key_checks = 0`
+	foreignKeysOnSQLite  = `PRAGMA foreign_keys = ON`
+	foreignKeysOffSQLite = `PRAGMA foreign_keys = OFF`
+)
+
+// Execer is a connection, transaction or handle that runs a statement.
+type Execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+// SetForeignKeys turns referential checks on or off for the one connection
+// conn (a *sql.Conn or *sqlx.Conn outside any transaction), for bulk loads
+// that write rows referring to each other in whatever order they come.
+func (d *DB) SetForeignKeys(ctx context.Context, conn Execer, on bool) error {
+	q := foreignKeysOffSQLite
+	switch {
+	case d.Engine == MySQL && on:
+		q = foreignKeysOnMySQL
+	case d.Engine == MySQL:
+		q = foreignKeysOffMySQL
+	case on:
+		q = foreignKeysOnSQLite
+	}
+	if _, err := conn.ExecContext(ctx, q); err != nil {
+		return fmt.Errorf("db: foreign keys %t: %w", on, err)
+	}
+	return nil
+}
+
+// Embedded reports whether the database is a file this process owns
+// (SQLite) rather than a server shared with others (MySQL/MariaDB): an
+// embedded database is migrated at start without being asked.
+func (d *DB) Embedded() bool { return d.Engine == SQLite }
