@@ -27,6 +27,25 @@ func (d *DB) ForUpdate(query string) string {
 	return query + forUpdateSQLite
 }
 
+// Seconds between two DATETIME expressions, truncated toward zero on both
+// engines. SQLite reads the stored ISO-8601 text directly (see TimeLayout);
+// 'subsec' keeps the milliseconds that julianday arithmetic would blur.
+const (
+	secondsBetweenMySQL  = `TIMESTAMPDIFF(SECOND, %[1]s, %[2]s)`
+	secondsBetweenSQLite = `CAST(unixepoch(%[2]s, 'subsec') - unixepoch(%[1]s, 'subsec') AS INTEGER)`
+)
+
+// SecondsBetween returns an SQL expression for the whole seconds from the
+// time expression from to the time expression to (negative when to is
+// earlier, NULL when either is NULL). The arguments are SQL, not values:
+// pass column names, never user input.
+func (d *DB) SecondsBetween(from, to string) string {
+	if d.Engine == MySQL {
+		return fmt.Sprintf(secondsBetweenMySQL, from, to)
+	}
+	return fmt.Sprintf(secondsBetweenSQLite, from, to)
+}
+
 // Referential checks for one connection. SQLite ignores the pragma inside a
 // transaction, so it must run on a connection outside one.
 const (
