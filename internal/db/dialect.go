@@ -28,8 +28,10 @@ func (d *DB) ForUpdate(query string) string {
 }
 
 // Seconds between two DATETIME expressions, truncated toward zero on both
-// engines. SQLite reads the stored ISO-8601 text directly (see TimeLayout);
-// 'subsec' keeps the milliseconds that julianday arithmetic would blur.
+// engines. SQLite reads the stored ISO-8601 text directly (see TimeLayout).
+// With 'subsec' it subtracts the times to the millisecond and then truncates,
+// as TIMESTAMPDIFF does; plain unixepoch would truncate each time first and
+// count 0.9 s to 1.1 s as a second.
 const (
 	secondsBetweenMySQL  = `TIMESTAMPDIFF(SECOND, %[1]s, %[2]s)`
 	secondsBetweenSQLite = `CAST(unixepoch(%[2]s, 'subsec') - unixepoch(%[1]s, 'subsec') AS INTEGER)`
