@@ -73,7 +73,7 @@ func ensureSchema(ctx context.Context, d *db.DB, migrate bool, log *slog.Logger)
 	if pending == 0 {
 		return nil
 	}
-	if d.Engine == db.MySQL && !migrate {
+	if !d.Embedded() && !migrate {
 		return fmt.Errorf("数据库结构落后 %d 个迁移：请先运行 ecoreport migrate up，或以 --migrate 启动", pending)
 	}
 	n, err := d.Migrate(ctx)

@@ -11,7 +11,6 @@ import (
 	"ecoreport/internal/audit"
 	"ecoreport/internal/auth"
 	"ecoreport/internal/config"
-	"ecoreport/internal/db"
 	"ecoreport/internal/ledger"
 )
 
@@ -101,7 +100,7 @@ func runUser(ctx context.Context, args []string, out, errOut io.Writer) int {
 		return 1
 	}
 	defer d.Close()
-	if err := ensureSchema(ctx, d, d.Engine == db.SQLite, newLogger(&cfg, io.Discard)); err != nil {
+	if err := ensureSchema(ctx, d, d.Embedded(), newLogger(&cfg, io.Discard)); err != nil {
 		fmt.Fprintln(errOut, oneLine(err))
 		return 1
 	}

@@ -41,7 +41,7 @@ func openTool(ctx context.Context, cfg *config.Config, errOut io.Writer) (*tool,
 		return nil, err
 	}
 	log := newLogger(cfg, errOut)
-	if err := ensureSchema(ctx, d, d.Engine == db.SQLite || cfg.Migrate, log); err != nil {
+	if err := ensureSchema(ctx, d, d.Embedded() || cfg.Migrate, log); err != nil {
 		d.Close()
 		return nil, err
 	}

@@ -30,14 +30,10 @@ func GenerateLedgerUntil(ctx context.Context, d *db.DB, n int, seed int64, end t
 	defer conn.Close()
 	// Referential checks are off on this one connection while it writes rows
 	// that refer to each other in whatever order the batches fill.
-	on, off := `SET SESSION foreign_key_checks = 1`, `SET SESSION foreign_key_checks = 0`
-	if d.Engine == db.SQLite {
-		on, off = `PRAGMA foreign_keys = ON`, `PRAGMA foreign_keys = OFF`
-	}
-	if _, err := conn.ExecContext(ctx, off); err != nil {
+	if err := d.SetForeignKeys(ctx, conn, false); err != nil {
 		return fmt.Errorf("bulletin: generate: %w", err)
 	}
-	defer conn.ExecContext(context.WithoutCancel(ctx), on)
+	defer d.SetForeignKeys(context.WithoutCancel(ctx), conn, true)
 	g := &gen{conn: conn, rnd: rand.New(rand.NewPCG(uint64(seed), uint64(seed)^0x9e3779b97f4a7c15)), loc: Location(), end: db.UTC(end)}
 	if err := g.run(ctx, n); err != nil {
 		return fmt.Errorf("bulletin: generate: %w", err)

@@ -126,7 +126,7 @@ func (c *computer) overdue(ctx context.Context) error {
 	for rows.Next() {
 		var town, unit int64
 		var n int
-		var oldest any
+		var oldest db.Time // MIN(): text on SQLite
 		var repeat sql.NullInt64
 		if err := rows.Scan(&town, &unit, &n, &oldest, &repeat); err != nil {
 			return err
@@ -135,11 +135,7 @@ func (c *computer) overdue(ctx context.Context) error {
 		if unit != 0 {
 			c.repeatOverdue[unit] += int(repeat.Int64)
 		}
-		due, err := asTime(oldest)
-		if err != nil {
-			return err
-		}
-		days := daysOverdue(c.now, due)
+		days := daysOverdue(c.now, oldest.Time)
 		for _, r := range []*Row{c.town(town), c.unit(unit)} {
 			r.Overdue += n
 			r.MaxDaysOverdue = max(r.MaxDaysOverdue, days)
@@ -223,23 +219,14 @@ func (c *computer) interviews(ctx context.Context) error {
 	today := dayOf(c.now, c.loc)
 	for rows.Next() {
 		var iv Interview
-		var held, due, got any
-		if err := rows.Scan(&iv.ID, &iv.UnitID, &held, &iv.Leader, &due, &got); err != nil {
-			return err
-		}
-		if iv.HeldOn, err = asTime(held); err != nil {
-			return err
-		}
-		if iv.ReportDueOn, err = asTime(due); err != nil {
+		var got sql.NullTime
+		if err := rows.Scan(&iv.ID, &iv.UnitID, &iv.HeldOn, &iv.Leader, &iv.ReportDueOn, &got); err != nil {
 			return err
 		}
 		dueDay := dayOf(iv.ReportDueOn, c.loc)
 		switch {
-		case got != nil:
-			t, err := asTime(got)
-			if err != nil {
-				return err
-			}
+		case got.Valid:
+			t := got.Time
 			iv.ReportReceivedOn = &t
 			if dayOf(t, c.loc) <= dueDay {
 				iv.State = "按期报送"
@@ -304,11 +291,7 @@ func (c *computer) overdueList(ctx context.Context) error {
 	for rows.Next() {
 		var o OverdueCase
 		var town, unit int64
-		var due any
-		if err := rows.Scan(&o.ID, &o.Title, &town, &unit, &o.Status, &due, &o.Complaints); err != nil {
-			return err
-		}
-		if o.DueAt, err = asTime(due); err != nil {
+		if err := rows.Scan(&o.ID, &o.Title, &town, &unit, &o.Status, &o.DueAt, &o.Complaints); err != nil {
 			return err
 		}
 		o.Ref = ledger.CaseRef(o.ID)
@@ -384,31 +367,4 @@ func (c *computer) grouped(ctx context.Context, q string, args []any, fn func(to
 		c.mu.Unlock()
 	}
 	return rows.Err()
-}
-
-// timeLayouts are the forms a DATETIME comes back in from an aggregate on
-// SQLite (text), besides time.Time.
-var timeLayouts = []string{
-	"2006-01-02 15:04:05.999999999-07:00", "2006-01-02T15:04:05.999999999Z07:00", "2006-01-02 15:04:05.999999999Z07:00",
-	"2006-01-02 15:04:05.999999999 -0700 MST", "2006-01-02 15:04:05.999999999", "2006-01-02T15:04:05.999999999", "2006-01-02",
-}
-
-func asTime(v any) (time.Time, error) {
-	var s string
-	switch t := v.(type) {
-	case time.Time:
-		return t, nil
-	case string:
-		s = t
-	case []byte:
-		s = string(t)
-	default:
-		return time.Time{}, fmt.Errorf("time from %T", v)
-	}
-	for _, l := range timeLayouts {
-		if t, err := time.Parse(l, s); err == nil {
-			return t.UTC(), nil
-		}
-	}
-	return time.Time{}, fmt.Errorf("time from %q", s)
 }

@@ -63,23 +63,12 @@ func PublicStats(ctx context.Context, d *db.DB, now time.Time, loc *time.Locatio
 	return p, nil
 }
 
-// secondsSQL is the seconds from a case's opening to its conclusion, per
-// engine.
-func secondsSQL(d *db.DB) string {
-	if d.Engine == db.MySQL {
-		return `TIMESTAMPDIFF(SECOND, opened_at, concluded_at)`
-	}
-	// modernc.org/sqlite stores times as Go prints them ("2026-11-02 01:00:00.5 +0000 UTC"),
-	// always UTC here: the first 19 characters are what julianday reads.
-	return `CAST(ROUND((julianday(substr(concluded_at, 1, 19)) - julianday(substr(opened_at, 1, 19))) * 86400) AS INTEGER)`
-}
-
 // months counts, for each month, the complaints received (one index range
 // count) and the cases (问题) concluded in it: how many by their due date
 // (extension included) and their average days from opening to conclusion.
 func (p *Public) months(ctx context.Context, d *db.DB, bounds []time.Time) error {
 	concludedSQL := `SELECT COUNT(*), COALESCE(SUM(CASE WHEN concluded_at <= due_at THEN 1 ELSE 0 END), 0),
- COALESCE(SUM(` + secondsSQL(d) + `), 0)
+ COALESCE(SUM(` + d.SecondsBetween("opened_at", "concluded_at") + `), 0)
 FROM cases WHERE concluded_at >= ? AND concluded_at < ? AND status <> 'merged'`
 	counts := make([]int, len(bounds)-1)
 	type agg struct{ done, onTime, secs int64 }

@@ -36,7 +36,8 @@ type DB struct {
 
 // Open connects to the database named by a --db value (sqlite:PATH or
 // mysql:DSN) and checks that it answers. SQLite runs in WAL mode with foreign
-// keys on and a busy timeout; MySQL with utf8mb4, UTC and parseTime.
+// keys on and a busy timeout, times stored as TimeLayout text; MySQL with
+// utf8mb4, UTC and parseTime.
 func Open(ctx context.Context, spec string) (*DB, error) {
 	engine, dsn, err := config.SplitDB(spec)
 	if err != nil {
@@ -50,10 +51,11 @@ func Open(ctx context.Context, spec string) (*DB, error) {
 				return nil, fmt.Errorf("数据库目录 %s 无法创建：%w", dir, err)
 			}
 		}
-		x, err = sqlx.Open("sqlite", sqliteDSN(dsn))
+		c, err := newSQLiteConnector(sqliteDSN(dsn))
 		if err != nil {
-			return nil, fmt.Errorf("db: open sqlite: %w", err)
+			return nil, err
 		}
+		x = sqlx.NewDb(sql.OpenDB(c), "sqlite")
 		// One writer at a time is SQLite's rule; a small pool keeps readers
 		// concurrent under WAL while the busy timeout queues writers.
 		x.SetMaxOpenConns(8)
@@ -187,9 +189,3 @@ func NotFound(err error, msg string) error {
 	}
 	return err
 }
-
-// Now returns the current time as stored: UTC, microseconds (MySQL DATETIME(6)).
-func Now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
-
-// UTC normalises a time for storage (UTC, microseconds).
-func UTC(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }

@@ -13,7 +13,9 @@ import (
 	"ecoreport/internal/db/dbtest"
 )
 
-// columns lists table.column for every table of the schema.
+// columns lists table.column for every table of the schema, marking time
+// columns: SQLite's driver reads a column back as time.Time, and migration
+// 00078 rewrites it, only when it is declared as a time.
 func columns(t *testing.T, d *db.DB) []string {
 	t.Helper()
 	var out []string
@@ -25,7 +27,8 @@ func columns(t *testing.T, d *db.DB) []string {
 		}
 		for _, tb := range tables {
 			var cols []string
-			if err := d.Select(&cols, `SELECT name FROM pragma_table_info(?)`, tb); err != nil {
+			if err := d.Select(&cols, `SELECT name || CASE WHEN upper(type) IN ('DATETIME', 'DATE', 'TIMESTAMP') THEN ' (time)' ELSE '' END
+ FROM pragma_table_info(?)`, tb); err != nil {
 				t.Fatal(err)
 			}
 			for _, c := range cols {
@@ -33,7 +36,8 @@ func columns(t *testing.T, d *db.DB) []string {
 			}
 		}
 	case db.MySQL:
-		if err := d.Select(&out, `SELECT CONCAT(table_name, '.', column_name) FROM information_schema.columns
+		if err := d.Select(&out, `SELECT CONCAT(table_name, '.', column_name,
+ CASE WHEN data_type IN ('datetime', 'date', 'timestamp') THEN ' (time)' ELSE '' END) FROM information_schema.columns
 			WHERE table_schema = DATABASE() AND table_name <> 'goose_db_version'`); err != nil {
 			t.Fatal(err)
 		}

@@ -22,11 +22,11 @@ func (d *DB) provider() (*goose.Provider, error) {
 	if err != nil {
 		return nil, err
 	}
-	dialect := goose.DialectSQLite3
+	dialect, opts := goose.DialectSQLite3, []goose.ProviderOption{goose.WithGoMigrations(isoTimesMigration())}
 	if d.Engine == MySQL {
-		dialect = goose.DialectMySQL
+		dialect, opts = goose.DialectMySQL, nil
 	}
-	p, err := goose.NewProvider(dialect, d.DB.DB, sub)
+	p, err := goose.NewProvider(dialect, d.DB.DB, sub, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("db: migrations: %w", err)
 	}
@@ -58,7 +58,11 @@ func (d *DB) Migrations(ctx context.Context) ([]MigrationStatus, error) {
 	}
 	out := make([]MigrationStatus, 0, len(st))
 	for _, s := range st {
-		out = append(out, MigrationStatus{Version: s.Source.Version, Name: s.Source.Path, Applied: s.State == goose.StateApplied})
+		name := s.Source.Path
+		if s.Source.Type == goose.TypeGo && s.Source.Version == isoTimesVersion {
+			name = isoTimesSource
+		}
+		out = append(out, MigrationStatus{Version: s.Source.Version, Name: name, Applied: s.State == goose.StateApplied})
 	}
 	return out, nil
 }

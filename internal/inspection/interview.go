@@ -235,8 +235,8 @@ func (s *Service) Interview(ctx context.Context, id int64) (*Interview, error) {
 func (s *Service) interviewQ(ctx context.Context, q sqlx.QueryerContext, id int64) (*Interview, error) {
 	var iv Interview
 	query := `SELECT ` + interviewColumns + ` FROM interviews WHERE id = ?`
-	if _, isTx := q.(*sqlx.Tx); isTx && s.DB.Engine == db.MySQL {
-		query += ` FOR UPDATE`
+	if _, isTx := q.(*sqlx.Tx); isTx {
+		query = s.DB.ForUpdate(query)
 	}
 	if err := sqlx.GetContext(ctx, q, &iv, query, id); err != nil {
 		return nil, db.NotFound(err, "约谈记录不存在")

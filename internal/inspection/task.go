@@ -200,8 +200,8 @@ func (s *Service) Task(ctx context.Context, id int64) (*Task, error) {
 func (s *Service) taskQ(ctx context.Context, q sqlx.QueryerContext, id int64, lock bool) (*Task, error) {
 	var t Task
 	query := `SELECT ` + taskColumns + ` FROM inspection_tasks WHERE id = ?`
-	if lock && s.DB.Engine == db.MySQL {
-		query += ` FOR UPDATE`
+	if lock {
+		query = s.DB.ForUpdate(query)
 	}
 	if err := sqlx.GetContext(ctx, q, &t, query, id); err != nil {
 		return nil, db.Classify(db.NotFound(err, "督查任务不存在"))

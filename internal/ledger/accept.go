@@ -104,10 +104,7 @@ func (s *Service) Refuse(ctx context.Context, complaintID int64, reason RefuseRe
 
 func (s *Service) complaintTx(ctx context.Context, tx *sqlx.Tx, id int64) (*Complaint, error) {
 	var c Complaint
-	q := `SELECT ` + complaintColumns + ` FROM complaints WHERE id = ?`
-	if s.DB.Engine == db.MySQL {
-		q += ` FOR UPDATE`
-	}
+	q := s.DB.ForUpdate(`SELECT ` + complaintColumns + ` FROM complaints WHERE id = ?`)
 	if err := tx.GetContext(ctx, &c, q, id); err != nil {
 		return nil, db.NotFound(err, fmt.Sprintf("举报件 %s 不存在", ComplaintRef(id)))
 	}

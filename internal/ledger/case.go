@@ -74,8 +74,8 @@ func (s *Service) Case(ctx context.Context, id int64) (*Case, error) {
 func (s *Service) caseQ(ctx context.Context, q sqlx.QueryerContext, id int64, forUpdate bool) (*Case, error) {
 	var c Case
 	query := `SELECT ` + caseColumns + ` FROM cases WHERE id = ?`
-	if forUpdate && s.DB.Engine == db.MySQL {
-		query += ` FOR UPDATE`
+	if forUpdate {
+		query = s.DB.ForUpdate(query)
 	}
 	if err := sqlx.GetContext(ctx, q, &c, query, id); err != nil {
 		return nil, db.Classify(db.NotFound(err, fmt.Sprintf("问题 %s 不存在", CaseRef(id))))

@@ -213,12 +213,8 @@ func (s *Service) IssueNotice(ctx context.Context, in NewNotice, by Actor) (*Not
 // nextNoticeNumber advances the year's counter in tx: read (locked on
 // MySQL), then a conditional update that fails if anyone moved it meanwhile.
 func (s *Service) nextNoticeNumber(ctx context.Context, tx *sqlx.Tx, year int) (int, error) {
-	q := lastNumberSQL
-	if s.DB.Engine == db.MySQL {
-		q += ` FOR UPDATE`
-	}
 	var last int
-	if err := tx.GetContext(ctx, &last, q, year); err != nil {
+	if err := tx.GetContext(ctx, &last, s.DB.ForUpdate(lastNumberSQL), year); err != nil {
 		return 0, fmt.Errorf("ledger: notice counter %d: %w", year, err)
 	}
 	res, err := tx.ExecContext(ctx, advanceCounterSQL, last+1, year, last)

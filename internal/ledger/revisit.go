@@ -163,10 +163,7 @@ func (s *Service) AnswerFollowup(ctx context.Context, complaintID int64, answer 
 		return err
 	}
 	return db.Classify(s.DB.InTx(ctx, func(tx *sqlx.Tx) error {
-		q := `SELECT ` + followupCols + followupFrom + ` WHERE f.complaint_id = ? AND f.status = ? ORDER BY f.id LIMIT 1`
-		if s.DB.Engine == db.MySQL {
-			q += ` FOR UPDATE`
-		}
+		q := s.DB.ForUpdate(`SELECT ` + followupCols + followupFrom + ` WHERE f.complaint_id = ? AND f.status = ? ORDER BY f.id LIMIT 1`)
 		var f Followup
 		if err := tx.GetContext(ctx, &f, q, complaintID, FollowupOpen); err != nil {
 			if errors.Is(err, sql.ErrNoRows) {

@@ -228,10 +228,7 @@ func (s *Service) Get(ctx context.Context, id int64) (*Reward, error) {
 // lock reads a reward in tx for update: a row lock on MySQL; SQLite
 // transactions begin IMMEDIATE and so already hold the only write lock.
 func (s *Service) lock(ctx context.Context, tx *sqlx.Tx, where string, arg any) (*Reward, error) {
-	q := `SELECT ` + rewardColumns + ` FROM rewards WHERE ` + where
-	if s.DB.Engine == db.MySQL {
-		q += ` FOR UPDATE`
-	}
+	q := s.DB.ForUpdate(`SELECT ` + rewardColumns + ` FROM rewards WHERE ` + where)
 	var r Reward
 	if err := tx.GetContext(ctx, &r, q, arg); err != nil {
 		return nil, db.NotFound(err, "奖励记录不存在")

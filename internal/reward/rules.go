@@ -110,11 +110,7 @@ func (s *Service) SetBudget(ctx context.Context, year int, totalFen int64, by le
 	return s.inTx(ctx, func(tx *sqlx.Tx) error {
 		now := s.now()
 		var old Budget
-		q := `SELECT year, total_fen, committed_fen, paid_fen FROM reward_budgets WHERE year = ?`
-		if s.DB.Engine == db.MySQL {
-			q += ` FOR UPDATE`
-		}
-		err := tx.GetContext(ctx, &old, q, year)
+		err := tx.GetContext(ctx, &old, s.DB.ForUpdate(`SELECT year, total_fen, committed_fen, paid_fen FROM reward_budgets WHERE year = ?`), year)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
 			if _, err := tx.ExecContext(ctx, `INSERT INTO reward_budgets (year, total_fen, committed_fen, paid_fen, updated_at) VALUES (?, ?, 0, 0, ?)`,
