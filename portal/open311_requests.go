@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"encoding/xml"
 	"fmt"
-	"net/http"
 	"net/url"
 	"regexp"
 	"strconv"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
+	"ecoreport/internal/apperr"
 	"ecoreport/internal/db"
 	"ecoreport/internal/ledger"
 )
@@ -101,7 +101,7 @@ func o311ParseRef(s string) (int64, bool) {
 func (o *Open311) parseTime(name, v string) (time.Time, error) {
 	t, err := time.Parse(time.RFC3339, strings.TrimSpace(v))
 	if err != nil {
-		return time.Time{}, o311Errorf(http.StatusBadRequest, name+"：日期时间须为 RFC 3339 格式，如 2026-11-01T00:00:00+08:00")
+		return time.Time{}, o311Invalid(name, "日期时间须为 RFC 3339 格式，如 2026-11-01T00:00:00+08:00")
 	}
 	return t, nil
 }
@@ -121,12 +121,12 @@ func (o *Open311) requests(call *o311Call) (any, error) {
 			}
 			id, ok := o311ParseRef(s)
 			if !ok {
-				return nil, o311Errorf(http.StatusBadRequest, "service_request_id：编号格式应为 R 加数字，如 R0000012")
+				return nil, o311Invalid("service_request_id", "编号格式应为 R 加数字，如 R0000012")
 			}
 			list = append(list, id)
 		}
 		if len(list) == 0 || len(list) > o311MaxIDsPerQuery {
-			return nil, o311Errorf(http.StatusBadRequest, fmt.Sprintf("service_request_id：一次可查询1至%d个编号", o311MaxIDsPerQuery))
+			return nil, o311Invalid("service_request_id", fmt.Sprintf("一次可查询1至%d个编号", o311MaxIDsPerQuery))
 		}
 		query, inArgs, err := sqlx.In(`c.id IN (?)`, list)
 		if err != nil {
@@ -139,7 +139,7 @@ func (o *Open311) requests(call *o311Call) (any, error) {
 	if code := strings.TrimSpace(q.Get("service_code")); code != "" {
 		cat := ledger.Category(code)
 		if !cat.Valid() {
-			return nil, o311Errorf(http.StatusBadRequest, "service_code：服务类型不存在，请先查询 services")
+			return nil, o311Invalid("service_code", "服务类型不存在，请先查询 services")
 		}
 		// A complaint is listed under its first type (as service_code shows).
 		cond := `(c.categories = ? OR c.categories LIKE ?`
@@ -165,7 +165,7 @@ func (o *Open311) requests(call *o311Call) (any, error) {
 			case "closed":
 				wantClosed = true
 			default:
-				return nil, o311Errorf(http.StatusBadRequest, "status：只能是 open 或 closed")
+				return nil, o311Invalid("status", "只能是 open 或 closed")
 			}
 		}
 		if wantOpen != wantClosed {
@@ -202,7 +202,7 @@ func (o *Open311) window(q url.Values, def time.Duration) (start, end time.Time,
 		}
 	}
 	if end.Before(start) {
-		err = o311Errorf(http.StatusBadRequest, "end_date 不能早于 start_date")
+		err = o311Invalid("end_date", "不能早于 start_date")
 	}
 	return
 }
@@ -213,12 +213,12 @@ func o311Page(q url.Values) (offset, size int, err error) {
 	page, size := 1, o311MaxResults
 	if v := q.Get("page"); v != "" {
 		if page, err = strconv.Atoi(v); err != nil || page < 1 || page > 1_000_000 {
-			return 0, 0, o311Errorf(http.StatusBadRequest, "page：须为正整数")
+			return 0, 0, o311Invalid("page", "须为正整数")
 		}
 	}
 	if v := q.Get("page_size"); v != "" {
 		if size, err = strconv.Atoi(v); err != nil || size < 1 || size > o311MaxResults {
-			return 0, 0, o311Errorf(http.StatusBadRequest, fmt.Sprintf("page_size：须为1至%d的整数", o311MaxResults))
+			return 0, 0, o311Invalid("page_size", fmt.Sprintf("须为1至%d的整数", o311MaxResults))
 		}
 	}
 	return (page - 1) * size, size, nil
@@ -229,14 +229,14 @@ func o311Page(q url.Values) (offset, size int, err error) {
 func (o *Open311) request(call *o311Call) (any, error) {
 	id, ok := o311ParseRef(call.stem)
 	if !ok {
-		return nil, o311Errorf(http.StatusNotFound, "举报编号 "+strconv.Quote(o311Clip(call.stem, 40))+" 不存在")
+		return nil, apperr.Errorf(apperr.ENOTFOUND, "举报编号 %s 不存在", strconv.Quote(o311Clip(call.stem, 40)))
 	}
 	out, err := o.list(o.ctx(call), []string{`c.id = ?`}, []any{id}, 0, 1)
 	if err != nil {
 		return nil, err
 	}
 	if len(out) == 0 {
-		return nil, o311Errorf(http.StatusNotFound, "举报编号 "+ledger.ComplaintRef(id)+" 不存在")
+		return nil, apperr.Errorf(apperr.ENOTFOUND, "举报编号 %s 不存在", ledger.ComplaintRef(id))
 	}
 	return out, nil
 }

@@ -3,7 +3,6 @@ package portal
 import (
 	"encoding/xml"
 	"fmt"
-	"net/http"
 	"strconv"
 	"strings"
 	"time"
@@ -60,7 +59,7 @@ func (o *Open311) updates(call *o311Call) (any, error) {
 		return nil, err
 	}
 	if end.Sub(start) > o311DefaultWindow {
-		return nil, o311Errorf(http.StatusBadRequest, "start_date 与 end_date 相隔不能超过90天")
+		return nil, o311Invalid("start_date", "与 end_date 相隔不能超过90天")
 	}
 	offset, size, err := o311Page(q)
 	if err != nil {

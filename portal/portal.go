@@ -85,6 +85,7 @@ type Handler struct {
 	hasher  *ratelimit.Hasher
 	towns   townCache
 	rewards *reward.Service
+	errs    web.Errors
 
 	fileLimit, trackLimit, codeLimit, captchaLimit *ratelimit.Limiter
 }
@@ -118,6 +119,7 @@ func New(d Deps) *Handler {
 		limits:  DefaultLimits,
 		hasher:  ratelimit.NewHasher(d.Keys.RateKey()),
 		rewards: d.Rewards,
+		errs:    web.Errors{Log: d.Logger, Surface: "portal"},
 	}
 	if d.Limits != nil {
 		h.limits = *d.Limits
@@ -190,12 +192,12 @@ func (h *Handler) clientKey(c *gin.Context, scope string) string {
 }
 
 // allow counts a request against l; when refused it returns an ERATELIMIT
-// error whose message says when to retry.
-func (h *Handler) allow(l *ratelimit.Limiter, key string) (time.Duration, error) {
+// error that says when to retry (in its message and as Retry-After).
+func (h *Handler) allow(l *ratelimit.Limiter, key string) error {
 	if ok, wait := l.Allow(key); !ok {
-		return wait, &apperr.Error{Code: apperr.ERATELIMIT, Message: "操作过于频繁，请" + waitText(wait) + "后再试"}
+		return apperr.RateLimited(wait, "操作过于频繁，请"+waitText(wait)+"后再试")
 	}
-	return 0, nil
+	return nil
 }
 
 func waitText(d time.Duration) string {
@@ -217,11 +219,10 @@ func itoa(n int) string {
 	return string(b)
 }
 
-// status maps an application error to its HTTP status.
-func status(err error) int { return web.StatusOf(err) }
-
-// logErr logs errors people cannot fix (internal, unavailable). It never
-// logs the request's address, headers or form values.
+// logErr logs errors people cannot fix (internal, unavailable) that are not
+// answered through h.errs (which logs those itself): a captcha that could
+// not be made, a reward block left out. It never logs the request's
+// address, headers or form values.
 func (h *Handler) logErr(c *gin.Context, what string, err error) {
 	switch apperr.Code(err) {
 	case apperr.EINTERNAL, apperr.EUNAVAILABLE:
