@@ -8,6 +8,7 @@ import (
 
 	"ecoreport/hotline"
 	"ecoreport/internal/auth"
+	"ecoreport/internal/hotlineapi"
 	"ecoreport/internal/office"
 	"ecoreport/internal/session"
 	"ecoreport/portal"
@@ -33,7 +34,7 @@ func (m *Main) register() error {
 
 	(&portal.Open311{Ledger: m.Ledger, DB: m.DB, Keys: m.Keys, Location: m.Config.Location, Now: time.Now, Logger: m.Log}).Register(m.Engine)
 
-	(&hotline.API{Importer: im, Feedback: fb, Clients: &hotline.Clients{DB: m.DB, Keys: m.Keys}, Logf: logf}).Register(m.Engine)
+	(&hotlineapi.API{Importer: im, Feedback: fb, Clients: &hotline.Clients{DB: m.DB, Keys: m.Keys}, Logger: m.Log}).Register(m.Engine)
 
 	m.Office = office.New(office.Deps{Ledger: m.Ledger, Users: m.Users, DB: m.DB, Location: m.Config.Location, Logger: m.Log, Now: time.Now, Rewards: m.Reward})
 	m.Office.Register(m.Engine)
