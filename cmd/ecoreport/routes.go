@@ -10,7 +10,6 @@ import (
 	"ecoreport/internal/auth"
 	"ecoreport/internal/hotlineapi"
 	"ecoreport/internal/office"
-	"ecoreport/internal/session"
 	"ecoreport/portal"
 )
 
@@ -40,23 +39,23 @@ func (m *Main) register() error {
 	m.Office.Register(m.Engine)
 
 	operator := func(c *gin.Context) string {
-		if u := session.User(c); u != nil {
+		if u := office.User(c); u != nil {
 			return u.Username
 		}
 		return ""
 	}
-	hw, err := hotline.NewWeb(im, fb, operator, session.CSRFToken)
+	hw, err := hotline.NewWeb(im, fb, operator, office.CSRFToken)
 	if err != nil {
 		return fmt.Errorf("hotline pages: %w", err)
 	}
 	hw.Prefix, hw.Logf = "/office/hotline", logf
 	hw.Home, hw.Logout = "/office/", "/office/logout"
 	hw.User = func(c *gin.Context) string {
-		if u := session.User(c); u != nil {
+		if u := office.User(c); u != nil {
 			return fmt.Sprintf("%s（%s，%s）", u.DisplayName, u.Username, u.Role.Label())
 		}
 		return ""
 	}
-	hw.Register(m.Engine.Group("/office", m.Office.Sessions.Middleware(), m.Office.Sessions.RequireRoles(auth.Operator, auth.Admin)))
+	hw.Register(m.Engine.Group("/office", m.Office.Middleware(), m.Office.RequireRoles(auth.Operator, auth.Admin)))
 	return nil
 }

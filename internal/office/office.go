@@ -34,7 +34,7 @@ import (
 type Deps struct {
 	Ledger   *ledger.Service
 	Users    *auth.Store
-	Sessions *session.Store // session.New(DB, Users) when nil
+	Sessions *session.Store // session.New(DB) when nil
 	DB       *db.DB         // Ledger.DB when nil
 	Location *time.Location // Ledger.Location when nil
 	Logger   *slog.Logger   // slog.Default() when nil
@@ -53,6 +53,7 @@ type Handler struct {
 	Rewards  *reward.Service
 
 	log   *slog.Logger
+	errs  web.Errors
 	views map[string]*template.Template
 }
 
@@ -75,10 +76,11 @@ func New(d Deps) *Handler {
 		d.Logger = slog.Default()
 	}
 	if d.Sessions == nil {
-		d.Sessions = session.New(d.DB, d.Users)
+		d.Sessions = session.New(d.DB)
 		d.Sessions.Now = d.Now
 	}
-	h := &Handler{Ledger: d.Ledger, Users: d.Users, Sessions: d.Sessions, DB: d.DB, Location: d.Location, Now: d.Now, Rewards: d.Rewards, log: d.Logger}
+	h := &Handler{Ledger: d.Ledger, Users: d.Users, Sessions: d.Sessions, DB: d.DB, Location: d.Location, Now: d.Now, Rewards: d.Rewards, log: d.Logger,
+		errs: web.Errors{Log: d.Logger, Surface: "office"}}
 	h.views = mustViews(h.funcs())
 	return h
 }
@@ -137,8 +139,8 @@ func (h *Handler) render(c *gin.Context, code int, view, title string, data any)
 }
 
 func (h *Handler) renderPage(c *gin.Context, code int, view string, p page) {
-	p.User = session.User(c)
-	p.CSRF = session.CSRFToken(c)
+	p.User = User(c)
+	p.CSRF = CSRFToken(c)
 	t, ok := h.views[view]
 	if !ok {
 		h.renderFailed(c, view, fmt.Errorf("no view %q", view))
@@ -182,16 +184,13 @@ func (h *Handler) renderFailed(c *gin.Context, view string, err error) {
 	c.Data(http.StatusInternalServerError, "text/html; charset=utf-8", []byte(renderErrorPage))
 }
 
-// fail shows an error page with the status of the error's code. Internal
-// errors are logged and shown as 系统错误.
+// fail answers err with the back office's error page and stops the chain
+// (web.Errors.HTML decides the status, Retry-After and logging; internal
+// errors show as 系统错误).
 func (h *Handler) fail(c *gin.Context, err error) {
-	code := httpStatus(err)
-	if code >= 500 {
-		h.log.ErrorContext(c.Request.Context(), "office", "route", c.FullPath(), "err", err)
-	}
-	h.renderPage(c, code, "error", page{Title: "操作未完成", Error: apperr.Message(err), Fields: apperr.Fields(err),
-		Data: c.Request.Referer()})
-	c.Abort()
+	h.errs.HTML(c, err, func(p web.Problem) {
+		h.renderPage(c, p.Status, "error", page{Title: "操作未完成", Error: p.Message, Fields: p.Fields, Data: c.Request.Referer()})
+	})
 }
 
 func httpStatus(err error) int { return web.StatusOf(err) }
@@ -222,7 +221,7 @@ func flash(c *gin.Context) string {
 }
 
 func (h *Handler) actor(c *gin.Context) ledger.Actor {
-	u := session.User(c)
+	u := User(c)
 	return ledger.Actor{UserID: u.ID, Name: u.Username}
 }
 

@@ -110,7 +110,7 @@ func (h *Handler) totpPage(c *gin.Context) {
 }
 
 func (h *Handler) renderTOTPSetup(c *gin.Context, code int, msg string, fields map[string]string) {
-	u, err := h.Users.ByID(h.ctx(c), session.User(c).ID)
+	u, err := h.Users.ByID(h.ctx(c), User(c).ID)
 	if err != nil {
 		h.fail(c, err)
 		return
@@ -131,7 +131,7 @@ func (h *Handler) renderTOTPSetup(c *gin.Context, code int, msg string, fields m
 // totpEnable confirms the enrolment with one code from the app; the secret
 // travels sealed in the form between the page and this post.
 func (h *Handler) totpEnable(c *gin.Context) {
-	u := session.User(c)
+	u := User(c)
 	secret, err := h.openSecret(u.ID, c.PostForm("sealed"))
 	if err != nil {
 		h.renderTOTPSetup(c, http.StatusUnprocessableEntity, "两步验证未启用", map[string]string{"code": "页面已过期，请重新扫码"})
@@ -164,7 +164,7 @@ func (h *Handler) totpEnable(c *gin.Context) {
 // totpDisable turns the second factor off after checking the password (a
 // wrong one counts towards the lockout).
 func (h *Handler) totpDisable(c *gin.Context) {
-	u := session.User(c)
+	u := User(c)
 	pw := c.PostForm("password")
 	if pw == "" {
 		h.renderTOTPSetup(c, http.StatusUnprocessableEntity, "两步验证未关闭", map[string]string{"password": "请输入当前密码"})
@@ -319,7 +319,7 @@ func (h *Handler) totpLoginSubmit(c *gin.Context) {
 			return
 		}
 		if ok {
-			if _, err := h.Sessions.Login(c, u); err != nil {
+			if err := h.startSession(c, u); err != nil {
 				h.fail(c, err)
 				return
 			}
