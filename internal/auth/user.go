@@ -1,6 +1,7 @@
-// Package auth holds staff accounts (工作人员账号), their roles and passwords.
-// Passwords are hashed with argon2id. Sessions and the login page live with
-// the back office.
+// Package auth holds staff accounts (工作人员账号), their roles and passwords,
+// the lockout after repeated failures and the TOTP second factor with its
+// login challenges (totp.go). Passwords are hashed with argon2id. Sessions
+// are internal/session; the login pages are the back office's.
 package auth
 
 import (
@@ -251,6 +252,19 @@ func (s *Store) Authenticate(ctx context.Context, username, password string) (*U
 		}
 	}
 	return u, nil
+}
+
+// RecordLogin writes the audit entry of a login that started a session;
+// secondFactor says the TOTP code was given too.
+func (s *Store) RecordLogin(ctx context.Context, u *User, secondFactor bool) error {
+	var detail any
+	if secondFactor {
+		detail = map[string]any{"totp": true}
+	}
+	if err := audit.Append(ctx, s.DB, db.UTC(s.Now()), u.Username, "user.login", "user", u.ID, detail); err != nil {
+		return db.Classify(fmt.Errorf("auth: audit login of %d: %w", u.ID, err))
+	}
+	return nil
 }
 
 // argon2id parameters (RFC 9106 second recommended option, memory-lighter).

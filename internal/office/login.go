@@ -7,7 +7,6 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"ecoreport/internal/apperr"
-	"ecoreport/internal/audit"
 	"ecoreport/internal/auth"
 )
 
@@ -40,7 +39,9 @@ func (h *Handler) loginSubmit(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
-	audit.Append(h.ctx(c), h.DB, h.now(), u.Username, "user.login", "user", u.ID, nil)
+	if err := h.Users.RecordLogin(h.ctx(c), u, false); err != nil {
+		h.log.ErrorContext(h.ctx(c), "office: audit login", "err", err)
+	}
 	c.Redirect(http.StatusSeeOther, "/office/")
 }
 

@@ -35,6 +35,7 @@ type Deps struct {
 	Ledger   *ledger.Service
 	Users    *auth.Store
 	Sessions *session.Store // session.New(DB) when nil
+	TOTP     *auth.TOTP     // the second factor of Users, sealed with Ledger.Keys, when nil
 	DB       *db.DB         // Ledger.DB when nil
 	Location *time.Location // Ledger.Location when nil
 	Logger   *slog.Logger   // slog.Default() when nil
@@ -47,6 +48,7 @@ type Handler struct {
 	Ledger   *ledger.Service
 	Users    *auth.Store
 	Sessions *session.Store
+	TOTP     *auth.TOTP
 	DB       *db.DB
 	Location *time.Location
 	Now      func() time.Time
@@ -79,7 +81,10 @@ func New(d Deps) *Handler {
 		d.Sessions = session.New(d.DB)
 		d.Sessions.Now = d.Now
 	}
-	h := &Handler{Ledger: d.Ledger, Users: d.Users, Sessions: d.Sessions, DB: d.DB, Location: d.Location, Now: d.Now, Rewards: d.Rewards, log: d.Logger,
+	if d.TOTP == nil {
+		d.TOTP = &auth.TOTP{Users: d.Users, Keys: d.Ledger.Keys}
+	}
+	h := &Handler{Ledger: d.Ledger, Users: d.Users, Sessions: d.Sessions, TOTP: d.TOTP, DB: d.DB, Location: d.Location, Now: d.Now, Rewards: d.Rewards, log: d.Logger,
 		errs: web.Errors{Log: d.Logger, Surface: "office"}}
 	h.views = mustViews(h.funcs())
 	return h
