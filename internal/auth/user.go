@@ -236,13 +236,8 @@ func (s *Store) Authenticate(ctx context.Context, username, password string) (*U
 		return nil, apperr.Errorf(apperr.EFORBIDDEN, "登录失败次数过多，账号已锁定，请于%s后再试", u.LockedUntil.Time.Sub(now).Round(time.Minute))
 	}
 	if !VerifyPassword(u.PasswordHash, password) || !u.Active {
-		fails := u.FailedLogins + 1
-		var lock any
-		if fails >= MaxFailedLogins {
-			lock, fails = now.Add(LockoutFor), 0
-		}
-		if _, err := s.DB.ExecContext(ctx, `UPDATE users SET failed_logins = ?, locked_until = ? WHERE id = ?`, fails, lock, u.ID); err != nil {
-			return nil, db.Classify(err)
+		if err := s.countFailure(ctx, u.ID, now); err != nil {
+			return nil, err
 		}
 		return nil, ErrBadLogin
 	}
@@ -265,6 +260,26 @@ func (s *Store) RecordLogin(ctx context.Context, u *User, secondFactor bool) err
 		return db.Classify(fmt.Errorf("auth: audit login of %d: %w", u.ID, err))
 	}
 	return nil
+}
+
+const (
+	countFailureSQL = `UPDATE users SET failed_logins = failed_logins + 1 WHERE id = ?`
+	lockSQL         = `UPDATE users SET locked_until = ?, failed_logins = 0 WHERE id = ? AND failed_logins >= ?`
+)
+
+// countFailure counts one wrong password and locks the account at the
+// MaxFailedLogins-th. Both are conditional statements on the row, not a
+// count read before: parallel wrong passwords each count.
+func (s *Store) countFailure(ctx context.Context, id int64, now time.Time) error {
+	return db.Classify(s.DB.InTx(ctx, func(tx *sqlx.Tx) error {
+		if _, err := tx.ExecContext(ctx, countFailureSQL, id); err != nil {
+			return fmt.Errorf("auth: count failed login of %d: %w", id, err)
+		}
+		if _, err := tx.ExecContext(ctx, lockSQL, now.Add(LockoutFor), id, MaxFailedLogins); err != nil {
+			return fmt.Errorf("auth: lock %d: %w", id, err)
+		}
+		return nil
+	}))
 }
 
 // argon2id parameters (RFC 9106 second recommended option, memory-lighter).
