@@ -61,7 +61,7 @@ func (h *Handler) receiptDownload(c *gin.Context) {
 	}
 	code, _ := trackcode.Normalize(in.Code)
 	var photos int
-	if as, err := h.attachments(h.ctx(c), cmp.ID); err == nil {
+	if as, err := h.conv.Attachments(h.ctx(c), cmp.ID); err == nil {
 		for _, a := range as {
 			if !a.AdditionID.Valid {
 				photos++

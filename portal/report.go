@@ -6,10 +6,8 @@ import (
 	"net/http"
 
 	"github.com/gin-gonic/gin"
-	"github.com/jmoiron/sqlx"
 
 	"ecoreport/internal/apperr"
-	"ecoreport/internal/db"
 	"ecoreport/internal/ledger"
 	"ecoreport/internal/web"
 )
@@ -183,16 +181,8 @@ func (h *Handler) file(c *gin.Context, nc ledger.NewComplaint, photos []cleanPho
 		h.log.ErrorContext(ctx, "portal: save photos", "err", err)
 		return ledger.Filed{}, errUploadDir
 	}
-	var filed ledger.Filed
-	err = h.db.InTx(ctx, func(tx *sqlx.Tx) error {
-		var err error
-		if filed, err = h.ledger.FileTx(ctx, tx, nc, ledger.Resident); err != nil {
-			return err
-		}
-		return insertAttachments(ctx, tx, filed.Complaint.ReceivedAt, filed.Complaint.ID, 0, saved)
-	})
+	filed, err := h.conv.File(ctx, nc, saved)
 	if err != nil {
-		err = db.Classify(err)
 		h.removeFiles(saved)
 		return ledger.Filed{}, err
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"ecoreport/internal/apperr"
+	"ecoreport/internal/conversation"
 	"ecoreport/internal/ledger"
 	"ecoreport/internal/trackcode"
 	"ecoreport/internal/web"
@@ -106,14 +107,14 @@ type trackView struct {
 	Due          time.Time
 	DueLabel     string
 	Events       []eventView
-	FiledPhotos  []attachment
-	Additions    []addition
-	Messages     []message
+	FiledPhotos  []conversation.Attachment
+	Additions    []conversation.Addition
+	Messages     []conversation.Message
 	CanReply     bool
 	CanAdd       bool
-	Rating       *rating
+	Rating       *conversation.Rating
 	CanRate      bool
-	Followups    []followup
+	Followups    []conversation.Followup
 	CanFollowup  bool
 	Errors       map[string]string
 	Form         map[string]string // what was typed into a failing sub-form
@@ -134,39 +135,19 @@ func (h *Handler) renderTrack(c *gin.Context, code int, in lookupInput, cmp *led
 		}
 		return e != nil
 	}
+	var th *conversation.Thread
 	if fail(func() (e error) { v.Case, e = h.caseOf(ctx, cmp); return }()) ||
 		fail(func() (e error) { v.Events, e = h.timeline(ctx, cmp); return }()) ||
-		fail(func() (e error) { v.Messages, e = h.messages(ctx, cmp.ID); return }()) ||
-		fail(func() (e error) { v.Rating, e = h.rating(ctx, cmp.ID); return }()) ||
-		fail(func() (e error) { v.Followups, e = h.followups(ctx, cmp.ID); return }()) {
+		fail(func() (e error) { th, e = h.conv.Thread(ctx, cmp); return }()) {
 		h.renderError(c, err)
 		return
 	}
-	photos, err := h.attachments(ctx, cmp.ID)
-	if err == nil {
-		v.Additions, v.FiledPhotos, err = h.additions(ctx, cmp.ID, photos)
-	}
-	if err != nil {
-		h.renderError(c, err)
-		return
-	}
+	v.FiledPhotos, v.Additions, v.Messages, v.Rating, v.Followups = th.FiledPhotos, th.Additions, th.Messages, th.Rating, th.Followups
+	v.CanReply, v.CanAdd, v.CanRate, v.CanFollowup = th.CanReply, th.CanAdd, th.CanRate, th.CanFollowup
 	v.Due, v.DueLabel = dueOf(cmp, v.Case)
 	v.Reward = h.rewardOf(c, cmp)
 	if v.Case != nil {
 		v.Verification = v.Case.Verification.Label()
-	}
-	for _, m := range v.Messages {
-		if m.Direction == FromStaff {
-			v.CanReply = true
-		}
-	}
-	v.CanAdd = cmp.Status != ledger.ComplaintDone && cmp.Status != ledger.Refused
-	v.CanRate = canRate(cmp) && v.Rating == nil
-	v.CanFollowup = canFollowup(cmp)
-	for _, f := range v.Followups {
-		if f.Status == "open" {
-			v.CanFollowup = false
-		}
 	}
 	msg := ""
 	if len(fields) > 0 {

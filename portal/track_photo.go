@@ -29,7 +29,7 @@ func (h *Handler) trackPhoto(c *gin.Context) {
 		return
 	}
 	id, _ := strconv.ParseInt(c.Request.PostForm.Get("photo"), 10, 64)
-	a, err := h.attachment(h.ctx(c), cmp.ID, id)
+	a, err := h.conv.Attachment(h.ctx(c), cmp.ID, id)
 	if err == nil && !validStoredName(a.StoredName) {
 		err = &apperr.Error{Code: apperr.ENOTFOUND, Message: "照片不存在"}
 	}

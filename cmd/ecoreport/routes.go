@@ -8,6 +8,7 @@ import (
 
 	"ecoreport/hotline"
 	"ecoreport/internal/auth"
+	"ecoreport/internal/conversation"
 	"ecoreport/internal/hotlineapi"
 	"ecoreport/internal/office"
 	"ecoreport/portal"
@@ -26,8 +27,10 @@ func (m *Main) register() error {
 		limits = portal.Unlimited()
 		m.Log.Warn("门户限流已关闭：仅用于压测 (per-client rate limits are off)")
 	}
+	conv := conversation.New(m.Ledger) // the portal's reporters and the office's staff share it
 	ph := portal.New(portal.Deps{Ledger: m.Ledger, DB: m.DB, Keys: m.Keys, Captcha: m.Config.Captcha == "on",
-		DataDir: m.Config.DataDir, Location: m.Config.Location, Logger: m.Log, Now: time.Now, Limits: limits, Rewards: m.Reward})
+		DataDir: m.Config.DataDir, Location: m.Config.Location, Logger: m.Log, Now: time.Now, Limits: limits, Rewards: m.Reward,
+		Conversation: conv})
 	ph.Register(m.Engine)
 	ph.RegisterStats(m.Engine)
 
@@ -35,7 +38,8 @@ func (m *Main) register() error {
 
 	(&hotlineapi.API{Importer: im, Feedback: fb, Clients: &hotline.Clients{DB: m.DB, Keys: m.Keys}, Logger: m.Log}).Register(m.Engine)
 
-	m.Office = office.New(office.Deps{Ledger: m.Ledger, Users: m.Users, DB: m.DB, Location: m.Config.Location, Logger: m.Log, Now: time.Now, Rewards: m.Reward})
+	m.Office = office.New(office.Deps{Ledger: m.Ledger, Users: m.Users, DB: m.DB, Location: m.Config.Location, Logger: m.Log, Now: time.Now,
+		Rewards: m.Reward, Conversation: conv})
 	m.Office.Register(m.Engine)
 
 	operator := func(c *gin.Context) string {

@@ -23,6 +23,7 @@ import (
 
 	"ecoreport/internal/apperr"
 	"ecoreport/internal/auth"
+	"ecoreport/internal/conversation"
 	"ecoreport/internal/db"
 	"ecoreport/internal/ledger"
 	"ecoreport/internal/reward"
@@ -36,11 +37,13 @@ type Deps struct {
 	Users    *auth.Store
 	Sessions *session.Store // session.New(DB) when nil
 	TOTP     *auth.TOTP     // the second factor of Users, sealed with Ledger.Keys, when nil
-	DB       *db.DB         // Ledger.DB when nil
-	Location *time.Location // Ledger.Location when nil
-	Logger   *slog.Logger   // slog.Default() when nil
-	Now      func() time.Time
-	Rewards  *reward.Service // reward pages (reward*.go); they answer 503 when nil
+	// Conversation is the reporter conversation; conversation.New(Ledger) when nil.
+	Conversation *conversation.Service
+	DB           *db.DB         // Ledger.DB when nil
+	Location     *time.Location // Ledger.Location when nil
+	Logger       *slog.Logger   // slog.Default() when nil
+	Now          func() time.Time
+	Rewards      *reward.Service // reward pages (reward*.go); they answer 503 when nil
 }
 
 // Handler serves the back office. Create it with New, mount it with Register.
@@ -49,10 +52,12 @@ type Handler struct {
 	Users    *auth.Store
 	Sessions *session.Store
 	TOTP     *auth.TOTP
-	DB       *db.DB
-	Location *time.Location
-	Now      func() time.Time
-	Rewards  *reward.Service
+	// Conversation holds the messages and follow-ups with reporters.
+	Conversation *conversation.Service
+	DB           *db.DB
+	Location     *time.Location
+	Now          func() time.Time
+	Rewards      *reward.Service
 
 	log   *slog.Logger
 	errs  web.Errors
@@ -81,10 +86,13 @@ func New(d Deps) *Handler {
 		d.Sessions = session.New(d.DB)
 		d.Sessions.Now = d.Now
 	}
+	if d.Conversation == nil {
+		d.Conversation = conversation.New(d.Ledger)
+	}
 	if d.TOTP == nil {
 		d.TOTP = &auth.TOTP{Users: d.Users, Keys: d.Ledger.Keys}
 	}
-	h := &Handler{Ledger: d.Ledger, Users: d.Users, Sessions: d.Sessions, TOTP: d.TOTP, DB: d.DB, Location: d.Location, Now: d.Now, Rewards: d.Rewards, log: d.Logger,
+	h := &Handler{Ledger: d.Ledger, Users: d.Users, Sessions: d.Sessions, TOTP: d.TOTP, Conversation: d.Conversation, DB: d.DB, Location: d.Location, Now: d.Now, Rewards: d.Rewards, log: d.Logger,
 		errs: web.Errors{Log: d.Logger, Surface: "office"}}
 	h.views = mustViews(h.funcs())
 	return h
