@@ -267,14 +267,7 @@ func (h *Handler) rewardOfCase(c *gin.Context) (*reward.Reward, error) {
 	if err != nil {
 		return nil, err
 	}
-	var id int64
-	if err := h.DB.GetContext(h.ctx(c), &id, `SELECT id FROM rewards WHERE case_id = ?`, caseID); err != nil {
-		if err == sql.ErrNoRows {
-			return nil, apperr.Errorf(apperr.ENOTFOUND, "问题 %s 没有奖励记录", ledger.CaseRef(caseID))
-		}
-		return nil, err
-	}
-	return h.Rewards.Get(h.ctx(c), id)
+	return h.Rewards.OfCase(h.ctx(c), caseID)
 }
 
 func (h *Handler) rewardPage(c *gin.Context) {
