@@ -201,6 +201,22 @@ func (s *Store) ByID(ctx context.Context, id int64) (*User, error) {
 	return &u, nil
 }
 
+// Name returns how a user is named on pages: the display name, or the
+// username when there is none. ENOTFOUND for no such user.
+func (s *Store) Name(ctx context.Context, id int64) (string, error) {
+	var r struct {
+		Display  string `db:"display_name"`
+		Username string `db:"username"`
+	}
+	if err := s.DB.GetContext(ctx, &r, `SELECT display_name, username FROM users WHERE id = ?`, id); err != nil {
+		return "", db.Classify(db.NotFound(err, "用户不存在"))
+	}
+	if r.Display != "" {
+		return r.Display, nil
+	}
+	return r.Username, nil
+}
+
 // Count returns how many accounts exist.
 func (s *Store) Count(ctx context.Context) (int, error) {
 	var n int

@@ -106,3 +106,32 @@ func TestParallelWrongPasswordsAllCount(t *testing.T) {
 		t.Fatalf("not locked after %d parallel failures: %v", auth.MaxFailedLogins, err)
 	}
 }
+
+func TestName(t *testing.T) {
+	s := auth.NewStore(dbtest.MustOpenDB(t))
+	for _, u := range []auth.NewUser{{Username: "zhang", DisplayName: "张三", Role: auth.Inspector}, {Username: "li4", Role: auth.Inspector}} {
+		u.Password = "long enough password"
+		if _, err := s.Create(ctx, u, "test"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tests := []struct {
+		name     string
+		username string
+		want     string
+	}{
+		{"OKDisplayName", "zhang", "张三"},
+		{"OKUsernameWithoutDisplayName", "li4", "li4"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			u, _ := s.ByUsername(ctx, tt.username)
+			if got, err := s.Name(ctx, u.ID); err != nil || got != tt.want {
+				t.Fatalf("got %q, %v", got, err)
+			}
+		})
+	}
+	if _, err := s.Name(ctx, 99999); apperr.Code(err) != apperr.ENOTFOUND {
+		t.Fatalf("no user: %v", err)
+	}
+}
