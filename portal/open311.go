@@ -26,6 +26,7 @@ import (
 	"ecoreport/internal/apperr"
 	"ecoreport/internal/db"
 	"ecoreport/internal/ledger"
+	"ecoreport/internal/partner"
 	"ecoreport/internal/secret"
 	"ecoreport/internal/web"
 )
@@ -36,6 +37,7 @@ type Open311 struct {
 	Ledger   *ledger.Service
 	DB       *db.DB
 	Keys     *secret.Keys
+	Partners *partner.Keys  // the partners' api_keys; partner.New(DB) when nil
 	Location *time.Location // dates are shown in it; Asia/Shanghai when nil
 	Now      func() time.Time
 	Logger   *slog.Logger
@@ -77,6 +79,9 @@ func (o *Open311) init() {
 		}
 		if o.Keys == nil && o.Ledger != nil {
 			o.Keys = o.Ledger.Keys
+		}
+		if o.Partners == nil {
+			o.Partners = partner.New(o.DB)
 		}
 		n := o.PostsPerMinute
 		if n <= 0 {

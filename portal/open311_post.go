@@ -255,8 +255,6 @@ type o311FiledList struct {
 	Requests []o311Filed `xml:"request"`
 }
 
-var errO311Key = apperr.Errorf(apperr.EFORBIDDEN, "api_key 缺失或无效，请向专班申请接口密钥")
-
 func (o *Open311) post(call *o311Call) (any, error) {
 	c := call.c
 	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, o311MaxBody)
@@ -271,14 +269,11 @@ func (o *Open311) post(call *o311Call) (any, error) {
 		return nil, apperr.Errorf(apperr.EMALFORMED, "表单无法解析")
 	}
 	f := o311Bind(c.Request.Form)
-	keyID, partner, ok, err := o311Partner(o.ctx(call), o.DB, f.APIKey)
+	key, err := o.Partners.Check(o.ctx(call), f.APIKey)
 	if err != nil {
 		return nil, err
 	}
-	if !ok {
-		return nil, errO311Key
-	}
-	if ok, wait := o.limiter.allow(keyID); !ok {
+	if ok, wait := o.limiter.allow(key.ID); !ok {
 		return nil, apperr.RateLimited(wait, fmt.Sprintf("提交过于频繁（每个密钥每分钟最多%d件），请稍后再试", o.limiter.max))
 	}
 	towns, err := o.Ledger.Towns(o.ctx(call))
@@ -289,7 +284,7 @@ func (o *Open311) post(call *o311Call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	filed, err := o.Ledger.File(o.ctx(call), nc, ledger.Actor{Name: "open311:" + partner})
+	filed, err := o.Ledger.File(o.ctx(call), nc, ledger.Actor{Name: "open311:" + key.Name})
 	if err != nil {
 		return nil, err
 	}
