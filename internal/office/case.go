@@ -9,7 +9,6 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"ecoreport/internal/apperr"
-	"ecoreport/internal/audit"
 	"ecoreport/internal/auth"
 	"ecoreport/internal/ledger"
 )
@@ -91,14 +90,8 @@ func (h *Handler) showContact(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
-	ct, err := h.Ledger.Contact(cm)
+	ct, err := h.Ledger.ViewContact(ctx, cm, h.actor(c), string(User(c).Role))
 	if err != nil {
-		h.fail(c, err)
-		return
-	}
-	u := User(c)
-	if err := audit.Append(ctx, h.DB, h.now(), u.Username, "contact.viewed", "complaint", cm.ID,
-		map[string]any{"role": u.Role}); err != nil {
 		h.fail(c, err)
 		return
 	}
