@@ -5,41 +5,25 @@ import (
 	"errors"
 	"mime"
 	"net/http"
-	"time"
 
 	"github.com/gin-gonic/gin"
 
 	"ecoreport/internal/apperr"
 )
 
-// apiError is the body of every API error.
-type apiError struct {
-	Error apiErrorBody `json:"error"`
-}
+var errMalformed = &apperr.Error{Code: apperr.EMALFORMED, Message: "请求格式错误：需要 application/json 格式的 JSON 对象"}
 
-type apiErrorBody struct {
-	Code    string            `json:"code"`
-	Message string            `json:"message"`
-	Fields  map[string]string `json:"fields,omitempty"`
-}
+// errTooLarge is a JSON body over the route's limit.
+var errTooLarge = &apperr.Error{Code: apperr.ETOOLARGE, Message: "请求内容过大"}
 
-var errMalformed = &apperr.Error{Code: apperr.EINVALID, Message: "请求格式错误：需要 application/json 格式的 JSON 对象"}
-
-// apiFail writes err as JSON with its status; malformed bodies are 400.
-func (h *Handler) apiFail(c *gin.Context, err error, wait time.Duration) {
-	st := status(err)
-	if errors.Is(err, errMalformed) {
-		st = http.StatusBadRequest
-	}
+// apiFail answers err as the JSON error body (web.Errors.JSON: status from
+// the table, Retry-After, logging of internal errors).
+func (h *Handler) apiFail(c *gin.Context, err error) {
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {
-		st, err = http.StatusRequestEntityTooLarge, &apperr.Error{Code: apperr.EINVALID, Message: "请求内容过大"}
+		err = errTooLarge
 	}
-	if wait > 0 {
-		c.Header("Retry-After", itoa(int((wait+time.Second-1)/time.Second)))
-	}
-	h.logErr(c, "api", err)
-	c.JSON(st, apiError{Error: apiErrorBody{Code: apperr.Code(err), Message: msgOf(err), Fields: apperr.Fields(err)}})
+	h.errs.JSON(c, err)
 }
 
 // decodeJSON reads one JSON object (within the route's body limit).

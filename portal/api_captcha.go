@@ -8,13 +8,13 @@ import (
 
 // apiCaptcha makes a challenge for a partner app.
 func (h *Handler) apiCaptcha(c *gin.Context) {
-	if wait, err := h.allow(h.captchaLimit, h.clientKey(c, "captcha")); err != nil {
-		h.apiFail(c, err, wait)
+	if err := h.allow(h.captchaLimit, h.clientKey(c, "captcha")); err != nil {
+		h.apiFail(c, err)
 		return
 	}
 	id, err := h.captcha.New(h.ctx(c))
 	if err != nil {
-		h.apiFail(c, err, 0)
+		h.apiFail(c, err)
 		return
 	}
 	c.JSON(http.StatusOK, gin.H{

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"ecoreport/internal/trackcode"
+	"ecoreport/internal/web"
 )
 
 func TestAPIFlow(t *testing.T) {
@@ -94,7 +95,7 @@ func TestAPIFlow(t *testing.T) {
 	})
 	t.Run("Err400Malformed", func(t *testing.T) {
 		for _, b := range []string{`{"description": `, `[1,2]`, `"x"`, `{} {}`} {
-			if w := v.postJSON("/api/v1/complaints", b); w.Code != 400 || !strings.Contains(w.Body.String(), `"code":"EINVALID"`) {
+			if w := v.postJSON("/api/v1/complaints", b); w.Code != 400 || !strings.Contains(w.Body.String(), `"code":"EMALFORMED"`) {
 				t.Fatalf("%s = %d %s", b, w.Code, w.Body)
 			}
 		}
@@ -110,7 +111,7 @@ func TestAPIFlow(t *testing.T) {
 	t.Run("Err422Fields", func(t *testing.T) {
 		id, sol := solve()
 		w := v.postJSON("/api/v1/complaints", body("短", id, sol))
-		var e apiError
+		var e web.ErrorBody
 		json.Unmarshal(w.Body.Bytes(), &e)
 		if w.Code != 422 || e.Error.Code != "EINVALID" || e.Error.Fields["description"] == "" {
 			t.Fatalf("short = %d %s", w.Code, w.Body)
@@ -132,7 +133,7 @@ func TestAPIFlow(t *testing.T) {
 		v.h.limits.FilePerHour = 0
 		v.h.setLimiters()
 		w := v.postJSON("/api/v1/complaints", body("夜间施工噪声很大，持续到凌晨两点。", "", ""))
-		var e apiError
+		var e web.ErrorBody
 		json.Unmarshal(w.Body.Bytes(), &e)
 		if w.Code != 429 || e.Error.Code != "ERATELIMIT" || !strings.Contains(e.Error.Message, "后再试") || w.Header().Get("Retry-After") != "3600" {
 			t.Fatalf("429 = %d %s %q", w.Code, w.Body, w.Header().Get("Retry-After"))

@@ -40,29 +40,29 @@ type trackAnswer struct {
 func (h *Handler) apiTrack(c *gin.Context) {
 	var in lookupInput
 	if err := decodeJSON(c, &in); err != nil {
-		h.apiFail(c, err, 0)
+		h.apiFail(c, err)
 		return
 	}
 	for _, s := range []string{in.Code, in.TicketNo, in.Last4} {
 		if ledger.CheckText(s) != "" || len(s) > 128 {
-			h.apiFail(c, ledger.ErrNoSuchCode, 0)
+			h.apiFail(c, ledger.ErrNoSuchCode)
 			return
 		}
 	}
-	cmp, wait, err := h.lookup(c, in)
+	cmp, err := h.lookup(c, in)
 	if err != nil {
-		h.apiFail(c, err, wait)
+		h.apiFail(c, err)
 		return
 	}
 	ctx := h.ctx(c)
 	cv, err := h.caseOf(ctx, cmp)
 	if err != nil {
-		h.apiFail(c, err, 0)
+		h.apiFail(c, err)
 		return
 	}
 	evs, err := h.timeline(ctx, cmp)
 	if err != nil {
-		h.apiFail(c, err, 0)
+		h.apiFail(c, err)
 		return
 	}
 	a := trackAnswer{

@@ -8,6 +8,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"ecoreport/internal/apperr"
+	"ecoreport/internal/web"
 )
 
 // captchaFile serves /captcha/ID.png (image) and /captcha/ID.wav (Chinese
@@ -23,11 +24,11 @@ func (h *Handler) captchaFile(c *gin.Context) {
 	case strings.HasSuffix(file, ".wav"):
 		err, ct = h.captcha.WriteAudio(h.ctx(c), &b, strings.TrimSuffix(file, ".wav")), "audio/wav"
 	default:
-		err = &apperr.Error{Code: apperr.ENOTFOUND, Message: "not found"}
+		err = &apperr.Error{Code: apperr.ENOTFOUND, Message: "验证码不存在"}
 	}
 	if err != nil {
-		h.logErr(c, "captcha file", err)
-		c.Data(status(err), "text/plain; charset=utf-8", []byte(msgOf(err)))
+		// An image or audio URL: the answer is a line of text, not a page.
+		h.errs.HTML(c, err, func(p web.Problem) { c.Data(p.Status, "text/plain; charset=utf-8", []byte(p.Message)) })
 		return
 	}
 	c.Header("X-Content-Type-Options", "nosniff")

@@ -15,10 +15,8 @@ import (
 	"context"
 	"encoding/json"
 	"encoding/xml"
-	"errors"
 	"log/slog"
 	"net/http"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -28,7 +26,9 @@ import (
 	"ecoreport/internal/apperr"
 	"ecoreport/internal/db"
 	"ecoreport/internal/ledger"
+	"ecoreport/internal/partner"
 	"ecoreport/internal/secret"
+	"ecoreport/internal/web"
 )
 
 // Open311 serves the Open311 GeoReport v2 API under /open311/v2/. Set the
@@ -37,6 +37,7 @@ type Open311 struct {
 	Ledger   *ledger.Service
 	DB       *db.DB
 	Keys     *secret.Keys
+	Partners *partner.Keys  // the partners' api_keys; partner.New(DB) when nil
 	Location *time.Location // dates are shown in it; Asia/Shanghai when nil
 	Now      func() time.Time
 	Logger   *slog.Logger
@@ -46,6 +47,7 @@ type Open311 struct {
 
 	once    sync.Once
 	limiter *o311Limiter
+	errs    web.Errors
 }
 
 // Open311 limits.
@@ -78,11 +80,15 @@ func (o *Open311) init() {
 		if o.Keys == nil && o.Ledger != nil {
 			o.Keys = o.Ledger.Keys
 		}
+		if o.Partners == nil {
+			o.Partners = partner.New(o.DB)
+		}
 		n := o.PostsPerMinute
 		if n <= 0 {
 			n = o311DefaultPerMin
 		}
 		o.limiter = &o311Limiter{per: time.Minute, max: n, now: o.Now, seen: map[int64]*o311Window{}}
+		o.errs = web.Errors{Log: o.Logger, Surface: "open311"}
 	})
 }
 
@@ -142,7 +148,7 @@ func (o *Open311) handle(fn func(call *o311Call) (any, error)) gin.HandlerFunc {
 		if file := c.Param("file"); file != "" {
 			stem, f, ok := o311Split(file)
 			if !ok {
-				o.fail(call, o311Errorf(http.StatusNotFound, "不支持的格式：请在路径末尾使用 .json 或 .xml"))
+				o.fail(call, apperr.Errorf(apperr.ENOTFOUND, "不支持的格式：请在路径末尾使用 .json 或 .xml"))
 				return
 			}
 			call.fmt, call.stem = f, stem
@@ -158,18 +164,20 @@ func (o *Open311) handle(fn func(call *o311Call) (any, error)) gin.HandlerFunc {
 	}
 }
 
-// o311Error is an error the spec's errors body reports: an HTTP status and a
-// Chinese description.
-type o311Error struct {
-	Status      int
-	Description string
-	Wait        time.Duration // Retry-After for 429
-}
-
-func (e *o311Error) Error() string { return e.Description }
-
-func o311Errorf(status int, desc string) *o311Error {
-	return &o311Error{Status: status, Description: desc}
+// fail answers err with the spec's errors body: one entry whose code is the
+// HTTP status, which comes from the application's one table (web.Status):
+// EINVALID 422, EMALFORMED 400, EFORBIDDEN 403 (a missing or revoked
+// api_key), ENOTFOUND 404, ETOOLARGE 413, ERATELIMIT 429 with Retry-After.
+// Field errors name the field in the description. Anything unexpected is
+// 500 with a generic message and logged (without the request's address or
+// form values).
+func (o *Open311) fail(call *o311Call, err error) {
+	p := o.errs.Problem(call.c, err)
+	desc := p.Message
+	if len(p.Fields) > 0 {
+		desc = o311FieldText(p.Fields)
+	}
+	o.write(call, p.Status, []o311ErrorItem{{Code: p.Status, Description: desc}})
 }
 
 // o311ErrorItem is one entry of the errors body.
@@ -183,40 +191,9 @@ type o311Errors struct {
 	Errors  []o311ErrorItem `xml:"error"`
 }
 
-// fail writes err as the spec's errors body. Application errors map to 400
-// (invalid), 403, 404, 429; anything else is 500/503 with a generic message
-// and is logged (without the request's address or form values).
-func (o *Open311) fail(call *o311Call, err error) {
-	var oe *o311Error
-	if !errors.As(err, &oe) {
-		oe = &o311Error{Description: apperr.Message(err)}
-		switch apperr.Code(err) {
-		case apperr.EINVALID:
-			oe.Status = http.StatusBadRequest
-			if fs := apperr.Fields(err); len(fs) > 0 {
-				oe.Description = o311FieldText(fs)
-			}
-		case apperr.ENOTFOUND:
-			oe.Status = http.StatusNotFound
-		case apperr.EFORBIDDEN, apperr.EUNAUTHORIZED:
-			oe.Status = http.StatusForbidden
-		case apperr.ERATELIMIT:
-			oe.Status = http.StatusTooManyRequests
-		case apperr.EUNAVAILABLE:
-			oe.Status = http.StatusServiceUnavailable
-		case apperr.ECONFLICT:
-			oe.Status = http.StatusConflict
-		default:
-			oe.Status = http.StatusInternalServerError
-		}
-		if oe.Status >= 500 {
-			o.Logger.ErrorContext(call.c.Request.Context(), "open311", "route", call.c.FullPath(), "err", err)
-		}
-	}
-	if oe.Wait > 0 {
-		call.c.Header("Retry-After", strconv.Itoa(int((oe.Wait+time.Second-1)/time.Second)))
-	}
-	o.write(call, oe.Status, []o311ErrorItem{{Code: oe.Status, Description: oe.Description}})
+// o311Invalid is an EINVALID error about one query or form field.
+func o311Invalid(field, msg string) error {
+	return apperr.Invalid(map[string]string{field: msg})
 }
 
 // o311FieldText joins per-field messages as "field：message；…" in a stable

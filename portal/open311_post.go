@@ -111,7 +111,7 @@ func o311Clip(s string, n int) string {
 }
 
 // o311Validate checks a bound form and turns it into a complaint. Every
-// problem is one field message (EINVALID, shown as 400). The api_key is
+// problem is one field message (EINVALID, shown as 422). The api_key is
 // checked before this, by the handler.
 func o311Validate(f o311Form, towns []ledger.Unit) (ledger.NewComplaint, error) {
 	bad := map[string]string{}
@@ -255,32 +255,26 @@ type o311FiledList struct {
 	Requests []o311Filed `xml:"request"`
 }
 
-var errO311Key = o311Errorf(http.StatusForbidden, "api_key 缺失或无效，请向专班申请接口密钥")
-
 func (o *Open311) post(call *o311Call) (any, error) {
 	c := call.c
 	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, o311MaxBody)
 	if mt, _, _ := mime.ParseMediaType(c.GetHeader("Content-Type")); mt != "application/x-www-form-urlencoded" {
-		return nil, o311Errorf(http.StatusBadRequest, "请求须为 application/x-www-form-urlencoded 表单")
+		return nil, apperr.Errorf(apperr.EMALFORMED, "请求须为 application/x-www-form-urlencoded 表单")
 	}
 	if err := c.Request.ParseForm(); err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return nil, o311Errorf(http.StatusRequestEntityTooLarge, "请求内容过大")
+			return nil, apperr.Errorf(apperr.ETOOLARGE, "请求内容过大")
 		}
-		return nil, o311Errorf(http.StatusBadRequest, "表单无法解析")
+		return nil, apperr.Errorf(apperr.EMALFORMED, "表单无法解析")
 	}
 	f := o311Bind(c.Request.Form)
-	keyID, partner, ok, err := o311Partner(o.ctx(call), o.DB, f.APIKey)
+	key, err := o.Partners.Check(o.ctx(call), f.APIKey)
 	if err != nil {
 		return nil, err
 	}
-	if !ok {
-		return nil, errO311Key
-	}
-	if ok, wait := o.limiter.allow(keyID); !ok {
-		return nil, &o311Error{Status: http.StatusTooManyRequests, Wait: wait,
-			Description: fmt.Sprintf("提交过于频繁（每个密钥每分钟最多%d件），请稍后再试", o.limiter.max)}
+	if ok, wait := o.limiter.allow(key.ID); !ok {
+		return nil, apperr.RateLimited(wait, fmt.Sprintf("提交过于频繁（每个密钥每分钟最多%d件），请稍后再试", o.limiter.max))
 	}
 	towns, err := o.Ledger.Towns(o.ctx(call))
 	if err != nil {
@@ -290,7 +284,7 @@ func (o *Open311) post(call *o311Call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	filed, err := o.Ledger.File(o.ctx(call), nc, ledger.Actor{Name: "open311:" + partner})
+	filed, err := o.Ledger.File(o.ctx(call), nc, ledger.Actor{Name: "open311:" + key.Name})
 	if err != nil {
 		return nil, err
 	}

@@ -2,19 +2,15 @@ package portal
 
 import (
 	"context"
-	"database/sql"
 	"encoding/xml"
 	"fmt"
-	"net/http"
 	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/jmoiron/sqlx"
-
-	"ecoreport/internal/db"
+	"ecoreport/internal/apperr"
 	"ecoreport/internal/ledger"
 )
 
@@ -41,49 +37,13 @@ type o311Requests struct {
 	Requests []o311Request `xml:"request"`
 }
 
-// o311Row is what a listing reads of a complaint, its town, case and unit.
-// The columns are chosen so that nothing private is even read.
-type o311Row struct {
-	ID          int64                  `db:"id"`
-	Status      ledger.ComplaintStatus `db:"status"`
-	Categories  ledger.Categories      `db:"categories"`
-	ReceivedAt  time.Time              `db:"received_at"`
-	UpdatedAt   time.Time              `db:"updated_at"`
-	DecideDueAt time.Time              `db:"decide_due_at"`
-	CaseID      sql.NullInt64          `db:"case_id"`
-	TownName    sql.NullString         `db:"town_name"`
-	CaseStatus  sql.NullString         `db:"case_status"`
-	CaseReply   sql.NullString         `db:"case_reply"`
-	CaseDueAt   sql.NullTime           `db:"case_due_at"`
-	UnitName    sql.NullString         `db:"unit_name"`
-}
-
-const o311SelectSQL = `SELECT c.id, c.status, c.categories, c.received_at, c.updated_at, c.decide_due_at, c.case_id,
- t.name AS town_name, k.status AS case_status, k.public_reply AS case_reply, k.due_at AS case_due_at, u.name AS unit_name
-FROM complaints c
-LEFT JOIN units t ON t.id = c.town_id
-LEFT JOIN cases k ON k.id = c.case_id
-LEFT JOIN units u ON u.id = k.unit_id`
-
-// o311PublicKinds are the timeline events whose public notes a listing may
-// show: the workflow's own transitions, written by staff for the public.
-// Residents' own actions (ratings, additions, messages) are left out.
-var o311PublicKinds = []string{"complaint.filed", "complaint.accepted", "complaint.refused", "case.verifying",
-	"case.verified", "case.dismissed", "case.assigned", "case.submitted", "case.closed", "case.reopened", "case.extended"}
-
-// o311Closed is the spec's status of a complaint status.
-func o311Closed(s ledger.ComplaintStatus) bool {
-	return s == ledger.Refused || s == ledger.Concluded || s == ledger.ComplaintDone
-}
-
+// o311Status is the spec's status of a complaint status.
 func o311Status(s ledger.ComplaintStatus) string {
-	if o311Closed(s) {
+	if s.Finished() {
 		return "closed"
 	}
 	return "open"
 }
-
-var o311ClosedStatuses = []ledger.ComplaintStatus{ledger.Refused, ledger.Concluded, ledger.ComplaintDone}
 
 var o311RefRE = regexp.MustCompile(`^R(\d{1,18})$`)
 
@@ -101,7 +61,7 @@ func o311ParseRef(s string) (int64, bool) {
 func (o *Open311) parseTime(name, v string) (time.Time, error) {
 	t, err := time.Parse(time.RFC3339, strings.TrimSpace(v))
 	if err != nil {
-		return time.Time{}, o311Errorf(http.StatusBadRequest, name+"：日期时间须为 RFC 3339 格式，如 2026-11-01T00:00:00+08:00")
+		return time.Time{}, o311Invalid(name, "日期时间须为 RFC 3339 格式，如 2026-11-01T00:00:00+08:00")
 	}
 	return t, nil
 }
@@ -111,51 +71,35 @@ func (o *Open311) parseTime(name, v string) (time.Time, error) {
 // 90 days), status (open, closed or both), page, page_size (at most 1,000).
 func (o *Open311) requests(call *o311Call) (any, error) {
 	q := call.c.Request.URL.Query()
-	var where []string
-	var args []any
 	if ids := strings.TrimSpace(q.Get("service_request_id")); ids != "" {
-		var list []any
+		var list []int64
 		for _, s := range strings.Split(ids, ",") {
 			if strings.TrimSpace(s) == "" {
 				continue
 			}
 			id, ok := o311ParseRef(s)
 			if !ok {
-				return nil, o311Errorf(http.StatusBadRequest, "service_request_id：编号格式应为 R 加数字，如 R0000012")
+				return nil, o311Invalid("service_request_id", "编号格式应为 R 加数字，如 R0000012")
 			}
 			list = append(list, id)
 		}
 		if len(list) == 0 || len(list) > o311MaxIDsPerQuery {
-			return nil, o311Errorf(http.StatusBadRequest, fmt.Sprintf("service_request_id：一次可查询1至%d个编号", o311MaxIDsPerQuery))
+			return nil, o311Invalid("service_request_id", fmt.Sprintf("一次可查询1至%d个编号", o311MaxIDsPerQuery))
 		}
-		query, inArgs, err := sqlx.In(`c.id IN (?)`, list)
-		if err != nil {
-			return nil, err
-		}
-		where, args = append(where, query), append(args, inArgs...)
-		return o.list(o.ctx(call), where, args, 0, o311MaxResults)
+		return o.list(o.ctx(call), ledger.PublicFilter{IDs: list, Limit: o311MaxResults})
 	}
 
+	var f ledger.PublicFilter
 	if code := strings.TrimSpace(q.Get("service_code")); code != "" {
-		cat := ledger.Category(code)
-		if !cat.Valid() {
-			return nil, o311Errorf(http.StatusBadRequest, "service_code：服务类型不存在，请先查询 services")
+		f.Category = ledger.Category(code)
+		if !f.Category.Valid() {
+			return nil, o311Invalid("service_code", "服务类型不存在，请先查询 services")
 		}
-		// A complaint is listed under its first type (as service_code shows).
-		cond := `(c.categories = ? OR c.categories LIKE ?`
-		args = append(args, string(cat), string(cat)+",%")
-		if cat == ledger.Other {
-			cond += ` OR c.categories = ''`
-		}
-		where = append(where, cond+`)`)
 	}
-	start, end, err := o.window(q, o311DefaultWindow)
-	if err != nil {
+	var err error
+	if f.From, f.To, err = o.window(q, o311DefaultWindow); err != nil {
 		return nil, err
 	}
-	where = append(where, `c.received_at >= ?`, `c.received_at <= ?`)
-	args = append(args, db.UTC(start), db.UTC(end))
-
 	if v := strings.TrimSpace(q.Get("status")); v != "" {
 		wantOpen, wantClosed := false, false
 		for _, s := range strings.Split(v, ",") {
@@ -165,25 +109,20 @@ func (o *Open311) requests(call *o311Call) (any, error) {
 			case "closed":
 				wantClosed = true
 			default:
-				return nil, o311Errorf(http.StatusBadRequest, "status：只能是 open 或 closed")
+				return nil, o311Invalid("status", "只能是 open 或 closed")
 			}
 		}
-		if wantOpen != wantClosed {
-			op := "IN"
-			if wantOpen {
-				op = "NOT IN"
-			}
-			where = append(where, `c.status `+op+` (?, ?, ?)`)
-			for _, s := range o311ClosedStatuses {
-				args = append(args, s)
-			}
+		switch {
+		case wantOpen && !wantClosed:
+			f.State = ledger.OnlyOpen
+		case wantClosed && !wantOpen:
+			f.State = ledger.OnlyFinished
 		}
 	}
-	offset, size, err := o311Page(q)
-	if err != nil {
+	if f.Offset, f.Limit, err = o311Page(q); err != nil {
 		return nil, err
 	}
-	return o.list(o.ctx(call), where, args, offset, size)
+	return o.list(o.ctx(call), f)
 }
 
 // window reads start_date and end_date (RFC 3339); end defaults to now and
@@ -202,7 +141,7 @@ func (o *Open311) window(q url.Values, def time.Duration) (start, end time.Time,
 		}
 	}
 	if end.Before(start) {
-		err = o311Errorf(http.StatusBadRequest, "end_date 不能早于 start_date")
+		err = o311Invalid("end_date", "不能早于 start_date")
 	}
 	return
 }
@@ -213,12 +152,12 @@ func o311Page(q url.Values) (offset, size int, err error) {
 	page, size := 1, o311MaxResults
 	if v := q.Get("page"); v != "" {
 		if page, err = strconv.Atoi(v); err != nil || page < 1 || page > 1_000_000 {
-			return 0, 0, o311Errorf(http.StatusBadRequest, "page：须为正整数")
+			return 0, 0, o311Invalid("page", "须为正整数")
 		}
 	}
 	if v := q.Get("page_size"); v != "" {
 		if size, err = strconv.Atoi(v); err != nil || size < 1 || size > o311MaxResults {
-			return 0, 0, o311Errorf(http.StatusBadRequest, fmt.Sprintf("page_size：须为1至%d的整数", o311MaxResults))
+			return 0, 0, o311Invalid("page_size", fmt.Sprintf("须为1至%d的整数", o311MaxResults))
 		}
 	}
 	return (page - 1) * size, size, nil
@@ -229,32 +168,23 @@ func o311Page(q url.Values) (offset, size int, err error) {
 func (o *Open311) request(call *o311Call) (any, error) {
 	id, ok := o311ParseRef(call.stem)
 	if !ok {
-		return nil, o311Errorf(http.StatusNotFound, "举报编号 "+strconv.Quote(o311Clip(call.stem, 40))+" 不存在")
+		return nil, apperr.Errorf(apperr.ENOTFOUND, "举报编号 %s 不存在", strconv.Quote(o311Clip(call.stem, 40)))
 	}
-	out, err := o.list(o.ctx(call), []string{`c.id = ?`}, []any{id}, 0, 1)
+	out, err := o.list(o.ctx(call), ledger.PublicFilter{IDs: []int64{id}, Limit: 1})
 	if err != nil {
 		return nil, err
 	}
 	if len(out) == 0 {
-		return nil, o311Errorf(http.StatusNotFound, "举报编号 "+ledger.ComplaintRef(id)+" 不存在")
+		return nil, apperr.Errorf(apperr.ENOTFOUND, "举报编号 %s 不存在", ledger.ComplaintRef(id))
 	}
 	return out, nil
 }
 
-// list runs the listing query and fills in status notes from the public
-// timeline.
-func (o *Open311) list(ctx context.Context, where []string, args []any, offset, limit int) ([]o311Request, error) {
-	query := o311SelectSQL
-	if len(where) > 0 {
-		query += ` WHERE ` + strings.Join(where, ` AND `)
-	}
-	query += ` ORDER BY c.received_at DESC, c.id DESC LIMIT ? OFFSET ?`
-	args = append(args, limit, offset)
-	var rows []o311Row
-	if err := o.DB.SelectContext(ctx, &rows, o.DB.Rebind(query), args...); err != nil {
-		return nil, db.Classify(fmt.Errorf("open311: list requests: %w", err))
-	}
-	notes, err := o.latestNotes(ctx, rows)
+// list reads the listing from the ledger and writes it as the spec's
+// requests: the status note is the newest public note, or the answer itself
+// once the case is finished.
+func (o *Open311) list(ctx context.Context, f ledger.PublicFilter) ([]o311Request, error) {
+	rows, err := o.Ledger.PublicRequests(ctx, f)
 	if err != nil {
 		return nil, err
 	}
@@ -270,7 +200,7 @@ func (o *Open311) list(ctx context.Context, where []string, args []any, offset, 
 			ServiceNotice: r.Status.Label(), RequestedDatetime: o.rfc3339(r.ReceivedAt), Address: r.TownName.String,
 		}
 		updated := r.UpdatedAt
-		if n, ok := notes[r.ID]; ok {
+		if n := r.LatestNote; n != nil {
 			req.StatusNotes = n.PublicNote
 			if n.CreatedAt.After(updated) {
 				updated = n.CreatedAt
@@ -284,79 +214,10 @@ func (o *Open311) list(ctx context.Context, where []string, args []any, offset, 
 		switch {
 		case r.Status == ledger.Received:
 			req.ExpectedDatetime = o.rfc3339(r.DecideDueAt)
-		case !o311Closed(r.Status) && r.CaseDueAt.Valid:
+		case !r.Status.Finished() && r.CaseDueAt.Valid:
 			req.ExpectedDatetime = o.rfc3339(r.CaseDueAt.Time)
 		}
 		out = append(out, req)
-	}
-	return out, nil
-}
-
-// o311Note is one public timeline event as the API reads it.
-type o311Note struct {
-	ID          int64         `db:"id"`
-	CaseID      sql.NullInt64 `db:"case_id"`
-	ComplaintID sql.NullInt64 `db:"complaint_id"`
-	Kind        string        `db:"kind"`
-	ToStatus    string        `db:"to_status"`
-	PublicNote  string        `db:"public_note"`
-	CreatedAt   time.Time     `db:"created_at"`
-}
-
-// latestNotes returns, per complaint id, the newest public event of the
-// complaint or of its case (as the tracking page shows them).
-func (o *Open311) latestNotes(ctx context.Context, rows []o311Row) (map[int64]o311Note, error) {
-	out := map[int64]o311Note{}
-	if len(rows) == 0 {
-		return out, nil
-	}
-	var ids, caseIDs []any
-	byCase := map[int64][]int64{}
-	for _, r := range rows {
-		ids = append(ids, r.ID)
-		if r.CaseID.Valid {
-			if _, seen := byCase[r.CaseID.Int64]; !seen {
-				caseIDs = append(caseIDs, r.CaseID.Int64)
-			}
-			byCase[r.CaseID.Int64] = append(byCase[r.CaseID.Int64], r.ID)
-		}
-	}
-	kinds := make([]any, len(o311PublicKinds))
-	for i, k := range o311PublicKinds {
-		kinds[i] = k
-	}
-	const cols = `SELECT id, case_id, complaint_id, kind, to_status, public_note, created_at FROM events`
-	var evs []o311Note
-	q, a, err := sqlx.In(cols+` WHERE complaint_id IN (?) AND public_note <> '' AND kind IN (?)`, ids, kinds)
-	if err != nil {
-		return nil, err
-	}
-	if err := o.DB.SelectContext(ctx, &evs, o.DB.Rebind(q), a...); err != nil {
-		return nil, db.Classify(fmt.Errorf("open311: notes: %w", err))
-	}
-	if len(caseIDs) > 0 {
-		var cevs []o311Note
-		q, a, err := sqlx.In(cols+` WHERE case_id IN (?) AND complaint_id IS NULL AND public_note <> '' AND kind IN (?)`, caseIDs, kinds)
-		if err != nil {
-			return nil, err
-		}
-		if err := o.DB.SelectContext(ctx, &cevs, o.DB.Rebind(q), a...); err != nil {
-			return nil, db.Classify(fmt.Errorf("open311: case notes: %w", err))
-		}
-		evs = append(evs, cevs...)
-	}
-	for _, e := range evs {
-		var targets []int64
-		if e.ComplaintID.Valid {
-			targets = []int64{e.ComplaintID.Int64}
-		} else {
-			targets = byCase[e.CaseID.Int64]
-		}
-		for _, id := range targets {
-			if cur, ok := out[id]; !ok || e.ID > cur.ID {
-				out[id] = e
-			}
-		}
 	}
 	return out, nil
 }

@@ -2,9 +2,9 @@ package portal
 
 import (
 	"encoding/xml"
-	"net/http"
 	"strconv"
 
+	"ecoreport/internal/apperr"
 	"ecoreport/internal/ledger"
 )
 
@@ -127,7 +127,7 @@ const (
 func (o *Open311) definition(call *o311Call) (any, error) {
 	cat := ledger.Category(call.stem)
 	if !cat.Valid() {
-		return nil, o311Errorf(http.StatusNotFound, "服务类型 "+strconv.Quote(call.stem)+" 不存在，请先查询 services")
+		return nil, apperr.Errorf(apperr.ENOTFOUND, "服务类型 %s 不存在，请先查询 services", strconv.Quote(call.stem))
 	}
 	towns, err := o.Ledger.Towns(o.ctx(call))
 	if err != nil {

@@ -18,6 +18,7 @@ import (
 	"ecoreport/internal/db"
 	"ecoreport/internal/db/dbtest"
 	"ecoreport/internal/ledger"
+	"ecoreport/internal/partner"
 	"ecoreport/internal/secret"
 )
 
@@ -46,7 +47,7 @@ func newO311Env(t *testing.T) *o311Env {
 		Logger: slog.New(slog.NewTextHandler(&bytes.Buffer{}, nil))}
 	v.e = gin.New()
 	v.o.Register(v.e)
-	if v.key, err = AddOpen311Key(context.Background(), d, "wechat-app"); err != nil {
+	if v.key, err = partner.New(d).Add(context.Background(), "wechat-app"); err != nil {
 		t.Fatal(err)
 	}
 	return v
@@ -275,22 +276,22 @@ func TestOpen311Errors(t *testing.T) {
 	}{
 		{"ErrMissingKey", "POST", "requests", without("api_key"), 403, "api_key"},
 		{"ErrBadKey", "POST", "requests", with("api_key", "eco311_nope"), 403, "api_key"},
-		{"ErrNoLocation", "POST", "requests", noLocation, 400, "address_string"},
-		{"ErrBadLatitude", "POST", "requests", with("lat", "north"), 400, "lat"},
-		{"ErrShortDescription", "POST", "requests", with("description", "太吵了"), 400, "description"},
-		{"ErrControlChars", "POST", "requests", with("description", "夜里排放黑烟\x00\x01持续两周了很久"), 400, "description"},
-		{"ErrInvalidUTF8", "POST", "requests", with("description", "夜里排放黑烟\xff\xfe持续两周了很久"), 400, "description"},
-		{"ErrUnknownTown", "POST", "requests", with("attribute[town]", "99"), 400, "attribute[town]"},
-		{"ErrUnknownServiceCode", "POST", "requests", with("service_code", "graffiti"), 400, "service_code"},
-		{"ErrUnknownAttribute", "POST", "requests", with("attribute[color]", "red"), 400, "attribute[color]"},
-		{"ErrConfidentialWithoutPhone", "POST", "requests", without("phone"), 400, "phone"},
+		{"ErrNoLocation", "POST", "requests", noLocation, 422, "address_string"},
+		{"ErrBadLatitude", "POST", "requests", with("lat", "north"), 422, "lat"},
+		{"ErrShortDescription", "POST", "requests", with("description", "太吵了"), 422, "description"},
+		{"ErrControlChars", "POST", "requests", with("description", "夜里排放黑烟\x00\x01持续两周了很久"), 422, "description"},
+		{"ErrInvalidUTF8", "POST", "requests", with("description", "夜里排放黑烟\xff\xfe持续两周了很久"), 422, "description"},
+		{"ErrUnknownTown", "POST", "requests", with("attribute[town]", "99"), 422, "attribute[town]"},
+		{"ErrUnknownServiceCode", "POST", "requests", with("service_code", "graffiti"), 422, "service_code"},
+		{"ErrUnknownAttribute", "POST", "requests", with("attribute[color]", "red"), 422, "attribute[color]"},
+		{"ErrConfidentialWithoutPhone", "POST", "requests", without("phone"), 422, "phone"},
 		{"ErrUnknownService", "GET", "services/graffiti", nil, 404, "graffiti"},
 		{"ErrUnknownRequest", "GET", "requests/R9999999", nil, 404, "R9999999"},
 		{"ErrMalformedRequestID", "GET", "requests/ABCD-EFGH", nil, 404, "不存在"},
-		{"ErrBadDate", "GET", "requests", url.Values{"start_date": {"yesterday"}}, 400, "start_date"},
-		{"ErrBadStatus", "GET", "requests", url.Values{"status": {"pending"}}, 400, "status"},
-		{"ErrBadPageSize", "GET", "requests", url.Values{"page_size": {"5000"}}, 400, "page_size"},
-		{"ErrBadUpdatesWindow", "GET", "servicerequestupdates", url.Values{"start_date": {"2020-01-01T00:00:00Z"}}, 400, "90"},
+		{"ErrBadDate", "GET", "requests", url.Values{"start_date": {"yesterday"}}, 422, "start_date"},
+		{"ErrBadStatus", "GET", "requests", url.Values{"status": {"pending"}}, 422, "status"},
+		{"ErrBadPageSize", "GET", "requests", url.Values{"page_size": {"5000"}}, 422, "page_size"},
+		{"ErrBadUpdatesWindow", "GET", "servicerequestupdates", url.Values{"start_date": {"2020-01-01T00:00:00Z"}}, 422, "90"},
 	}
 	for _, tc := range tests {
 		for _, f := range []string{"json", "xml"} {
@@ -336,9 +337,8 @@ func TestOpen311Errors(t *testing.T) {
 		}
 	})
 	t.Run("ErrRevokedKey", func(t *testing.T) {
-		var out, errOut bytes.Buffer
-		if rc := Open311Command(context.Background(), v.db, []string{"revoke-key", "wechat-app"}, &out, &errOut); rc != 0 {
-			t.Fatalf("revoke = %d %s", rc, errOut.String())
+		if _, err := partner.New(v.db).Revoke(context.Background(), "wechat-app"); err != nil {
+			t.Fatal(err)
 		}
 		if w := v.post("/open311/v2/requests.json", v.form()); w.Code != 403 {
 			t.Errorf("revoked key = %d %s", w.Code, w.Body)
@@ -613,7 +613,7 @@ func TestOpen311ListingsHideWhatIsPrivate(t *testing.T) {
 func TestOpen311RateLimitPerKey(t *testing.T) {
 	v := newO311Env(t)
 	v.o.limiter.max = 2
-	other, err := AddOpen311Key(context.Background(), v.db, "12345-platform")
+	other, err := partner.New(v.db).Add(context.Background(), "12345-platform")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -629,48 +629,6 @@ func TestOpen311RateLimitPerKey(t *testing.T) {
 	v.fileOne(f) // another partner is not limited by the first
 	v.now = v.now.Add(time.Minute)
 	v.fileOne(v.form())
-}
-
-func TestOpen311Command(t *testing.T) {
-	d := dbtest.MustOpenDB(t)
-	ctx := context.Background()
-	run := func(args ...string) (int, string, string) {
-		var out, errOut bytes.Buffer
-		rc := Open311Command(ctx, d, args, &out, &errOut)
-		return rc, out.String(), errOut.String()
-	}
-	rc, out, _ := run("add-key", "wechat")
-	key := ""
-	for _, l := range strings.Split(out, "\n") {
-		if strings.HasPrefix(l, o311KeyPrefix) {
-			key = l
-		}
-	}
-	if rc != 0 || len(key) != len(o311KeyPrefix)+64 {
-		t.Fatalf("add-key = %d %q", rc, out)
-	}
-	var stored string
-	d.Get(&stored, `SELECT key_hash FROM open311_keys WHERE name = ?`, "wechat")
-	if stored != o311Hash(key) || strings.Contains(stored, key[len(o311KeyPrefix):]) {
-		t.Errorf("stored %q", stored)
-	}
-	if _, name, ok, err := o311Partner(ctx, d, key); !ok || name != "wechat" || err != nil {
-		t.Errorf("partner = %q %v %v", name, ok, err)
-	}
-	if rc, out, _ := run("list-keys"); rc != 0 || !strings.Contains(out, "wechat") || strings.Contains(out, key) {
-		t.Errorf("list-keys = %d %q", rc, out)
-	}
-	for _, bad := range [][]string{{}, {"add-key"}, {"add-key", "a b"}, {"add-key", strings.Repeat("长", 41)}, {"frobnicate"}, {"revoke-key", "nobody"}} {
-		if rc, _, errOut := run(bad...); rc != 2 || errOut == "" {
-			t.Errorf("%q = %d %q", bad, rc, errOut)
-		}
-	}
-	if rc, out, _ := run("revoke-key", "wechat"); rc != 0 || !strings.Contains(out, "1") {
-		t.Errorf("revoke = %d %q", rc, out)
-	}
-	if _, _, ok, _ := o311Partner(ctx, d, key); ok {
-		t.Error("revoked key still accepted")
-	}
 }
 
 // FuzzOpen311Form feeds arbitrary bodies through the form binder and the

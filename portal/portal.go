@@ -17,6 +17,7 @@ import (
 
 	"ecoreport/internal/apperr"
 	"ecoreport/internal/captcha"
+	"ecoreport/internal/conversation"
 	"ecoreport/internal/db"
 	"ecoreport/internal/ledger"
 	"ecoreport/internal/ratelimit"
@@ -37,27 +38,27 @@ type Deps struct {
 	Now      func() time.Time
 	Limits   *Limits // DefaultLimits when nil
 	Rewards  *reward.Service
+	// Conversation is the reporter conversation (additions, messages,
+	// ratings, follow-ups); conversation.New(Ledger) when nil.
+	Conversation *conversation.Service
 }
 
 // Limits are the portal's per-instance request limits.
 type Limits struct {
-	FilePerHour     int // filings per client per hour (form and API together)
-	TrackPerMinute  int // tracking requests per client per minute
-	CodePerMinute   int // tracking requests per code or ticket per minute
-	CaptchaPerMin   int // new captchas per client per minute
-	MaxPhotos       int // photos per filing or addition
-	MaxMultipart    int64
-	MaxJSON         int64
-	MaxForm         int64
-	MaxAdditions    int // additions per complaint
-	MaxResidentMsgs int // resident messages per complaint
+	FilePerHour    int // filings per client per hour (form and API together)
+	TrackPerMinute int // tracking requests per client per minute
+	CodePerMinute  int // tracking requests per code or ticket per minute
+	CaptchaPerMin  int // new captchas per client per minute
+	MaxPhotos      int // photos per filing or addition
+	MaxMultipart   int64
+	MaxJSON        int64
+	MaxForm        int64
 }
 
 // DefaultLimits are the limits README-portal.md documents.
 var DefaultLimits = Limits{
 	FilePerHour: 10, TrackPerMinute: 20, CodePerMinute: 10, CaptchaPerMin: 30,
 	MaxPhotos: 6, MaxMultipart: 70 << 20, MaxJSON: 64 << 10, MaxForm: 1 << 20,
-	MaxAdditions: 20, MaxResidentMsgs: 50,
 }
 
 // Unlimited returns DefaultLimits without the per-client request limits
@@ -85,6 +86,8 @@ type Handler struct {
 	hasher  *ratelimit.Hasher
 	towns   townCache
 	rewards *reward.Service
+	conv    *conversation.Service
+	errs    web.Errors
 
 	fileLimit, trackLimit, codeLimit, captchaLimit *ratelimit.Limiter
 }
@@ -112,12 +115,17 @@ func New(d Deps) *Handler {
 	if d.Keys == nil && d.Ledger != nil {
 		d.Keys = d.Ledger.Keys
 	}
+	if d.Conversation == nil && d.Ledger != nil {
+		d.Conversation = conversation.New(d.Ledger)
+	}
 	h := &Handler{
 		deps: d, ledger: d.Ledger, db: d.DB, keys: d.Keys, log: d.Logger, loc: d.Location, now: d.Now,
 		captcha: captcha.New(d.DB, d.Captcha, d.Now),
 		limits:  DefaultLimits,
 		hasher:  ratelimit.NewHasher(d.Keys.RateKey()),
 		rewards: d.Rewards,
+		conv:    d.Conversation,
+		errs:    web.Errors{Log: d.Logger, Surface: "portal"},
 	}
 	if d.Limits != nil {
 		h.limits = *d.Limits
@@ -190,12 +198,12 @@ func (h *Handler) clientKey(c *gin.Context, scope string) string {
 }
 
 // allow counts a request against l; when refused it returns an ERATELIMIT
-// error whose message says when to retry.
-func (h *Handler) allow(l *ratelimit.Limiter, key string) (time.Duration, error) {
+// error that says when to retry (in its message and as Retry-After).
+func (h *Handler) allow(l *ratelimit.Limiter, key string) error {
 	if ok, wait := l.Allow(key); !ok {
-		return wait, &apperr.Error{Code: apperr.ERATELIMIT, Message: "操作过于频繁，请" + waitText(wait) + "后再试"}
+		return apperr.RateLimited(wait, "操作过于频繁，请"+waitText(wait)+"后再试")
 	}
-	return 0, nil
+	return nil
 }
 
 func waitText(d time.Duration) string {
@@ -217,11 +225,10 @@ func itoa(n int) string {
 	return string(b)
 }
 
-// status maps an application error to its HTTP status.
-func status(err error) int { return web.StatusOf(err) }
-
-// logErr logs errors people cannot fix (internal, unavailable). It never
-// logs the request's address, headers or form values.
+// logErr logs errors people cannot fix (internal, unavailable) that are not
+// answered through h.errs (which logs those itself): a captcha that could
+// not be made, a reward block left out. It never logs the request's
+// address, headers or form values.
 func (h *Handler) logErr(c *gin.Context, what string, err error) {
 	switch apperr.Code(err) {
 	case apperr.EINTERNAL, apperr.EUNAVAILABLE:

@@ -46,22 +46,22 @@ func (h *Handler) receiptView(cmp ledger.Complaint, code string, photos int) rec
 // body (download=1 makes it a file to keep). The code never enters a URL.
 func (h *Handler) receiptDownload(c *gin.Context) {
 	if err := parseForm(c); err != nil {
-		h.renderError(c, err, 0)
+		h.renderError(c, err)
 		return
 	}
 	if !h.checkCSRF(c) {
-		h.renderError(c, errCSRF, 0)
+		h.renderError(c, errCSRF)
 		return
 	}
 	in := lookupFromForm(c)
-	cmp, wait, err := h.lookup(c, in)
+	cmp, err := h.lookup(c, in)
 	if err != nil {
-		h.renderError(c, err, wait)
+		h.renderError(c, err)
 		return
 	}
 	code, _ := trackcode.Normalize(in.Code)
 	var photos int
-	if as, err := h.attachments(h.ctx(c), cmp.ID); err == nil {
+	if as, err := h.conv.Attachments(h.ctx(c), cmp.ID); err == nil {
 		for _, a := range as {
 			if !a.AdditionID.Valid {
 				photos++

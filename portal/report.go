@@ -4,14 +4,12 @@ import (
 	"errors"
 	"mime/multipart"
 	"net/http"
-	"time"
 
 	"github.com/gin-gonic/gin"
-	"github.com/jmoiron/sqlx"
 
 	"ecoreport/internal/apperr"
-	"ecoreport/internal/db"
 	"ecoreport/internal/ledger"
+	"ecoreport/internal/web"
 )
 
 // reportView is the report form's data.
@@ -34,7 +32,7 @@ func (h *Handler) renderReport(c *gin.Context, code int, in reportInput, fields 
 	ctx := h.ctx(c)
 	_, towns, err := h.townMap(ctx)
 	if err != nil {
-		h.renderError(c, err, 0)
+		h.renderError(c, err)
 		return
 	}
 	v := reportView{In: in, Errors: fields, Towns: towns, Categories: ledger.AllCategories}
@@ -42,7 +40,7 @@ func (h *Handler) renderReport(c *gin.Context, code int, in reportInput, fields 
 		v.Errors = map[string]string{}
 	}
 	if h.deps.Captcha {
-		if _, err := h.allow(h.captchaLimit, h.clientKey(c, "captcha")); err != nil {
+		if err := h.allow(h.captchaLimit, h.clientKey(c, "captcha")); err != nil {
 			v.Errors["captcha_solution"] = "验证码获取过于频繁，请稍后刷新页面"
 		} else if id, err := h.captcha.New(ctx); err != nil {
 			h.logErr(c, "new captcha", err)
@@ -84,7 +82,8 @@ func shown(in reportInput) reportInput {
 	return out
 }
 
-// parseForm parses a POST body of either encoding within the route's limit.
+// parseForm parses a POST body of either encoding within the route's limit:
+// ETOOLARGE over it, EMALFORMED when it cannot be read.
 func parseForm(c *gin.Context) error {
 	err := c.Request.ParseMultipartForm(8 << 20)
 	if errors.Is(err, http.ErrNotMultipart) {
@@ -93,11 +92,21 @@ func parseForm(c *gin.Context) error {
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) || errors.Is(err, multipart.ErrMessageTooLarge) {
-			return apperr.Invalid(map[string]string{"photos": "提交的内容过大（照片每张不超过10MB，合计不超过70MB）"})
+			const msg = "提交的内容过大（照片每张不超过10MB，合计不超过70MB）"
+			return &apperr.Error{Code: apperr.ETOOLARGE, Message: msg, Fields: map[string]string{"photos": msg}}
 		}
-		return apperr.Invalid(map[string]string{"form": "提交的内容无法读取，请重新提交"})
+		const msg = "提交的内容无法读取，请重新提交"
+		return &apperr.Error{Code: apperr.EMALFORMED, Message: msg, Fields: map[string]string{"form": msg}}
 	}
 	return nil
+}
+
+// reportFailed answers a filing that did not go through with the form
+// again: what was typed, the problem and its field messages, a new captcha.
+func (h *Handler) reportFailed(c *gin.Context, in reportInput, err error) {
+	h.errs.HTML(c, err, func(p web.Problem) {
+		h.renderReport(c, p.Status, shown(in), p.Fields, p.Message)
+	})
 }
 
 // reportSubmit files a report: CSRF, rate limit, honeypot and captcha,
@@ -110,7 +119,7 @@ func (h *Handler) reportSubmit(c *gin.Context) {
 	}
 	in := readReportForm(c)
 	if perr != nil {
-		h.renderReport(c, http.StatusRequestEntityTooLarge, shown(in), apperr.Fields(perr), msgOf(perr))
+		h.reportFailed(c, in, perr)
 		return
 	}
 	if c.Request.PostForm.Get("action") == "reload_captcha" {
@@ -118,28 +127,26 @@ func (h *Handler) reportSubmit(c *gin.Context) {
 		return
 	}
 	if !h.checkCSRF(c) {
-		h.renderReport(c, http.StatusForbidden, shown(in), nil, errCSRF.Message)
+		h.reportFailed(c, in, errCSRF)
 		return
 	}
-	if wait, err := h.allow(h.fileLimit, h.clientKey(c, "file")); err != nil {
-		c.Header("Retry-After", itoa(int(wait/time.Second)))
-		h.renderReport(c, http.StatusTooManyRequests, shown(in), nil, msgOf(err))
+	if err := h.allow(h.fileLimit, h.clientKey(c, "file")); err != nil {
+		h.reportFailed(c, in, err)
 		return
 	}
 	if err := h.captcha.Verify(ctx, in.CaptchaID, in.CaptchaSolution, c.Request.PostForm.Get("website")); err != nil {
-		h.logErr(c, "captcha", err)
-		h.renderReport(c, status(err), shown(in), apperr.Fields(err), msgOf(err))
+		h.reportFailed(c, in, err)
 		return
 	}
 	towns, _, err := h.townMap(ctx)
 	if err != nil {
-		h.renderError(c, err, 0)
+		h.renderError(c, err)
 		return
 	}
 	nc, err := validateReport(&in, towns, ledger.ChannelWeb)
 	fields := apperr.Fields(err)
 	if err != nil && fields == nil {
-		h.renderReport(c, status(err), shown(in), nil, msgOf(err))
+		h.reportFailed(c, in, err)
 		return
 	}
 	var photos []cleanPhoto
@@ -154,12 +161,12 @@ func (h *Handler) reportSubmit(c *gin.Context) {
 		}
 	}
 	if len(fields) > 0 {
-		h.renderReport(c, http.StatusUnprocessableEntity, shown(in), fields, apperr.Invalid(fields).Message)
+		h.reportFailed(c, in, apperr.Invalid(fields))
 		return
 	}
 	filed, err := h.file(c, nc, photos)
 	if err != nil {
-		h.renderReport(c, status(err), shown(in), nil, msgOf(err))
+		h.reportFailed(c, in, err)
 		return
 	}
 	h.render(c, http.StatusOK, "receipt", page{Title: "举报已提交", V: h.receiptView(filed.Complaint, filed.TrackingCode, len(photos))})
@@ -174,18 +181,9 @@ func (h *Handler) file(c *gin.Context, nc ledger.NewComplaint, photos []cleanPho
 		h.log.ErrorContext(ctx, "portal: save photos", "err", err)
 		return ledger.Filed{}, errUploadDir
 	}
-	var filed ledger.Filed
-	err = h.db.InTx(ctx, func(tx *sqlx.Tx) error {
-		var err error
-		if filed, err = h.ledger.FileTx(ctx, tx, nc, ledger.Resident); err != nil {
-			return err
-		}
-		return insertAttachments(ctx, tx, filed.Complaint.ReceivedAt, filed.Complaint.ID, 0, saved)
-	})
+	filed, err := h.conv.File(ctx, nc, saved)
 	if err != nil {
-		err = db.Classify(err)
 		h.removeFiles(saved)
-		h.logErr(c, "file complaint", err)
 		return ledger.Filed{}, err
 	}
 	return filed, nil

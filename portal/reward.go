@@ -7,8 +7,6 @@ package portal
 // (trackAction: CSRF, the tracking rate limits, no code in any URL).
 
 import (
-	"database/sql"
-	"errors"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -42,17 +40,12 @@ func (h *Handler) rewardOf(c *gin.Context, cmp *ledger.Complaint) *rewardView {
 		}
 		return nil
 	}
-	var id int64
-	err := h.db.GetContext(h.ctx(c), &id, `SELECT id FROM rewards WHERE complaint_id = ?`, cmp.ID)
-	if errors.Is(err, sql.ErrNoRows) {
+	r, err := h.rewards.OfComplaint(h.ctx(c), cmp.ID)
+	if apperr.Is(err, apperr.ENOTFOUND) {
 		if v.Anonymous {
 			return v
 		}
 		return nil
-	}
-	var r *reward.Reward
-	if err == nil {
-		r, err = h.rewards.Get(h.ctx(c), id)
 	}
 	if err != nil {
 		h.log.ErrorContext(h.ctx(c), "portal: reward status", "err", err)

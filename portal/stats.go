@@ -57,7 +57,7 @@ func (h *Handler) publicStats(c *gin.Context) (*bulletin.Public, error) {
 func (h *Handler) stats(c *gin.Context) {
 	p, err := h.publicStats(c)
 	if err != nil {
-		h.renderError(c, err, 0)
+		h.renderError(c, err)
 		return
 	}
 	c.Header("Cache-Control", "public, max-age=600")

@@ -3,7 +3,6 @@ package portal
 import (
 	"bytes"
 	"embed"
-	"fmt"
 	"html/template"
 	"net/http"
 	"strings"
@@ -14,6 +13,7 @@ import (
 	"ecoreport/internal/ledger"
 	"ecoreport/internal/qrsvg"
 	"ecoreport/internal/trackcode"
+	"ecoreport/internal/web"
 )
 
 //go:embed templates/*.html
@@ -75,13 +75,12 @@ func (h *Handler) render(c *gin.Context, code int, view string, p page) {
 	c.Data(code, "text/html; charset=utf-8", b.Bytes())
 }
 
-// renderError shows a page with one message; for 429 it sets Retry-After.
-func (h *Handler) renderError(c *gin.Context, err error, wait time.Duration) {
-	if wait > 0 {
-		c.Header("Retry-After", fmt.Sprint(int(wait.Seconds()+0.999)))
-	}
-	h.logErr(c, "page", err)
-	h.render(c, status(err), "error", page{Title: "出错了", Error: msgOf(err)})
+// renderError answers err with the portal's error page (web.Errors.HTML
+// decides the status, Retry-After and logging).
+func (h *Handler) renderError(c *gin.Context, err error) {
+	h.errs.HTML(c, err, func(p web.Problem) {
+		h.render(c, p.Status, "error", page{Title: "出错了", Error: p.Message})
+	})
 }
 
 func (h *Handler) funcs() template.FuncMap {

@@ -8,8 +8,10 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"ecoreport/internal/apperr"
+	"ecoreport/internal/conversation"
 	"ecoreport/internal/ledger"
 	"ecoreport/internal/trackcode"
+	"ecoreport/internal/web"
 )
 
 // lookupInput is how a reporter identifies a complaint: the tracking code, or
@@ -28,13 +30,13 @@ func lookupFromForm(c *gin.Context) lookupInput {
 
 // lookup finds the complaint after the client and per-code rate limits.
 // Every miss is ledger.ErrNoSuchCode.
-func (h *Handler) lookup(c *gin.Context, in lookupInput) (*ledger.Complaint, time.Duration, error) {
-	if wait, err := h.allow(h.trackLimit, h.clientKey(c, "track")); err != nil {
-		return nil, wait, err
+func (h *Handler) lookup(c *gin.Context, in lookupInput) (*ledger.Complaint, error) {
+	if err := h.allow(h.trackLimit, h.clientKey(c, "track")); err != nil {
+		return nil, err
 	}
 	code := strings.TrimSpace(in.Code)
 	if code == "" && strings.TrimSpace(in.TicketNo) == "" {
-		return nil, 0, apperr.Invalid(map[string]string{"code": "请输入查询码，或热线工单编号和手机号后四位"})
+		return nil, apperr.Invalid(map[string]string{"code": "请输入查询码，或热线工单编号和手机号后四位"})
 	}
 	key := "ticket:" + strings.TrimSpace(in.TicketNo)
 	if code != "" {
@@ -44,8 +46,8 @@ func (h *Handler) lookup(c *gin.Context, in lookupInput) (*ledger.Complaint, tim
 			key = "code:" + strings.ToUpper(code)
 		}
 	}
-	if wait, err := h.allow(h.codeLimit, h.hasher.Key("lookup", key, h.now())); err != nil {
-		return nil, wait, err
+	if err := h.allow(h.codeLimit, h.hasher.Key("lookup", key, h.now())); err != nil {
+		return nil, err
 	}
 	var cmp *ledger.Complaint
 	var err error
@@ -54,7 +56,7 @@ func (h *Handler) lookup(c *gin.Context, in lookupInput) (*ledger.Complaint, tim
 	} else {
 		cmp, err = h.ledger.TrackTicket(h.ctx(c), in.TicketNo, strings.TrimSpace(in.Last4))
 	}
-	return cmp, 0, err
+	return cmp, err
 }
 
 // trackFormView is the lookup form's data.
@@ -68,29 +70,29 @@ func (h *Handler) trackForm(c *gin.Context) {
 	h.render(c, http.StatusOK, "track_form", page{Title: "查询进度", Nav: "track", V: trackFormView{}})
 }
 
-func (h *Handler) renderTrackForm(c *gin.Context, in lookupInput, err error, wait time.Duration) {
-	if wait > 0 {
-		c.Header("Retry-After", itoa(int((wait+time.Second-1)/time.Second)))
-	}
-	h.logErr(c, "track", err)
-	h.render(c, status(err), "track_form", page{Title: "查询进度", Nav: "track", Error: msgOf(err),
-		V: trackFormView{In: in, Errors: apperr.Fields(err)}})
+// renderTrackForm answers a failed lookup with the form again, what was
+// typed and the problem (web.Errors.HTML decides status and Retry-After).
+func (h *Handler) renderTrackForm(c *gin.Context, in lookupInput, err error) {
+	h.errs.HTML(c, err, func(p web.Problem) {
+		h.render(c, p.Status, "track_form", page{Title: "查询进度", Nav: "track", Error: p.Message,
+			V: trackFormView{In: in, Errors: p.Fields}})
+	})
 }
 
 // trackShow answers the lookup form with the tracking page.
 func (h *Handler) trackShow(c *gin.Context) {
 	if err := parseForm(c); err != nil {
-		h.renderTrackForm(c, lookupInput{}, err, 0)
+		h.renderTrackForm(c, lookupInput{}, err)
 		return
 	}
 	in := lookupFromForm(c)
 	if !h.checkCSRF(c) {
-		h.renderTrackForm(c, in, errCSRF, 0)
+		h.renderTrackForm(c, in, errCSRF)
 		return
 	}
-	cmp, wait, err := h.lookup(c, in)
+	cmp, err := h.lookup(c, in)
 	if err != nil {
-		h.renderTrackForm(c, in, err, wait)
+		h.renderTrackForm(c, in, err)
 		return
 	}
 	h.renderTrack(c, http.StatusOK, in, cmp, "", nil, nil)
@@ -105,14 +107,14 @@ type trackView struct {
 	Due          time.Time
 	DueLabel     string
 	Events       []eventView
-	FiledPhotos  []attachment
-	Additions    []addition
-	Messages     []message
+	FiledPhotos  []conversation.Attachment
+	Additions    []conversation.Addition
+	Messages     []conversation.Message
 	CanReply     bool
 	CanAdd       bool
-	Rating       *rating
+	Rating       *conversation.Rating
 	CanRate      bool
-	Followups    []followup
+	Followups    []conversation.Followup
 	CanFollowup  bool
 	Errors       map[string]string
 	Form         map[string]string // what was typed into a failing sub-form
@@ -133,39 +135,19 @@ func (h *Handler) renderTrack(c *gin.Context, code int, in lookupInput, cmp *led
 		}
 		return e != nil
 	}
+	var th *conversation.Thread
 	if fail(func() (e error) { v.Case, e = h.caseOf(ctx, cmp); return }()) ||
 		fail(func() (e error) { v.Events, e = h.timeline(ctx, cmp); return }()) ||
-		fail(func() (e error) { v.Messages, e = h.messages(ctx, cmp.ID); return }()) ||
-		fail(func() (e error) { v.Rating, e = h.rating(ctx, cmp.ID); return }()) ||
-		fail(func() (e error) { v.Followups, e = h.followups(ctx, cmp.ID); return }()) {
-		h.renderError(c, err, 0)
+		fail(func() (e error) { th, e = h.conv.Thread(ctx, cmp); return }()) {
+		h.renderError(c, err)
 		return
 	}
-	photos, err := h.attachments(ctx, cmp.ID)
-	if err == nil {
-		v.Additions, v.FiledPhotos, err = h.additions(ctx, cmp.ID, photos)
-	}
-	if err != nil {
-		h.renderError(c, err, 0)
-		return
-	}
+	v.FiledPhotos, v.Additions, v.Messages, v.Rating, v.Followups = th.FiledPhotos, th.Additions, th.Messages, th.Rating, th.Followups
+	v.CanReply, v.CanAdd, v.CanRate, v.CanFollowup = th.CanReply, th.CanAdd, th.CanRate, th.CanFollowup
 	v.Due, v.DueLabel = dueOf(cmp, v.Case)
 	v.Reward = h.rewardOf(c, cmp)
 	if v.Case != nil {
 		v.Verification = v.Case.Verification.Label()
-	}
-	for _, m := range v.Messages {
-		if m.Direction == FromStaff {
-			v.CanReply = true
-		}
-	}
-	v.CanAdd = cmp.Status != ledger.ComplaintDone && cmp.Status != ledger.Refused
-	v.CanRate = canRate(cmp) && v.Rating == nil
-	v.CanFollowup = canFollowup(cmp)
-	for _, f := range v.Followups {
-		if f.Status == "open" {
-			v.CanFollowup = false
-		}
 	}
 	msg := ""
 	if len(fields) > 0 {
@@ -183,30 +165,33 @@ func (h *Handler) trackAction(c *gin.Context, act func(cmp *ledger.Complaint) (n
 	}
 	in := lookupFromForm(c)
 	if perr != nil && len(in.Code)+len(in.TicketNo) == 0 {
-		h.renderTrackForm(c, in, perr, 0)
+		h.renderTrackForm(c, in, perr)
 		return
 	}
 	if !h.checkCSRF(c) {
-		h.renderTrackForm(c, in, errCSRF, 0)
+		h.renderTrackForm(c, in, errCSRF)
 		return
 	}
-	cmp, wait, err := h.lookup(c, in)
+	cmp, err := h.lookup(c, in)
 	if err != nil {
-		h.renderTrackForm(c, in, err, wait)
+		h.renderTrackForm(c, in, err)
 		return
 	}
-	if perr != nil {
-		h.renderTrack(c, http.StatusRequestEntityTooLarge, in, cmp, "", apperr.Fields(perr), nil)
-		return
+	var form map[string]string
+	notice := ""
+	if err = perr; err == nil {
+		notice, form, err = act(cmp)
 	}
-	notice, form, err := act(cmp)
 	if err != nil {
-		fields := apperr.Fields(err)
-		if fields == nil {
-			h.logErr(c, "track action", err)
-			fields = map[string]string{"action": msgOf(err)}
-		}
-		h.renderTrack(c, status(err), in, cmp, "", fields, form)
+		// The tracking page again, the problem under the sub-form it
+		// concerns (or as the page's alert) and what was typed kept.
+		h.errs.HTML(c, err, func(p web.Problem) {
+			fields := p.Fields
+			if fields == nil {
+				fields = map[string]string{"action": p.Message}
+			}
+			h.renderTrack(c, p.Status, in, cmp, "", fields, form)
+		})
 		return
 	}
 	h.renderTrack(c, http.StatusOK, in, cmp, notice, nil, nil)

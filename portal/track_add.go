@@ -17,9 +17,6 @@ func (h *Handler) trackAdd(c *gin.Context) {
 	h.trackAction(c, func(cmp *ledger.Complaint) (string, map[string]string, error) {
 		in := additionInput{Body: c.Request.PostForm.Get("body")}
 		form := map[string]string{"add_body": keepText(in.Body, 4000)}
-		if cmp.Status == ledger.ComplaintDone || cmp.Status == ledger.Refused {
-			return "", form, apperr.Errorf(apperr.ECONFLICT, "本件已办结，无法再补充材料；如问题仍存在，请选择“问题未解决”")
-		}
 		f := map[string]string{}
 		checkTexts(f, map[string]string{"body": in.Body})
 		if len(f) == 0 {
@@ -43,7 +40,7 @@ func (h *Handler) trackAdd(c *gin.Context) {
 			h.log.ErrorContext(h.ctx(c), "portal: save photos", "err", err)
 			return "", form, errUploadDir
 		}
-		if err := h.addAddition(h.ctx(c), cmp, trimmed(in.Body), saved); err != nil {
+		if err := h.conv.Add(h.ctx(c), cmp, trimmed(in.Body), saved); err != nil {
 			h.removeFiles(saved)
 			return "", form, err
 		}

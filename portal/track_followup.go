@@ -34,7 +34,7 @@ func (h *Handler) trackFollowup(c *gin.Context) {
 		if len(f) > 0 {
 			return "", form, apperr.Invalid(prefix("followup_", f))
 		}
-		if err := h.addFollowup(h.ctx(c), cmp, in.Kind, in.Body); err != nil {
+		if err := h.conv.RequestFollowup(h.ctx(c), cmp, in.Kind, in.Body); err != nil {
 			return "", form, err
 		}
 		return "已收到您的反映，工作人员会尽快答复。", nil, nil

@@ -32,7 +32,7 @@ func (h *Handler) trackRate(c *gin.Context) {
 		if len(f) > 0 {
 			return "", form, apperr.Invalid(prefix("rate_", f))
 		}
-		if err := h.addRating(h.ctx(c), cmp, in.Rating, in.Comment); err != nil {
+		if err := h.conv.Rate(h.ctx(c), cmp, in.Rating, in.Comment); err != nil {
 			return "", form, err
 		}
 		return "感谢您的评价。", nil, nil

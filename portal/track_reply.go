@@ -30,7 +30,7 @@ func (h *Handler) trackReply(c *gin.Context) {
 		if len(f) > 0 {
 			return "", form, apperr.Invalid(prefix("reply_", f))
 		}
-		if err := h.addReply(h.ctx(c), cmp, in.Body, in.ReplyTo); err != nil {
+		if err := h.conv.Reply(h.ctx(c), cmp, in.Body, in.ReplyTo); err != nil {
 			return "", form, err
 		}
 		return "回复已发送。", nil, nil

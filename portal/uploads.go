@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 
 	"ecoreport/internal/apperr"
+	"ecoreport/internal/conversation"
 	"ecoreport/internal/photo"
 )
 
@@ -17,13 +18,6 @@ import (
 type cleanPhoto struct {
 	data      []byte
 	ext, mime string
-}
-
-// savedFile is a photo written under DataDir/uploads.
-type savedFile struct {
-	Name string
-	MIME string
-	Size int64
 }
 
 // errUploadDir is what a resident sees when photos cannot be written; the
@@ -66,7 +60,7 @@ func (h *Handler) uploadDir() string { return filepath.Join(h.deps.DataDir, "upl
 
 // saveFiles writes photos under random names. On any failure it removes what
 // it wrote and returns errUploadDir (the cause is logged by the caller).
-func (h *Handler) saveFiles(ps []cleanPhoto) ([]savedFile, error) {
+func (h *Handler) saveFiles(ps []cleanPhoto) ([]conversation.Photo, error) {
 	if len(ps) == 0 {
 		return nil, nil
 	}
@@ -74,7 +68,7 @@ func (h *Handler) saveFiles(ps []cleanPhoto) ([]savedFile, error) {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, errors.Join(errUploadDir, err)
 	}
-	var saved []savedFile
+	var saved []conversation.Photo
 	for _, p := range ps {
 		var b [16]byte
 		if _, err := rand.Read(b[:]); err != nil {
@@ -86,7 +80,7 @@ func (h *Handler) saveFiles(ps []cleanPhoto) ([]savedFile, error) {
 			h.removeFiles(saved)
 			return nil, errors.Join(errUploadDir, err)
 		}
-		saved = append(saved, savedFile{Name: name, MIME: p.mime, Size: int64(len(p.data))})
+		saved = append(saved, conversation.Photo{Name: name, MIME: p.mime, Size: int64(len(p.data))})
 	}
 	return saved, nil
 }
@@ -114,7 +108,7 @@ func writeFile(path string, data []byte) error {
 }
 
 // removeFiles deletes photos whose database rows were not committed.
-func (h *Handler) removeFiles(fs []savedFile) {
+func (h *Handler) removeFiles(fs []conversation.Photo) {
 	for _, f := range fs {
 		if err := os.Remove(filepath.Join(h.uploadDir(), f.Name)); err != nil && !errors.Is(err, os.ErrNotExist) {
 			h.log.Error("portal: remove uncommitted upload", "err", err)

@@ -204,6 +204,3 @@ func keepText(s string, max int) string {
 	}
 	return s
 }
-
-// msgOf is the person-facing message of err.
-func msgOf(err error) string { return apperr.Message(err) }

@@ -14,7 +14,7 @@ import (
 	"unicode/utf8"
 
 	"ecoreport/hotline"
-	"ecoreport/portal"
+	"ecoreport/internal/partner"
 )
 
 // nasty are the values security.md promises to survive: each goes into every
@@ -40,7 +40,7 @@ func TestHostileInputNeverBreaksTheService(t *testing.T) {
 	m, _ := MustRunMain(t)
 	ctx := context.Background()
 	base := "http://" + m.Addr()
-	key, err := portal.AddOpen311Key(ctx, m.DB, "fuzz-partner")
+	key, err := partner.New(m.DB).Add(ctx, "fuzz-partner")
 	if err != nil {
 		t.Fatal(err)
 	}

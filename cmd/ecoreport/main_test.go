@@ -16,7 +16,7 @@ import (
 	"ecoreport/internal/config"
 	"ecoreport/internal/db"
 	"ecoreport/internal/db/dbtest"
-	"ecoreport/portal"
+	"ecoreport/internal/partner"
 )
 
 // MustRunMain starts the whole service on 127.0.0.1:0 on a fresh database.
@@ -243,7 +243,7 @@ func TestResidentFilesAndTracksThroughTheRealService(t *testing.T) {
 
 func TestOpen311ThroughTheRealService(t *testing.T) {
 	m, _ := MustRunMain(t)
-	key, err := portal.AddOpen311Key(context.Background(), m.DB, "county-app")
+	key, err := partner.New(m.DB).Add(context.Background(), "county-app")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,8 +8,9 @@ import (
 
 	"ecoreport/hotline"
 	"ecoreport/internal/auth"
+	"ecoreport/internal/conversation"
+	"ecoreport/internal/hotlineapi"
 	"ecoreport/internal/office"
-	"ecoreport/internal/session"
 	"ecoreport/portal"
 )
 
@@ -26,36 +27,39 @@ func (m *Main) register() error {
 		limits = portal.Unlimited()
 		m.Log.Warn("门户限流已关闭：仅用于压测 (per-client rate limits are off)")
 	}
+	conv := conversation.New(m.Ledger) // the portal's reporters and the office's staff share it
 	ph := portal.New(portal.Deps{Ledger: m.Ledger, DB: m.DB, Keys: m.Keys, Captcha: m.Config.Captcha == "on",
-		DataDir: m.Config.DataDir, Location: m.Config.Location, Logger: m.Log, Now: time.Now, Limits: limits, Rewards: m.Reward})
+		DataDir: m.Config.DataDir, Location: m.Config.Location, Logger: m.Log, Now: time.Now, Limits: limits, Rewards: m.Reward,
+		Conversation: conv})
 	ph.Register(m.Engine)
 	ph.RegisterStats(m.Engine)
 
 	(&portal.Open311{Ledger: m.Ledger, DB: m.DB, Keys: m.Keys, Location: m.Config.Location, Now: time.Now, Logger: m.Log}).Register(m.Engine)
 
-	(&hotline.API{Importer: im, Feedback: fb, Clients: &hotline.Clients{DB: m.DB, Keys: m.Keys}, Logf: logf}).Register(m.Engine)
+	(&hotlineapi.API{Importer: im, Feedback: fb, Clients: &hotline.Clients{DB: m.DB, Keys: m.Keys}, Logger: m.Log}).Register(m.Engine)
 
-	m.Office = office.New(office.Deps{Ledger: m.Ledger, Users: m.Users, DB: m.DB, Location: m.Config.Location, Logger: m.Log, Now: time.Now, Rewards: m.Reward})
+	m.Office = office.New(office.Deps{Ledger: m.Ledger, Users: m.Users, DB: m.DB, Location: m.Config.Location, Logger: m.Log, Now: time.Now,
+		Rewards: m.Reward, Conversation: conv})
 	m.Office.Register(m.Engine)
 
 	operator := func(c *gin.Context) string {
-		if u := session.User(c); u != nil {
+		if u := office.User(c); u != nil {
 			return u.Username
 		}
 		return ""
 	}
-	hw, err := hotline.NewWeb(im, fb, operator, session.CSRFToken)
+	hw, err := hotline.NewWeb(im, fb, operator, office.CSRFToken)
 	if err != nil {
 		return fmt.Errorf("hotline pages: %w", err)
 	}
 	hw.Prefix, hw.Logf = "/office/hotline", logf
 	hw.Home, hw.Logout = "/office/", "/office/logout"
 	hw.User = func(c *gin.Context) string {
-		if u := session.User(c); u != nil {
+		if u := office.User(c); u != nil {
 			return fmt.Sprintf("%s（%s，%s）", u.DisplayName, u.Username, u.Role.Label())
 		}
 		return ""
 	}
-	hw.Register(m.Engine.Group("/office", m.Office.Sessions.Middleware(), m.Office.Sessions.RequireRoles(auth.Operator, auth.Admin)))
+	hw.Register(m.Engine.Group("/office", m.Office.Middleware(), m.Office.RequireRoles(auth.Operator, auth.Admin)))
 	return nil
 }

@@ -18,9 +18,9 @@ import (
 	"ecoreport/internal/demo"
 	"ecoreport/internal/ledger"
 	"ecoreport/internal/office"
+	"ecoreport/internal/partner"
 	"ecoreport/internal/reward"
 	"ecoreport/internal/secret"
-	"ecoreport/portal"
 )
 
 func apperrFields(err error) map[string]string { return apperr.Fields(err) }
@@ -152,15 +152,15 @@ func runHotline(ctx context.Context, args []string, out, errOut io.Writer) int {
 
 func runOpen311(ctx context.Context, args []string, out, errOut io.Writer) int {
 	if len(args) == 0 {
-		return portal.Open311Command(ctx, nil, nil, out, errOut)
+		return partner.Command(ctx, nil, nil, out, errOut)
 	}
 	if args[0] == "-h" || args[0] == "--help" {
-		portal.Open311Command(ctx, nil, nil, out, errOut)
+		partner.Command(ctx, nil, nil, out, errOut)
 		return 0
 	}
 	sub := args[0]
 	return withTool(ctx, "open311 "+sub, args[1:], errOut, func(t *tool, _ *config.Config, rest []string) int {
-		return portal.Open311Command(ctx, t.DB, append([]string{sub}, rest...), out, errOut)
+		return partner.Command(ctx, t.DB, append([]string{sub}, rest...), out, errOut)
 	})
 }
 

@@ -6,11 +6,15 @@ package apperr
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
-// Error codes. Each maps to one HTTP status at the edge.
+// Error codes. Each maps to one HTTP status at the edge (internal/web's
+// table, the only one).
 const (
 	EINVALID      = "EINVALID"      // bad input; Fields names the fields (422)
+	EMALFORMED    = "EMALFORMED"    // the request cannot be read at all: not JSON, not a form (400)
+	ETOOLARGE     = "ETOOLARGE"     // the request body is over its limit (413)
 	ENOTFOUND     = "ENOTFOUND"     // no such thing (404)
 	ECONFLICT     = "ECONFLICT"     // state changed under us, duplicate key (409)
 	EFORBIDDEN    = "EFORBIDDEN"    // not allowed for this person (403)
@@ -22,11 +26,14 @@ const (
 )
 
 // Error is an error a person may see: Message is in Simplified Chinese and safe
-// to show. Fields carries per-field messages for EINVALID.
+// to show. Fields carries per-field messages for EINVALID. RetryAfter says
+// when to try again (ERATELIMIT, EUNAVAILABLE); the edge sends it as the
+// Retry-After header.
 type Error struct {
-	Code    string
-	Message string
-	Fields  map[string]string
+	Code       string
+	Message    string
+	Fields     map[string]string
+	RetryAfter time.Duration
 }
 
 func (e *Error) Error() string { return fmt.Sprintf("%s: %s", e.Code, e.Message) }
@@ -45,6 +52,11 @@ func Invalid(fields map[string]string) *Error {
 		}
 	}
 	return &Error{Code: EINVALID, Message: msg, Fields: fields}
+}
+
+// RateLimited returns an ERATELIMIT error that asks to wait for wait.
+func RateLimited(wait time.Duration, msg string) *Error {
+	return &Error{Code: ERATELIMIT, Message: msg, RetryAfter: wait}
 }
 
 // Code returns the code of the first *Error in err's chain, EINTERNAL for any
@@ -81,3 +93,13 @@ func Fields(err error) map[string]string {
 
 // Is reports whether err carries the given code.
 func Is(err error, code string) bool { return Code(err) == code }
+
+// RetryAfter returns how long err asks the client to wait, 0 when it does
+// not say.
+func RetryAfter(err error) time.Duration {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.RetryAfter
+	}
+	return 0
+}

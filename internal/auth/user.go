@@ -1,6 +1,7 @@
-// Package auth holds staff accounts (工作人员账号), their roles and passwords.
-// Passwords are hashed with argon2id. Sessions and the login page live with
-// the back office.
+// Package auth holds staff accounts (工作人员账号), their roles and passwords,
+// the lockout after repeated failures and the TOTP second factor with its
+// login challenges (totp.go). Passwords are hashed with argon2id. Sessions
+// are internal/session; the login pages are the back office's.
 package auth
 
 import (
@@ -200,6 +201,22 @@ func (s *Store) ByID(ctx context.Context, id int64) (*User, error) {
 	return &u, nil
 }
 
+// Name returns how a user is named on pages: the display name, or the
+// username when there is none. ENOTFOUND for no such user.
+func (s *Store) Name(ctx context.Context, id int64) (string, error) {
+	var r struct {
+		Display  string `db:"display_name"`
+		Username string `db:"username"`
+	}
+	if err := s.DB.GetContext(ctx, &r, `SELECT display_name, username FROM users WHERE id = ?`, id); err != nil {
+		return "", db.Classify(db.NotFound(err, "用户不存在"))
+	}
+	if r.Display != "" {
+		return r.Display, nil
+	}
+	return r.Username, nil
+}
+
 // Count returns how many accounts exist.
 func (s *Store) Count(ctx context.Context) (int, error) {
 	var n int
@@ -235,13 +252,8 @@ func (s *Store) Authenticate(ctx context.Context, username, password string) (*U
 		return nil, apperr.Errorf(apperr.EFORBIDDEN, "登录失败次数过多，账号已锁定，请于%s后再试", u.LockedUntil.Time.Sub(now).Round(time.Minute))
 	}
 	if !VerifyPassword(u.PasswordHash, password) || !u.Active {
-		fails := u.FailedLogins + 1
-		var lock any
-		if fails >= MaxFailedLogins {
-			lock, fails = now.Add(LockoutFor), 0
-		}
-		if _, err := s.DB.ExecContext(ctx, `UPDATE users SET failed_logins = ?, locked_until = ? WHERE id = ?`, fails, lock, u.ID); err != nil {
-			return nil, db.Classify(err)
+		if err := s.countFailure(ctx, u.ID, now); err != nil {
+			return nil, err
 		}
 		return nil, ErrBadLogin
 	}
@@ -251,6 +263,39 @@ func (s *Store) Authenticate(ctx context.Context, username, password string) (*U
 		}
 	}
 	return u, nil
+}
+
+// RecordLogin writes the audit entry of a login that started a session;
+// secondFactor says the TOTP code was given too.
+func (s *Store) RecordLogin(ctx context.Context, u *User, secondFactor bool) error {
+	var detail any
+	if secondFactor {
+		detail = map[string]any{"totp": true}
+	}
+	if err := audit.Append(ctx, s.DB, db.UTC(s.Now()), u.Username, "user.login", "user", u.ID, detail); err != nil {
+		return db.Classify(fmt.Errorf("auth: audit login of %d: %w", u.ID, err))
+	}
+	return nil
+}
+
+const (
+	countFailureSQL = `UPDATE users SET failed_logins = failed_logins + 1 WHERE id = ?`
+	lockSQL         = `UPDATE users SET locked_until = ?, failed_logins = 0 WHERE id = ? AND failed_logins >= ?`
+)
+
+// countFailure counts one wrong password and locks the account at the
+// MaxFailedLogins-th. Both are conditional statements on the row, not a
+// count read before: parallel wrong passwords each count.
+func (s *Store) countFailure(ctx context.Context, id int64, now time.Time) error {
+	return db.Classify(s.DB.InTx(ctx, func(tx *sqlx.Tx) error {
+		if _, err := tx.ExecContext(ctx, countFailureSQL, id); err != nil {
+			return fmt.Errorf("auth: count failed login of %d: %w", id, err)
+		}
+		if _, err := tx.ExecContext(ctx, lockSQL, now.Add(LockoutFor), id, MaxFailedLogins); err != nil {
+			return fmt.Errorf("auth: lock %d: %w", id, err)
+		}
+		return nil
+	}))
 }
 
 // argon2id parameters (RFC 9106 second recommended option, memory-lighter).

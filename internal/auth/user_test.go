@@ -2,6 +2,7 @@ package auth_test
 
 import (
 	"context"
+	"sync"
 	"testing"
 	"time"
 
@@ -83,5 +84,54 @@ func TestLoginLockoutAndDisable(t *testing.T) {
 	}
 	if err := s.Disable(ctx, "ghost", "admin"); apperr.Code(err) != apperr.ENOTFOUND {
 		t.Fatalf("disable unknown: %v", err)
+	}
+}
+
+// TestParallelWrongPasswordsAllCount sends MaxFailedLogins wrong passwords
+// at once: each counts, so the account is locked afterwards (a count read
+// before the write would let them overwrite each other).
+func TestParallelWrongPasswordsAllCount(t *testing.T) {
+	s := auth.NewStore(dbtest.MustOpenDB(t))
+	pw, err := s.Create(ctx, auth.NewUser{Username: "op1", Role: auth.Operator}, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for i := 0; i < auth.MaxFailedLogins; i++ {
+		wg.Add(1)
+		go func() { defer wg.Done(); s.Authenticate(ctx, "op1", "wrong password") }()
+	}
+	wg.Wait()
+	if _, err := s.Authenticate(ctx, "op1", pw); apperr.Code(err) != apperr.EFORBIDDEN {
+		t.Fatalf("not locked after %d parallel failures: %v", auth.MaxFailedLogins, err)
+	}
+}
+
+func TestName(t *testing.T) {
+	s := auth.NewStore(dbtest.MustOpenDB(t))
+	for _, u := range []auth.NewUser{{Username: "zhang", DisplayName: "张三", Role: auth.Inspector}, {Username: "li4", Role: auth.Inspector}} {
+		u.Password = "long enough password"
+		if _, err := s.Create(ctx, u, "test"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tests := []struct {
+		name     string
+		username string
+		want     string
+	}{
+		{"OKDisplayName", "zhang", "张三"},
+		{"OKUsernameWithoutDisplayName", "li4", "li4"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			u, _ := s.ByUsername(ctx, tt.username)
+			if got, err := s.Name(ctx, u.ID); err != nil || got != tt.want {
+				t.Fatalf("got %q, %v", got, err)
+			}
+		})
+	}
+	if _, err := s.Name(ctx, 99999); apperr.Code(err) != apperr.ENOTFOUND {
+		t.Fatalf("no user: %v", err)
 	}
 }

@@ -341,6 +341,21 @@ func (s *Service) Reopen(ctx context.Context, id int64, reason string, by Actor,
 	})
 }
 
+// ReopenClosedTx sends a closed case back to the unit (重新整改) in the
+// caller's transaction, which records why (a reporter's "not solved"
+// answered by staff). Only a closed case can go back: ECONFLICT otherwise,
+// ENOTFOUND for no case.
+func (s *Service) ReopenClosedTx(ctx context.Context, tx *sqlx.Tx, caseID int64, by Actor, in EventInput) error {
+	c, err := s.caseQ(ctx, tx, caseID, true)
+	if err != nil {
+		return err
+	}
+	if c.Status != Closed {
+		return apperr.Errorf(apperr.ECONFLICT, "问题 %s 当前为“%s”，只有已销号的问题才能重新整改", c.Ref(), c.Status.Label())
+	}
+	return s.moveCase(ctx, tx, c, Reopened, "case.reopened", by, in, "closed_at = NULL, revisit_due_at = NULL")
+}
+
 // Extend extends the conclusion deadline once, with a reason. ECONFLICT on a
 // second extension or a finished case.
 func (s *Service) Extend(ctx context.Context, id int64, reason string, by Actor) error {

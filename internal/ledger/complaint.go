@@ -468,3 +468,14 @@ func (s *Service) Contact(c *Complaint) (*Contact, error) {
 	}
 	return &ct, nil
 }
+
+// ViewContact shows a staff member a confidential reporter's contact (查看
+// 联系方式): the view is written to the audit log (with the viewer's role)
+// before the contact is opened, so no view goes unrecorded. nil when the
+// complaint has no contact (anonymous, or erased after retention).
+func (s *Service) ViewContact(ctx context.Context, c *Complaint, by Actor, role string) (*Contact, error) {
+	if err := audit.Append(ctx, s.DB, s.now(), actorName(by), "contact.viewed", "complaint", c.ID, map[string]any{"role": role}); err != nil {
+		return nil, db.Classify(fmt.Errorf("ledger: audit contact view of %d: %w", c.ID, err))
+	}
+	return s.Contact(c)
+}

@@ -44,3 +44,17 @@ func (s *Service) TownByName(ctx context.Context, name string) (Unit, bool, erro
 	}
 	return Unit{}, false, nil
 }
+
+// UnitNames maps every unit id, active or not (old cases name retired
+// units), to its name.
+func (s *Service) UnitNames(ctx context.Context) (map[int64]string, error) {
+	var us []Unit
+	if err := s.DB.SelectContext(ctx, &us, `SELECT id, kind, name, short_name, sort_order, active FROM units`); err != nil {
+		return nil, db.Classify(fmt.Errorf("ledger: unit names: %w", err))
+	}
+	m := make(map[int64]string, len(us))
+	for _, u := range us {
+		m[u.ID] = u.Name
+	}
+	return m, nil
+}

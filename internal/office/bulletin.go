@@ -15,7 +15,6 @@ import (
 	"ecoreport/internal/auth"
 	"ecoreport/internal/bulletin"
 	"ecoreport/internal/ledger"
-	"ecoreport/internal/session"
 )
 
 // The monthly bulletin (月度通报) pages register themselves in the route
@@ -90,7 +89,7 @@ func (h *Handler) bulletinPage(c *gin.Context) {
 		B: b, Channels: strings.Join(chans, "、"), TownGrids: bulletin.Grids("乡镇", b.Towns), UnitGrids: bulletin.Grids("责任单位", b.Units),
 		Issued: now.Format("2006年1月2日"), AsOf: now.Format("2006年1月2日15时"), MonthParam: mp,
 		Prev: b.Month.AddDate(0, -1, 0).Format("2006-01"), Next: b.Month.AddDate(0, 1, 0).Format("2006-01"),
-		XLSX: "/office/bulletin.xlsx?month=" + url.QueryEscape(mp), User: session.User(c),
+		XLSX: "/office/bulletin.xlsx?month=" + url.QueryEscape(mp), User: User(c),
 	}
 	var buf bytes.Buffer
 	if err := bulletinView.Execute(&buf, d); err != nil {

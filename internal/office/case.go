@@ -9,10 +9,8 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"ecoreport/internal/apperr"
-	"ecoreport/internal/audit"
 	"ecoreport/internal/auth"
 	"ecoreport/internal/ledger"
-	"ecoreport/internal/session"
 )
 
 type caseData struct {
@@ -92,14 +90,8 @@ func (h *Handler) showContact(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
-	ct, err := h.Ledger.Contact(cm)
+	ct, err := h.Ledger.ViewContact(ctx, cm, h.actor(c), string(User(c).Role))
 	if err != nil {
-		h.fail(c, err)
-		return
-	}
-	u := session.User(c)
-	if err := audit.Append(ctx, h.DB, h.now(), u.Username, "contact.viewed", "complaint", cm.ID,
-		map[string]any{"role": u.Role}); err != nil {
 		h.fail(c, err)
 		return
 	}
@@ -226,7 +218,7 @@ func (h *Handler) noticePage(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
-	if u := session.User(c); u.Role == auth.UnitUser && (!u.UnitID.Valid || u.UnitID.Int64 != n.UnitID) {
+	if u := User(c); u.Role == auth.UnitUser && (!u.UnitID.Valid || u.UnitID.Int64 != n.UnitID) {
 		h.fail(c, &apperr.Error{Code: apperr.ENOTFOUND, Message: "整改通知书不存在"})
 		return
 	}

@@ -19,7 +19,6 @@ import (
 	"ecoreport/internal/ledger"
 	"ecoreport/internal/office"
 	"ecoreport/internal/secret"
-	"ecoreport/internal/session"
 )
 
 var ctx = context.Background()
@@ -241,7 +240,7 @@ func (e *env) session(username string) *client {
 		e.t.Fatal(err)
 	}
 	c := e.client()
-	c.cookies[session.DefaultCookie] = &http.Cookie{Name: session.DefaultCookie, Value: token}
+	c.cookies[office.SessionCookie] = &http.Cookie{Name: office.SessionCookie, Value: token}
 	if w := c.get("/office/password"); w.Code != http.StatusOK || c.csrf == "" {
 		e.t.Fatalf("session for %s: %d", username, w.Code)
 	}

@@ -7,13 +7,11 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"ecoreport/internal/apperr"
-	"ecoreport/internal/audit"
 	"ecoreport/internal/auth"
-	"ecoreport/internal/session"
 )
 
 func (h *Handler) loginForm(c *gin.Context) {
-	if session.User(c) != nil {
+	if User(c) != nil {
 		c.Redirect(http.StatusSeeOther, "/office/")
 		return
 	}
@@ -37,16 +35,18 @@ func (h *Handler) loginSubmit(c *gin.Context) {
 		h.beginSecondFactor(c, u)
 		return
 	}
-	if _, err := h.Sessions.Login(c, u); err != nil {
+	if err := h.startSession(c, u); err != nil {
 		h.fail(c, err)
 		return
 	}
-	audit.Append(h.ctx(c), h.DB, h.now(), u.Username, "user.login", "user", u.ID, nil)
+	if err := h.Users.RecordLogin(h.ctx(c), u, false); err != nil {
+		h.log.ErrorContext(h.ctx(c), "office: audit login", "err", err)
+	}
 	c.Redirect(http.StatusSeeOther, "/office/")
 }
 
 func (h *Handler) logout(c *gin.Context) {
-	if err := h.Sessions.Logout(c); err != nil {
+	if err := h.endSession(c); err != nil {
 		h.fail(c, err)
 		return
 	}
@@ -55,7 +55,7 @@ func (h *Handler) logout(c *gin.Context) {
 
 // home sends each role to its daily page.
 func (h *Handler) home(c *gin.Context) {
-	switch session.User(c).Role {
+	switch User(c).Role {
 	case auth.UnitUser:
 		c.Redirect(http.StatusSeeOther, "/office/unit")
 	case auth.Operator:
@@ -77,7 +77,7 @@ func (h *Handler) passwordForm(c *gin.Context) {
 // wrong one counts towards the lockout), ends every session of the user and
 // starts a new one.
 func (h *Handler) passwordSubmit(c *gin.Context) {
-	u := session.User(c)
+	u := User(c)
 	again := func(code int, fields map[string]string) {
 		h.renderPage(c, code, "password", page{Title: "修改密码", Error: "密码未修改", Fields: fields})
 	}
@@ -106,7 +106,7 @@ func (h *Handler) passwordSubmit(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
-	if _, err := h.Sessions.Login(c, u); err != nil {
+	if err := h.startSession(c, u); err != nil {
 		h.fail(c, err)
 		return
 	}

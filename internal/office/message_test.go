@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"ecoreport/internal/conversation"
 	"ecoreport/internal/ledger"
-	"ecoreport/internal/office"
 )
 
 func TestAskReporter(t *testing.T) {
@@ -36,14 +36,14 @@ func TestAskReporter(t *testing.T) {
 				t.Fatalf("%d %s", w.Code, w.Body)
 			}
 			msgs := e.count(`SELECT COUNT(*) FROM messages WHERE complaint_id = ? AND direction = 'staff' AND author_id IS NOT NULL`, cm.ID)
-			evs := e.count(`SELECT COUNT(*) FROM events WHERE complaint_id = ? AND kind = ?`, cm.ID, office.KindStaffMessage)
+			evs := e.count(`SELECT COUNT(*) FROM events WHERE complaint_id = ? AND kind = ?`, cm.ID, conversation.KindStaffMessage)
 			if tt.wantCode != http.StatusSeeOther {
-				if msgs != 0 || evs != 0 || e.audited("inspector", office.KindStaffMessage) != 0 {
+				if msgs != 0 || evs != 0 || e.audited("inspector", conversation.KindStaffMessage) != 0 {
 					t.Fatal("a refused question changed the database")
 				}
 				return
 			}
-			if msgs != 1 || evs != 1 || e.audited("inspector", office.KindStaffMessage) != 1 {
+			if msgs != 1 || evs != 1 || e.audited("inspector", conversation.KindStaffMessage) != 1 {
 				t.Fatalf("messages %d events %d", msgs, evs)
 			}
 			page := "/office/cases/" + strconv.FormatInt(caseID, 10) + "/messages"
@@ -55,7 +55,7 @@ func TestAskReporter(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if last := tl[len(tl)-1]; last.Kind != office.KindStaffMessage || !strings.Contains(last.PublicNote, "工作人员向您提出了问题") || last.Actor != "" {
+			if last := tl[len(tl)-1]; last.Kind != conversation.KindStaffMessage || !strings.Contains(last.PublicNote, "工作人员向您提出了问题") || last.Actor != "" {
 				t.Fatalf("public timeline %+v", last)
 			}
 			// The reporter answers on the tracking page (portal's insert).

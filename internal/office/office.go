@@ -23,6 +23,7 @@ import (
 
 	"ecoreport/internal/apperr"
 	"ecoreport/internal/auth"
+	"ecoreport/internal/conversation"
 	"ecoreport/internal/db"
 	"ecoreport/internal/ledger"
 	"ecoreport/internal/reward"
@@ -34,12 +35,15 @@ import (
 type Deps struct {
 	Ledger   *ledger.Service
 	Users    *auth.Store
-	Sessions *session.Store // session.New(DB, Users) when nil
-	DB       *db.DB         // Ledger.DB when nil
-	Location *time.Location // Ledger.Location when nil
-	Logger   *slog.Logger   // slog.Default() when nil
-	Now      func() time.Time
-	Rewards  *reward.Service // reward pages (reward*.go); they answer 503 when nil
+	Sessions *session.Store // session.New(DB) when nil
+	TOTP     *auth.TOTP     // the second factor of Users, sealed with Ledger.Keys, when nil
+	// Conversation is the reporter conversation; conversation.New(Ledger) when nil.
+	Conversation *conversation.Service
+	DB           *db.DB         // Ledger.DB when nil
+	Location     *time.Location // Ledger.Location when nil
+	Logger       *slog.Logger   // slog.Default() when nil
+	Now          func() time.Time
+	Rewards      *reward.Service // reward pages (reward*.go); they answer 503 when nil
 }
 
 // Handler serves the back office. Create it with New, mount it with Register.
@@ -47,12 +51,16 @@ type Handler struct {
 	Ledger   *ledger.Service
 	Users    *auth.Store
 	Sessions *session.Store
-	DB       *db.DB
-	Location *time.Location
-	Now      func() time.Time
-	Rewards  *reward.Service
+	TOTP     *auth.TOTP
+	// Conversation holds the messages and follow-ups with reporters.
+	Conversation *conversation.Service
+	DB           *db.DB
+	Location     *time.Location
+	Now          func() time.Time
+	Rewards      *reward.Service
 
 	log   *slog.Logger
+	errs  web.Errors
 	views map[string]*template.Template
 }
 
@@ -75,10 +83,17 @@ func New(d Deps) *Handler {
 		d.Logger = slog.Default()
 	}
 	if d.Sessions == nil {
-		d.Sessions = session.New(d.DB, d.Users)
+		d.Sessions = session.New(d.DB)
 		d.Sessions.Now = d.Now
 	}
-	h := &Handler{Ledger: d.Ledger, Users: d.Users, Sessions: d.Sessions, DB: d.DB, Location: d.Location, Now: d.Now, Rewards: d.Rewards, log: d.Logger}
+	if d.Conversation == nil {
+		d.Conversation = conversation.New(d.Ledger)
+	}
+	if d.TOTP == nil {
+		d.TOTP = &auth.TOTP{Users: d.Users, Keys: d.Ledger.Keys}
+	}
+	h := &Handler{Ledger: d.Ledger, Users: d.Users, Sessions: d.Sessions, TOTP: d.TOTP, Conversation: d.Conversation, DB: d.DB, Location: d.Location, Now: d.Now, Rewards: d.Rewards, log: d.Logger,
+		errs: web.Errors{Log: d.Logger, Surface: "office"}}
 	h.views = mustViews(h.funcs())
 	return h
 }
@@ -137,8 +152,8 @@ func (h *Handler) render(c *gin.Context, code int, view, title string, data any)
 }
 
 func (h *Handler) renderPage(c *gin.Context, code int, view string, p page) {
-	p.User = session.User(c)
-	p.CSRF = session.CSRFToken(c)
+	p.User = User(c)
+	p.CSRF = CSRFToken(c)
 	t, ok := h.views[view]
 	if !ok {
 		h.renderFailed(c, view, fmt.Errorf("no view %q", view))
@@ -182,16 +197,13 @@ func (h *Handler) renderFailed(c *gin.Context, view string, err error) {
 	c.Data(http.StatusInternalServerError, "text/html; charset=utf-8", []byte(renderErrorPage))
 }
 
-// fail shows an error page with the status of the error's code. Internal
-// errors are logged and shown as 系统错误.
+// fail answers err with the back office's error page and stops the chain
+// (web.Errors.HTML decides the status, Retry-After and logging; internal
+// errors show as 系统错误).
 func (h *Handler) fail(c *gin.Context, err error) {
-	code := httpStatus(err)
-	if code >= 500 {
-		h.log.ErrorContext(c.Request.Context(), "office", "route", c.FullPath(), "err", err)
-	}
-	h.renderPage(c, code, "error", page{Title: "操作未完成", Error: apperr.Message(err), Fields: apperr.Fields(err),
-		Data: c.Request.Referer()})
-	c.Abort()
+	h.errs.HTML(c, err, func(p web.Problem) {
+		h.renderPage(c, p.Status, "error", page{Title: "操作未完成", Error: p.Message, Fields: p.Fields, Data: c.Request.Referer()})
+	})
 }
 
 func httpStatus(err error) int { return web.StatusOf(err) }
@@ -222,7 +234,7 @@ func flash(c *gin.Context) string {
 }
 
 func (h *Handler) actor(c *gin.Context) ledger.Actor {
-	u := session.User(c)
+	u := User(c)
 	return ledger.Actor{UserID: u.ID, Name: u.Username}
 }
 

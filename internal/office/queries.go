@@ -1,14 +1,11 @@
 package office
 
-// Read-only queries of the back office. The ledger's lists (Inbox, CaseList,
-// DuplicateCandidates) live in internal/ledger/queries.go; what stays here
-// are the page helpers (unit and user names).
+// Read-only helpers of the back office's pages. The lists and names come
+// from the domain (internal/ledger, internal/auth); nothing here holds SQL.
 
 import (
 	"context"
-	"fmt"
 
-	"ecoreport/internal/db"
 	"ecoreport/internal/ledger"
 )
 
@@ -33,29 +30,15 @@ func (h *Handler) caseList(ctx context.Context, f CaseFilter) ([]ledger.Case, er
 
 // unitNames maps every unit id (active or not) to its name.
 func (h *Handler) unitNames(ctx context.Context) (map[int64]string, error) {
-	var us []ledger.Unit
-	if err := h.DB.SelectContext(ctx, &us, `SELECT id, kind, name, short_name, sort_order, active FROM units`); err != nil {
-		return nil, db.Classify(fmt.Errorf("office: units: %w", err))
-	}
-	m := make(map[int64]string, len(us))
-	for _, u := range us {
-		m[u.ID] = u.Name
-	}
-	return m, nil
+	return h.Ledger.UnitNames(ctx)
 }
 
-const userNameSQL = `SELECT display_name, username FROM users WHERE id = ?`
-
+// userName is a staff member's name for a page ("" when unknown: a name is
+// decoration, not worth failing the page).
 func (h *Handler) userName(ctx context.Context, id int64) string {
-	var r struct {
-		Display  string `db:"display_name"`
-		Username string `db:"username"`
-	}
-	if err := h.DB.GetContext(ctx, &r, userNameSQL, id); err != nil {
+	n, err := h.Users.Name(ctx, id)
+	if err != nil {
 		return ""
 	}
-	if r.Display != "" {
-		return r.Display
-	}
-	return r.Username
+	return n
 }

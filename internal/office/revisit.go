@@ -9,6 +9,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"ecoreport/internal/conversation"
 	"ecoreport/internal/ledger"
 )
 
@@ -25,7 +26,7 @@ func init() {
 
 type revisitData struct {
 	Due       []caseRow
-	Followups []ledger.Followup
+	Followups []conversation.Followup
 }
 
 // revisits lists the closed cases whose revisit is due (today or earlier)
@@ -46,7 +47,7 @@ func (h *Handler) revisits(c *gin.Context) {
 	for _, k := range cs {
 		d.Due = append(d.Due, caseRow{Case: k, Town: names[k.TownID.Int64], Unit: names[k.UnitID.Int64]})
 	}
-	if d.Followups, err = h.Ledger.OpenFollowups(ctx); err != nil {
+	if d.Followups, err = h.Conversation.OpenFollowups(ctx); err != nil {
 		h.fail(c, err)
 		return
 	}
@@ -90,7 +91,7 @@ func (h *Handler) answerFollowup(c *gin.Context) {
 		return
 	}
 	reopen := c.PostForm("reopen") == "1"
-	if err := h.Ledger.AnswerFollowup(h.ctx(c), id, c.PostForm("answer"), reopen, h.actor(c)); err != nil {
+	if err := h.Conversation.AnswerFollowup(h.ctx(c), id, c.PostForm("answer"), reopen, h.actor(c)); err != nil {
 		h.fail(c, err)
 		return
 	}

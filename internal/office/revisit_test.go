@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"ecoreport/internal/auth"
+	"ecoreport/internal/conversation"
 	"ecoreport/internal/ledger"
 	"ecoreport/internal/office"
 )
@@ -154,7 +155,7 @@ func TestAnswerFollowupThroughTheOffice(t *testing.T) {
 			}
 			mustContain(t, insp.get(back), "答复", tt.form[1])
 			tl, _ := e.ledger.PublicTimeline(ctx, &cm)
-			if last := tl[len(tl)-1]; last.Kind != ledger.KindFollowupAnswer && last.Kind != "case.reopened" {
+			if last := tl[len(tl)-1]; last.Kind != conversation.KindFollowupAnswer && last.Kind != "case.reopened" {
 				t.Fatalf("public timeline ends with %+v", last)
 			}
 		})

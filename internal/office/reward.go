@@ -25,7 +25,6 @@ import (
 	"ecoreport/internal/auth"
 	"ecoreport/internal/ledger"
 	"ecoreport/internal/reward"
-	"ecoreport/internal/session"
 )
 
 // Role groups of the reward pages (security.md, README-reward.md).
@@ -116,8 +115,8 @@ func (h *Handler) rewardViews() map[string]*template.Template {
 // renderReward is renderPage for the reward views.
 func (h *Handler) renderReward(c *gin.Context, code int, view string, p page) {
 	t := h.rewardViews()[view]
-	p.User = session.User(c)
-	p.CSRF = session.CSRFToken(c)
+	p.User = User(c)
+	p.CSRF = CSRFToken(c)
 	if p.Flash == "" {
 		p.Flash = flash(c)
 	}
@@ -198,7 +197,7 @@ func (h *Handler) rewardList(c *gin.Context) {
 		return
 	}
 	d := rewardListData{Status: st, Year: h.rewardYear(c), All: rewardStatusTab{Label: "全部", Count: total.Count, AmountFen: total.AmountFen, Current: st == ""}}
-	d.CanExport = session.User(c).Role == auth.Finance
+	d.CanExport = User(c).Role == auth.Finance
 	byStatus := map[reward.Status]*rewardStatusTab{}
 	for _, s := range reward.Statuses {
 		d.Tabs = append(d.Tabs, rewardStatusTab{Status: s, Label: s.Label(), Current: s == st})
@@ -268,14 +267,7 @@ func (h *Handler) rewardOfCase(c *gin.Context) (*reward.Reward, error) {
 	if err != nil {
 		return nil, err
 	}
-	var id int64
-	if err := h.DB.GetContext(h.ctx(c), &id, `SELECT id FROM rewards WHERE case_id = ?`, caseID); err != nil {
-		if err == sql.ErrNoRows {
-			return nil, apperr.Errorf(apperr.ENOTFOUND, "问题 %s 没有奖励记录", ledger.CaseRef(caseID))
-		}
-		return nil, err
-	}
-	return h.Rewards.Get(h.ctx(c), id)
+	return h.Rewards.OfCase(h.ctx(c), caseID)
 }
 
 func (h *Handler) rewardPage(c *gin.Context) {
@@ -314,7 +306,7 @@ func (h *Handler) renderRewardDetail(c *gin.Context, code int, msg string, field
 			}
 		}
 	}
-	d.IsProposer = r.ProposedBy.Valid && r.ProposedBy.Int64 == session.User(c).ID
+	d.IsProposer = r.ProposedBy.Valid && r.ProposedBy.Int64 == User(c).ID
 	d.PayMethod = r.PayeeMethod
 	if cm, err := h.Ledger.Complaint(ctx, r.ComplaintID); err == nil {
 		evs, err := h.Ledger.PublicTimeline(ctx, cm)

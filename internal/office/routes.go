@@ -69,11 +69,11 @@ var Routes = []Route{
 
 // Register mounts the back office under /office on r (an engine or a group).
 func (h *Handler) Register(r gin.IRouter) {
-	g := r.Group("/office", noStore, bodyLimit, h.Sessions.Middleware())
+	g := r.Group("/office", noStore, bodyLimit, h.Middleware())
 	for _, rt := range Routes {
 		hs := []gin.HandlerFunc{}
 		if rt.Roles != nil {
-			hs = append(hs, h.Sessions.RequireRoles(rt.Roles...))
+			hs = append(hs, h.RequireRoles(rt.Roles...))
 		}
 		fn := rt.Handler
 		hs = append(hs, func(c *gin.Context) { fn(h, c) })

@@ -7,7 +7,6 @@ import (
 
 	"ecoreport/internal/apperr"
 	"ecoreport/internal/ledger"
-	"ecoreport/internal/session"
 )
 
 type unitNotice struct {
@@ -24,7 +23,7 @@ type unitData struct {
 
 // unitPage lists the notices of the user's own unit, and no other.
 func (h *Handler) unitPage(c *gin.Context) {
-	u := session.User(c)
+	u := User(c)
 	if !u.UnitID.Valid {
 		h.fail(c, apperr.Errorf(apperr.EFORBIDDEN, "账号未关联责任单位，请联系管理员"))
 		return
@@ -62,7 +61,7 @@ func (h *Handler) reportRectification(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
-	u := session.User(c)
+	u := User(c)
 	if !u.UnitID.Valid {
 		h.fail(c, &apperr.Error{Code: apperr.ENOTFOUND, Message: "整改通知书不存在"})
 		return

@@ -387,3 +387,29 @@ func TestClaimValidation(t *testing.T) {
 		must(t, e.rewards.Claim(ctx, code, in))
 	})
 }
+
+// TestOfCaseAndComplaint finds a reward from the pages' side: by the case
+// (the office) and by the reporter's complaint (the portal).
+func TestOfCaseAndComplaint(t *testing.T) {
+	e := newEnv(t)
+	caseID, filed := e.verifiedCase(ledger.SourceComplaint, ledger.Substantiated, resident(true, time.Hour))
+	want := e.rewardOfCase(caseID)
+	tests := []struct {
+		name string
+		get  func() (*reward.Reward, error)
+		code string
+	}{
+		{"OKOfCase", func() (*reward.Reward, error) { return e.rewards.OfCase(ctx, caseID) }, ""},
+		{"OKOfComplaint", func() (*reward.Reward, error) { return e.rewards.OfComplaint(ctx, filed[0].Complaint.ID) }, ""},
+		{"ErrNoSuchCase", func() (*reward.Reward, error) { return e.rewards.OfCase(ctx, caseID+100) }, apperr.ENOTFOUND},
+		{"ErrNoSuchComplaint", func() (*reward.Reward, error) { return e.rewards.OfComplaint(ctx, 99999) }, apperr.ENOTFOUND},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, err := tt.get()
+			if apperr.Code(err) != tt.code || (tt.code == "" && r.ID != want.ID) {
+				t.Fatalf("got %+v, %v", r, err)
+			}
+		})
+	}
+}

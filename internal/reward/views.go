@@ -14,6 +14,26 @@ import (
 	"ecoreport/internal/ledger"
 )
 
+// OfCase returns the reward of a case (a case has at most one). ENOTFOUND
+// when the case has none.
+func (s *Service) OfCase(ctx context.Context, caseID int64) (*Reward, error) {
+	var r Reward
+	if err := s.DB.GetContext(ctx, &r, `SELECT `+rewardColumns+` FROM rewards WHERE case_id = ?`, caseID); err != nil {
+		return nil, db.Classify(db.NotFound(err, fmt.Sprintf("问题 %s 没有奖励记录", ledger.CaseRef(caseID))))
+	}
+	return &r, nil
+}
+
+// OfComplaint returns the reward of a complaint (its reporter's). ENOTFOUND
+// when the complaint has none.
+func (s *Service) OfComplaint(ctx context.Context, complaintID int64) (*Reward, error) {
+	var r Reward
+	if err := s.DB.GetContext(ctx, &r, `SELECT `+rewardColumns+` FROM rewards WHERE complaint_id = ?`, complaintID); err != nil {
+		return nil, db.Classify(db.NotFound(err, "该举报没有奖励记录"))
+	}
+	return &r, nil
+}
+
 // Totals sums a list of rewards.
 type Totals struct {
 	Count     int

@@ -2,16 +2,11 @@ package session_test
 
 import (
 	"context"
-	"net/http"
-	"net/http/httptest"
-	"net/url"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/gin-gonic/gin"
-
-	"ecoreport/internal/auth"
+	"ecoreport/internal/apperr"
 	"ecoreport/internal/db/dbtest"
 	"ecoreport/internal/session"
 )
@@ -20,163 +15,142 @@ type clock struct{ t time.Time }
 
 func (c *clock) now() time.Time { return c.t }
 
-func setup(t *testing.T) (*session.Store, *gin.Engine, *clock, *auth.User) {
+var ctx = context.Background()
+
+// setup returns a store on a fresh database with one user (sessions refer
+// to users) and a clock the test moves.
+func setup(t *testing.T) (*session.Store, *clock, int64) {
 	t.Helper()
-	gin.SetMode(gin.TestMode)
 	d := dbtest.MustOpenDB(t)
 	clk := &clock{t: time.Date(2026, 11, 3, 1, 0, 0, 0, time.UTC)}
-	users := auth.NewStore(d)
-	users.Now = clk.now
-	ctx := context.Background()
-	if _, err := users.Create(ctx, auth.NewUser{Username: "insp", Role: auth.Inspector, Password: "correct horse"}, "test"); err != nil {
+	res, err := d.Exec(`INSERT INTO users (username, display_name, role, password_hash, active, failed_logins, created_at, updated_at)
+		VALUES ('insp', '', 'inspector', 'x', ?, 0, ?, ?)`, true, clk.t, clk.t)
+	if err != nil {
 		t.Fatal(err)
 	}
-	u, _ := users.ByUsername(ctx, "insp")
-	s := session.New(d, users)
+	id, _ := res.LastInsertId()
+	s := session.New(d)
 	s.Now = clk.now
-	r := gin.New()
-	g := r.Group("/office", s.Middleware())
-	g.POST("/login", func(c *gin.Context) {
-		if _, err := s.Login(c, u); err != nil {
-			t.Fatal(err)
-		}
-		c.String(200, "ok")
-	})
-	g.GET("/login", func(c *gin.Context) { c.String(200, session.CSRFToken(c)) })
-	g.GET("/me", s.RequireRoles(auth.Inspector), func(c *gin.Context) { c.String(200, session.CSRFToken(c)) })
-	g.GET("/admin", s.RequireRoles(auth.Admin), func(c *gin.Context) { c.String(200, "admin") })
-	g.POST("/act", s.RequireRoles(auth.Inspector), func(c *gin.Context) { c.String(200, "done") })
-	return s, r, clk, u
+	return s, clk, id
 }
 
-func do(r *gin.Engine, method, path string, cookies []*http.Cookie, form url.Values) *httptest.ResponseRecorder {
-	var body *strings.Reader
-	if form != nil {
-		body = strings.NewReader(form.Encode())
-	} else {
-		body = strings.NewReader("")
+func TestCreateStoresOnlyTheTokensHash(t *testing.T) {
+	s, _, uid := setup(t)
+	token, ss, err := s.Create(ctx, uid)
+	if err != nil {
+		t.Fatal(err)
 	}
-	req := httptest.NewRequest(method, path, body)
-	if form != nil {
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	}
-	for _, c := range cookies {
-		req.AddCookie(c)
-	}
-	w := httptest.NewRecorder()
-	r.ServeHTTP(w, req)
-	return w
-}
-
-func cookie(w *httptest.ResponseRecorder, name string) *http.Cookie {
-	for _, c := range w.Result().Cookies() {
-		if c.Name == name {
-			return c
-		}
-	}
-	return nil
-}
-
-// login goes through the pre-login CSRF cookie and returns the session cookie
-// and the session's CSRF token.
-func login(t *testing.T, r *gin.Engine) (*http.Cookie, string) {
-	t.Helper()
-	w := do(r, "GET", "/office/login", nil, nil)
-	pre := cookie(w, session.PreLoginCookie)
-	if pre == nil || w.Body.String() != pre.Value {
-		t.Fatalf("pre-login token %v %q", pre, w.Body.String())
-	}
-	if w := do(r, "POST", "/office/login", []*http.Cookie{pre}, url.Values{}); w.Code != http.StatusForbidden {
-		t.Fatalf("login without csrf: %d", w.Code)
-	}
-	w = do(r, "POST", "/office/login", []*http.Cookie{pre}, url.Values{"csrf": {pre.Value}})
-	sc := cookie(w, session.DefaultCookie)
-	if w.Code != 200 || sc == nil {
-		t.Fatalf("login %d %v", w.Code, sc)
-	}
-	if !sc.HttpOnly || sc.SameSite != http.SameSiteLaxMode || sc.Secure {
-		t.Fatalf("cookie attributes %+v", sc)
-	}
-	w = do(r, "GET", "/office/me", []*http.Cookie{sc}, nil)
-	if w.Code != 200 {
-		t.Fatalf("me %d", w.Code)
-	}
-	return sc, w.Body.String()
-}
-
-func TestSessionLifecycle(t *testing.T) {
-	s, r, clk, _ := setup(t)
-	sc, csrf := login(t, r)
 	var stored string
 	s.DB.Get(&stored, `SELECT id FROM sessions`)
-	if stored != session.HashToken(sc.Value) || strings.Contains(stored, sc.Value) {
-		t.Fatal("the table must hold the token's hash only")
+	if stored != session.HashToken(token) || strings.Contains(stored, token) || ss.ID != stored || len(ss.CSRF) != 64 {
+		t.Fatalf("stored %q for token %q", stored, token)
 	}
-
-	t.Run("CSRF", func(t *testing.T) {
-		if w := do(r, "POST", "/office/act", []*http.Cookie{sc}, url.Values{"csrf": {"wrong"}}); w.Code != http.StatusForbidden {
-			t.Fatalf("bad csrf %d", w.Code)
+	got, err := s.Lookup(ctx, token)
+	if err != nil || got.UserID != uid || got.CSRF != ss.CSRF {
+		t.Fatalf("lookup %+v %v", got, err)
+	}
+	for _, bad := range []string{"", "nonsense", session.HashToken(token)} {
+		if _, err := s.Lookup(ctx, bad); !apperr.Is(err, apperr.EUNAUTHORIZED) {
+			t.Fatalf("lookup %q: %v", bad, err)
 		}
-		if w := do(r, "POST", "/office/act", []*http.Cookie{sc}, url.Values{"csrf": {csrf}}); w.Code != 200 {
-			t.Fatalf("good csrf %d", w.Code)
-		}
-	})
-	t.Run("Roles", func(t *testing.T) {
-		if w := do(r, "GET", "/office/admin", []*http.Cookie{sc}, nil); w.Code != http.StatusForbidden || !strings.Contains(w.Body.String(), "无权") {
-			t.Fatalf("admin page %d %s", w.Code, w.Body)
-		}
-		if w := do(r, "GET", "/office/me", nil, nil); w.Code != http.StatusSeeOther || w.Header().Get("Location") != "/office/login" {
-			t.Fatalf("anonymous %d %s", w.Code, w.Header().Get("Location"))
-		}
-	})
-	t.Run("TouchAtMostOnceAMinute", func(t *testing.T) {
-		var before, after time.Time
-		s.DB.Get(&before, `SELECT last_seen_at FROM sessions`)
-		clk.t = clk.t.Add(30 * time.Second)
-		do(r, "GET", "/office/me", []*http.Cookie{sc}, nil)
-		s.DB.Get(&after, `SELECT last_seen_at FROM sessions`)
-		if !after.Equal(before) {
-			t.Fatal("touched within the minute")
-		}
-		clk.t = clk.t.Add(31 * time.Second)
-		do(r, "GET", "/office/me", []*http.Cookie{sc}, nil)
-		s.DB.Get(&after, `SELECT last_seen_at FROM sessions`)
-		if !after.Equal(clk.t) {
-			t.Fatalf("not touched after a minute: %v", after)
-		}
-	})
-	t.Run("IdleTimeout", func(t *testing.T) {
-		clk.t = clk.t.Add(29 * time.Minute)
-		if w := do(r, "GET", "/office/me", []*http.Cookie{sc}, nil); w.Code != 200 {
-			t.Fatalf("29 min idle %d", w.Code)
-		}
-		clk.t = clk.t.Add(31 * time.Minute)
-		if w := do(r, "GET", "/office/me", []*http.Cookie{sc}, nil); w.Code != http.StatusSeeOther {
-			t.Fatalf("31 min idle %d", w.Code)
-		}
-		var n int
-		s.DB.Get(&n, `SELECT COUNT(*) FROM sessions`)
-		if n != 0 {
-			t.Fatal("expired session kept")
-		}
-	})
+	}
 }
 
-func TestAbsoluteTimeoutAndDisabledUser(t *testing.T) {
-	s, r, clk, u := setup(t)
-	sc, _ := login(t, r)
-	for i := 0; i < 24; i++ { // busy all day, never idle
-		clk.t = clk.t.Add(29 * time.Minute)
-		w := do(r, "GET", "/office/me", []*http.Cookie{sc}, nil)
-		if elapsed := time.Duration(i+1) * 29 * time.Minute; (elapsed <= 12*time.Hour) != (w.Code == 200) {
-			t.Fatalf("after %v: %d", elapsed, w.Code)
-		}
+// TestLookupExpiry walks one session through the idle and absolute limits:
+// last_seen_at is written at most once a minute, a session unused for 30
+// minutes ends, and a busy one ends 12 hours after login.
+func TestLookupExpiry(t *testing.T) {
+	tests := []struct {
+		name  string
+		steps []time.Duration // time between lookups
+		live  []bool          // whether each lookup finds the session
+	}{
+		{"OKWithin29Minutes", []time.Duration{29 * time.Minute, 29 * time.Minute}, []bool{true, true}},
+		{"ErrIdle31Minutes", []time.Duration{10 * time.Minute, 31 * time.Minute, time.Minute}, []bool{true, false, false}},
+		{"ErrAbsoluteAfter12Hours", repeat(29*time.Minute, 25), append(trues(24), false)},
 	}
-	sc, _ = login(t, r)
-	if err := s.Users.Disable(context.Background(), u.Username, "admin"); err != nil {
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, clk, uid := setup(t)
+			token, _, err := s.Create(ctx, uid)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, d := range tt.steps {
+				clk.t = clk.t.Add(d)
+				_, err := s.Lookup(ctx, token)
+				if (err == nil) != tt.live[i] {
+					t.Fatalf("step %d (+%v): err %v, want live %v", i, d, err, tt.live[i])
+				}
+			}
+			var n int
+			s.DB.Get(&n, `SELECT COUNT(*) FROM sessions`)
+			if want := tt.live[len(tt.live)-1]; (n == 1) != want {
+				t.Fatalf("%d sessions left", n)
+			}
+		})
+	}
+}
+
+func TestTouchAtMostOnceAMinute(t *testing.T) {
+	s, clk, uid := setup(t)
+	token, _, _ := s.Create(ctx, uid)
+	var before, after time.Time
+	s.DB.Get(&before, `SELECT last_seen_at FROM sessions`)
+	clk.t = clk.t.Add(30 * time.Second)
+	s.Lookup(ctx, token)
+	s.DB.Get(&after, `SELECT last_seen_at FROM sessions`)
+	if !after.Equal(before) {
+		t.Fatal("touched within the minute")
+	}
+	clk.t = clk.t.Add(31 * time.Second)
+	s.Lookup(ctx, token)
+	s.DB.Get(&after, `SELECT last_seen_at FROM sessions`)
+	if !after.Equal(clk.t) {
+		t.Fatalf("not touched after a minute: %v", after)
+	}
+}
+
+func TestDeleteDeleteUserAndPurge(t *testing.T) {
+	s, clk, uid := setup(t)
+	a, _, _ := s.Create(ctx, uid)
+	b, _, _ := s.Create(ctx, uid)
+	if err := s.Delete(ctx, a); err != nil {
 		t.Fatal(err)
 	}
-	if w := do(r, "GET", "/office/me", []*http.Cookie{sc}, nil); w.Code != http.StatusSeeOther {
-		t.Fatalf("disabled user %d", w.Code)
+	if _, err := s.Lookup(ctx, a); !apperr.Is(err, apperr.EUNAUTHORIZED) {
+		t.Fatal("deleted session still live")
 	}
+	if _, err := s.Lookup(ctx, b); err != nil {
+		t.Fatal("the other session went too")
+	}
+	if err := s.DeleteUser(ctx, uid); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Lookup(ctx, b); !apperr.Is(err, apperr.EUNAUTHORIZED) {
+		t.Fatal("DeleteUser left a session")
+	}
+	s.Create(ctx, uid)
+	clk.t = clk.t.Add(10 * time.Minute)
+	s.Create(ctx, uid)
+	clk.t = clk.t.Add(25 * time.Minute) // the first is idle 35 min, the second 25
+	if n, err := s.Purge(ctx); err != nil || n != 1 {
+		t.Fatalf("purge %d %v", n, err)
+	}
+}
+
+func repeat(d time.Duration, n int) []time.Duration {
+	out := make([]time.Duration, n)
+	for i := range out {
+		out[i] = d
+	}
+	return out
+}
+
+func trues(n int) []bool {
+	out := make([]bool, n)
+	for i := range out {
+		out[i] = true
+	}
+	return out
 }

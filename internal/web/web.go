@@ -1,11 +1,13 @@
 // Package web builds the HTTP engine every part of the service hangs on:
 // security headers, request logging that leaves resident addresses out,
 // Prometheus metrics, panic recovery, /healthz and /metrics, and the one
-// mapping from application error codes to HTTP statuses.
+// mapping from application error codes to HTTP statuses with the error
+// writers every surface answers through (errors.go).
 package web
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -51,7 +53,8 @@ func New(o Options) *gin.Engine {
 		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	}
 	m := newMetrics(reg)
-	e.Use(recovery(o.Logger), SecurityHeaders(), accessLog(o.Logger, o.StaffPrefixes), m.middleware())
+	errs := Errors{Log: o.Logger, Surface: "web"}
+	e.Use(recovery(errs), SecurityHeaders(), accessLog(o.Logger, o.StaffPrefixes), m.middleware())
 	e.GET("/healthz", func(c *gin.Context) {
 		ctx, cancel := context.WithTimeout(c.Request.Context(), 2*time.Second)
 		defer cancel()
@@ -63,11 +66,12 @@ func New(o Options) *gin.Engine {
 	})
 	e.GET("/metrics", gin.WrapH(promhttp.HandlerFor(reg, promhttp.HandlerOpts{})))
 	e.NoRoute(func(c *gin.Context) {
+		err := &apperr.Error{Code: apperr.ENOTFOUND, Message: "页面不存在"}
 		if wantsJSON(c) {
-			JSONError(c, &apperr.Error{Code: apperr.ENOTFOUND, Message: "页面不存在"})
+			errs.JSON(c, err)
 			return
 		}
-		c.Data(http.StatusNotFound, "text/html; charset=utf-8", []byte(notFoundPage))
+		errs.HTML(c, err, func(p Problem) { c.Data(p.Status, "text/html; charset=utf-8", []byte(notFoundPage)) })
 	})
 	return e
 }
@@ -118,70 +122,21 @@ func accessLog(log *slog.Logger, staff []string) gin.HandlerFunc {
 	}
 }
 
-// recovery turns a panic into a 500 with a Chinese message and a log line.
-func recovery(log *slog.Logger) gin.HandlerFunc {
-	return gin.CustomRecoveryWithWriter(nil, func(c *gin.Context, err any) {
-		log.Error("panic", "route", c.FullPath(), "panic", err)
+// recovery turns a panic into a 500 with a Chinese message and a log line
+// (the error writers log every 500).
+func recovery(errs Errors) gin.HandlerFunc {
+	return gin.CustomRecoveryWithWriter(nil, func(c *gin.Context, rec any) {
+		err := fmt.Errorf("panic: %v", rec)
 		if wantsJSON(c) {
-			JSONError(c, &apperr.Error{Code: apperr.EINTERNAL, Message: "系统错误，请稍后再试"})
+			errs.JSON(c, err)
 			return
 		}
-		c.Data(http.StatusInternalServerError, "text/plain; charset=utf-8", []byte("系统错误，请稍后再试"))
-		c.Abort()
+		errs.HTML(c, err, func(p Problem) { c.Data(p.Status, "text/plain; charset=utf-8", []byte(p.Message)) })
 	})
 }
 
 func wantsJSON(c *gin.Context) bool {
 	return strings.HasPrefix(c.Request.URL.Path, "/api/") || strings.Contains(c.GetHeader("Accept"), "application/json")
-}
-
-// Status maps an error code to its HTTP status.
-func Status(code string) int {
-	switch code {
-	case apperr.EINVALID:
-		return http.StatusUnprocessableEntity
-	case apperr.ENOTFOUND:
-		return http.StatusNotFound
-	case apperr.ECONFLICT, apperr.EBUDGET:
-		return http.StatusConflict
-	case apperr.EFORBIDDEN:
-		return http.StatusForbidden
-	case apperr.EUNAUTHORIZED:
-		return http.StatusUnauthorized
-	case apperr.ERATELIMIT:
-		return http.StatusTooManyRequests
-	case apperr.EUNAVAILABLE:
-		return http.StatusServiceUnavailable
-	case "":
-		return http.StatusOK
-	}
-	return http.StatusInternalServerError
-}
-
-// StatusOf is Status of err's code (500 for an unexpected error).
-func StatusOf(err error) int {
-	if err == nil {
-		return http.StatusOK
-	}
-	return Status(apperr.Code(err))
-}
-
-// JSONError writes {"error": {"code", "message", "fields"}} with the status
-// of the error's code. Internal errors are logged via c.Error and shown as
-// 系统错误 without details.
-func JSONError(c *gin.Context, err error) {
-	code := apperr.Code(err)
-	if code == apperr.EINTERNAL || code == apperr.EUNAVAILABLE {
-		c.Error(err)
-	}
-	body := gin.H{"code": code, "message": apperr.Message(err)}
-	if f := apperr.Fields(err); len(f) > 0 {
-		body["fields"] = f
-	}
-	if code == apperr.EUNAVAILABLE {
-		c.Header("Retry-After", "5")
-	}
-	c.AbortWithStatusJSON(Status(code), gin.H{"error": body})
 }
 
 type metrics struct {

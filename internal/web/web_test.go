@@ -27,7 +27,7 @@ func engine(t *testing.T, dbErr error) (*gin.Engine, *bytes.Buffer) {
 	e.GET("/office/x", func(c *gin.Context) { c.String(200, "staff") })
 	e.GET("/api/v1/boom", func(c *gin.Context) { panic("boom") })
 	e.GET("/api/v1/invalid", func(c *gin.Context) {
-		JSONError(c, apperr.Invalid(map[string]string{"description": "请描述发生了什么"}))
+		Errors{Log: log}.JSON(c, apperr.Invalid(map[string]string{"description": "请描述发生了什么"}))
 	})
 	return e, &buf
 }

@@ -1,9 +1,9 @@
-package portal
-
-// Open311 partner keys (合作应用接口密钥): issued by `ecoreport open311
-// add-key NAME`, printed once, stored as SHA-256 (migration 00025). A key is
-// 32 random bytes, so a plain hash (no salt, no stretching) is enough: nobody
-// can guess one, and a leaked table does not reveal any.
+// Package partner keeps the API keys of partner apps (合作应用接口密钥) that
+// file complaints through Open311. A key is issued by `ecoreport open311
+// add-key NAME`, printed once and stored as its SHA-256 (migration 00025):
+// 32 random bytes cannot be guessed, so a plain hash (no salt, no
+// stretching) is enough, and a leaked table reveals no key.
+package partner
 
 import (
 	"context"
@@ -26,35 +26,47 @@ import (
 	"ecoreport/internal/db"
 )
 
-// o311KeyPrefix marks a key so that one pasted into the wrong place is
+// KeyPrefix marks a key so that one pasted into the wrong place is
 // recognisable (and findable by secret scanners).
-const o311KeyPrefix = "eco311_"
+const KeyPrefix = "eco311_"
 
-// o311MaxName keeps "open311:"+name within the 64 characters of
-// events.actor and audit_log.actor.
-const o311MaxName = 40
+// MaxName keeps "open311:"+name within the 64 characters of events.actor
+// and audit_log.actor.
+const MaxName = 40
 
-// Open311Key is one issued key as list-keys shows it (never the key itself).
-type Open311Key struct {
+// Key is one issued key as list-keys shows it (never the key itself).
+type Key struct {
 	ID        int64        `db:"id"`
-	Name      string       `db:"name"`
+	Name      string       `db:"name"` // the partner
 	KeyHash   string       `db:"key_hash"`
 	CreatedAt time.Time    `db:"created_at"`
 	RevokedAt sql.NullTime `db:"revoked_at"`
 }
 
-func o311Hash(key string) string {
+// Keys keeps the partner keys. Now is the clock of issue and revocation.
+type Keys struct {
+	DB  *db.DB
+	Now func() time.Time
+}
+
+// New returns Keys on the real clock.
+func New(d *db.DB) *Keys { return &Keys{DB: d, Now: time.Now} }
+
+func (k *Keys) now() time.Time { return db.UTC(k.Now()) }
+
+// Hash is the stored form of a key.
+func Hash(key string) string {
 	sum := sha256.Sum256([]byte(key))
 	return hex.EncodeToString(sum[:])
 }
 
-func o311CheckName(name string) error {
+func checkName(name string) error {
 	msg := ""
 	switch {
 	case name == "":
 		msg = "请给出合作方名称"
-	case utf8.RuneCountInString(name) > o311MaxName:
-		msg = fmt.Sprintf("合作方名称不能超过%d个字", o311MaxName)
+	case utf8.RuneCountInString(name) > MaxName:
+		msg = fmt.Sprintf("合作方名称不能超过%d个字", MaxName)
 	case !utf8.ValidString(name):
 		msg = "合作方名称含有无法识别的字符"
 	default:
@@ -71,27 +83,32 @@ func o311CheckName(name string) error {
 	return nil
 }
 
-const o311InsertKeySQL = `INSERT INTO open311_keys (name, key_hash, created_at) VALUES (?, ?, ?)`
+const (
+	insertKeySQL  = `INSERT INTO open311_keys (name, key_hash, created_at) VALUES (?, ?, ?)`
+	revokeKeysSQL = `UPDATE open311_keys SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL`
+	listKeysSQL   = `SELECT id, name, key_hash, created_at, revoked_at FROM open311_keys ORDER BY id DESC`
+	keyByHashSQL  = `SELECT id, name, key_hash, created_at, revoked_at FROM open311_keys WHERE key_hash = ?`
+)
 
-// AddOpen311Key issues a new Open311 key for the partner name and returns it;
-// only its SHA-256 is stored, so the caller must show it now or never. A
-// partner may hold several live keys (to rotate without downtime). EINVALID
-// for a bad name.
-func AddOpen311Key(ctx context.Context, d *db.DB, name string) (key string, err error) {
+// Add issues a new key for the partner name and returns it; only its
+// SHA-256 is stored, so the caller must show it now or never. A partner may
+// hold several live keys (to rotate without downtime). EINVALID for a bad
+// name.
+func (k *Keys) Add(ctx context.Context, name string) (string, error) {
 	name = strings.TrimSpace(name)
-	if err := o311CheckName(name); err != nil {
+	if err := checkName(name); err != nil {
 		return "", err
 	}
 	var b [32]byte
 	if _, err := rand.Read(b[:]); err != nil {
 		return "", err
 	}
-	key = o311KeyPrefix + hex.EncodeToString(b[:])
-	now := db.Now()
-	err = d.InTx(ctx, func(tx *sqlx.Tx) error {
-		res, err := tx.ExecContext(ctx, o311InsertKeySQL, name, o311Hash(key), now)
+	key := KeyPrefix + hex.EncodeToString(b[:])
+	now := k.now()
+	err := k.DB.InTx(ctx, func(tx *sqlx.Tx) error {
+		res, err := tx.ExecContext(ctx, insertKeySQL, name, Hash(key), now)
 		if err != nil {
-			return fmt.Errorf("open311: add key %s: %w", name, err)
+			return fmt.Errorf("partner: add key %s: %w", name, err)
 		}
 		id, err := res.LastInsertId()
 		if err != nil {
@@ -105,16 +122,16 @@ func AddOpen311Key(ctx context.Context, d *db.DB, name string) (key string, err 
 	return key, nil
 }
 
-// RevokeOpen311Keys revokes every live key of the partner and returns how
-// many. ENOTFOUND when the partner has no live key.
-func RevokeOpen311Keys(ctx context.Context, d *db.DB, name string) (int, error) {
+// Revoke revokes every live key of the partner and returns how many.
+// ENOTFOUND when the partner has no live key.
+func (k *Keys) Revoke(ctx context.Context, name string) (int, error) {
 	name = strings.TrimSpace(name)
 	var n int64
-	err := d.InTx(ctx, func(tx *sqlx.Tx) error {
-		now := db.Now()
-		res, err := tx.ExecContext(ctx, `UPDATE open311_keys SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL`, now, name)
+	err := k.DB.InTx(ctx, func(tx *sqlx.Tx) error {
+		now := k.now()
+		res, err := tx.ExecContext(ctx, revokeKeysSQL, now, name)
 		if err != nil {
-			return fmt.Errorf("open311: revoke keys of %s: %w", name, err)
+			return fmt.Errorf("partner: revoke keys of %s: %w", name, err)
 		}
 		if n, _ = res.RowsAffected(); n == 0 {
 			return &apperr.Error{Code: apperr.ENOTFOUND, Message: "合作方 " + name + " 没有有效的密钥"}
@@ -124,40 +141,43 @@ func RevokeOpen311Keys(ctx context.Context, d *db.DB, name string) (int, error) 
 	return int(n), db.Classify(err)
 }
 
-// ListOpen311Keys lists every issued key, newest first.
-func ListOpen311Keys(ctx context.Context, d *db.DB) ([]Open311Key, error) {
-	var ks []Open311Key
-	if err := d.SelectContext(ctx, &ks, `SELECT id, name, key_hash, created_at, revoked_at FROM open311_keys ORDER BY id DESC`); err != nil {
-		return nil, db.Classify(fmt.Errorf("open311: list keys: %w", err))
+// List lists every issued key, newest first.
+func (k *Keys) List(ctx context.Context) ([]Key, error) {
+	var ks []Key
+	if err := k.DB.SelectContext(ctx, &ks, listKeysSQL); err != nil {
+		return nil, db.Classify(fmt.Errorf("partner: list keys: %w", err))
 	}
 	return ks, nil
 }
 
-// o311Partner returns the partner name of a live key, ok=false for a
+// ErrBadKey is the one answer for a missing, unknown or revoked key.
+var ErrBadKey = &apperr.Error{Code: apperr.EFORBIDDEN, Message: "api_key 缺失或无效，请向专班申请接口密钥"}
+
+// Check returns the live key that key is. ErrBadKey (EFORBIDDEN) for a
 // missing, unknown or revoked one.
-func o311Partner(ctx context.Context, d *db.DB, key string) (id int64, name string, ok bool, err error) {
+func (k *Keys) Check(ctx context.Context, key string) (*Key, error) {
 	key = strings.TrimSpace(key)
 	if key == "" || len(key) > 200 {
-		return 0, "", false, nil
+		return nil, ErrBadKey
 	}
-	var k Open311Key
-	err = d.GetContext(ctx, &k, `SELECT id, name, key_hash, created_at, revoked_at FROM open311_keys WHERE key_hash = ?`, o311Hash(key))
+	var row Key
+	err := k.DB.GetContext(ctx, &row, keyByHashSQL, Hash(key))
 	if errors.Is(err, sql.ErrNoRows) {
-		return 0, "", false, nil
+		return nil, ErrBadKey
 	}
 	if err != nil {
-		return 0, "", false, db.Classify(fmt.Errorf("open311: key lookup: %w", err))
+		return nil, db.Classify(fmt.Errorf("partner: key lookup: %w", err))
 	}
-	if k.RevokedAt.Valid {
-		return 0, "", false, nil
+	if row.RevokedAt.Valid {
+		return nil, ErrBadKey
 	}
-	return k.ID, k.Name, true, nil
+	return &row, nil
 }
 
-// Open311Command runs `ecoreport open311 …`: add-key NAME (prints the key
+// Command runs `ecoreport open311 …`: add-key NAME (prints the key
 // once), list-keys, revoke-key NAME. It returns the exit code: 0 done, 1
 // failed, 2 bad usage.
-func Open311Command(ctx context.Context, d *db.DB, args []string, out, errOut io.Writer) int {
+func Command(ctx context.Context, d *db.DB, args []string, out, errOut io.Writer) int {
 	usage := func() {
 		fmt.Fprintln(errOut, "用法：ecoreport open311 add-key 名称 | list-keys | revoke-key 名称")
 		fmt.Fprintln(errOut, "  add-key 名称     为合作应用签发 Open311 接口密钥（只显示这一次，库中只存其 SHA-256）")
@@ -192,7 +212,7 @@ func Open311Command(ctx context.Context, d *db.DB, args []string, out, errOut io
 			usage()
 			return 2
 		}
-		key, err := AddOpen311Key(ctx, d, fs.Arg(0))
+		key, err := New(d).Add(ctx, fs.Arg(0))
 		if err != nil {
 			return fail(err)
 		}
@@ -204,7 +224,7 @@ func Open311Command(ctx context.Context, d *db.DB, args []string, out, errOut io
 			usage()
 			return 2
 		}
-		ks, err := ListOpen311Keys(ctx, d)
+		ks, err := New(d).List(ctx)
 		if err != nil {
 			return fail(err)
 		}
@@ -222,7 +242,7 @@ func Open311Command(ctx context.Context, d *db.DB, args []string, out, errOut io
 			usage()
 			return 2
 		}
-		n, err := RevokeOpen311Keys(ctx, d, fs.Arg(0))
+		n, err := New(d).Revoke(ctx, fs.Arg(0))
 		if err != nil {
 			return fail(err)
 		}

@@ -1,0 +1,92 @@
+package conversation
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"ecoreport/internal/apperr"
+	"ecoreport/internal/db"
+	"ecoreport/internal/ledger"
+)
+
+// Attachment is one stored photo of a complaint (照片): filed with the
+// report, or part of an addition.
+type Attachment struct {
+	ID          int64         `db:"id"`
+	ComplaintID int64         `db:"complaint_id"`
+	AdditionID  sql.NullInt64 `db:"addition_id"`
+	StoredName  string        `db:"stored_name"`
+	MIME        string        `db:"mime"`
+	Size        int64         `db:"size_bytes"`
+	CreatedAt   time.Time     `db:"created_at"`
+}
+
+// Photo is a photo already written to disk (by the portal, under a random
+// name) that a row is to point at.
+type Photo struct {
+	Name string
+	MIME string
+	Size int64
+}
+
+const (
+	insertAttachmentSQL = `INSERT INTO attachments (complaint_id, addition_id, stored_name, mime, size_bytes, created_at) VALUES (?, ?, ?, ?, ?, ?)`
+	attachmentsSQL      = `SELECT id, complaint_id, addition_id, stored_name, mime, size_bytes, created_at FROM attachments WHERE complaint_id = ? ORDER BY id`
+	attachmentSQL       = `SELECT id, complaint_id, addition_id, stored_name, mime, size_bytes, created_at FROM attachments WHERE id = ? AND complaint_id = ?`
+)
+
+func insertAttachments(ctx context.Context, tx *sqlx.Tx, at time.Time, complaintID, additionID int64, photos []Photo) error {
+	var add any
+	if additionID != 0 {
+		add = additionID
+	}
+	for _, p := range photos {
+		if _, err := tx.ExecContext(ctx, insertAttachmentSQL, complaintID, add, p.Name, p.MIME, p.Size, at); err != nil {
+			return fmt.Errorf("conversation: attachment of %d: %w", complaintID, err)
+		}
+	}
+	return nil
+}
+
+// File files a complaint by a resident with the photos sent with it, in
+// one transaction: either both are stored or neither (the caller then
+// removes the files). Errors as ledger.FileTx.
+func (s *Service) File(ctx context.Context, in ledger.NewComplaint, photos []Photo) (ledger.Filed, error) {
+	var filed ledger.Filed
+	err := s.DB.InTx(ctx, func(tx *sqlx.Tx) error {
+		var err error
+		if filed, err = s.Ledger.FileTx(ctx, tx, in, ledger.Resident); err != nil {
+			return err
+		}
+		return insertAttachments(ctx, tx, filed.Complaint.ReceivedAt, filed.Complaint.ID, 0, photos)
+	})
+	if err != nil {
+		return ledger.Filed{}, db.Classify(err)
+	}
+	return filed, nil
+}
+
+// Attachments lists every photo of a complaint, oldest first.
+func (s *Service) Attachments(ctx context.Context, complaintID int64) ([]Attachment, error) {
+	var as []Attachment
+	if err := s.DB.SelectContext(ctx, &as, attachmentsSQL, complaintID); err != nil {
+		return nil, db.Classify(fmt.Errorf("conversation: attachments of %d: %w", complaintID, err))
+	}
+	return as, nil
+}
+
+// Attachment returns one photo of a complaint. ENOTFOUND when the complaint
+// has no photo of that id (another complaint's photo included).
+func (s *Service) Attachment(ctx context.Context, complaintID, id int64) (*Attachment, error) {
+	var a Attachment
+	if err := s.DB.GetContext(ctx, &a, attachmentSQL, id, complaintID); err != nil {
+		return nil, db.Classify(db.NotFound(err, "照片不存在"))
+	}
+	return &a, nil
+}
+
+func isNotFound(err error) bool { return apperr.Is(err, apperr.ENOTFOUND) }

@@ -1,0 +1,172 @@
+package hotlineapi
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"ecoreport/hotline"
+	"ecoreport/internal/db/dbtest"
+	"ecoreport/internal/ledger"
+	"ecoreport/internal/secret"
+	"ecoreport/internal/web"
+)
+
+type fixture struct {
+	api    *API
+	router *gin.Engine
+	secret []byte
+	logs   *syncBuffer
+	now    time.Time
+}
+
+// syncBuffer is a log sink the handlers may write to from several requests.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+func (s *syncBuffer) Reset()         { s.mu.Lock(); s.b.Reset(); s.mu.Unlock() }
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	gin.SetMode(gin.TestMode)
+	d := dbtest.MustOpenDB(t)
+	keys, err := secret.New(make([]byte, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := ledger.NewService(d, keys)
+	f := &fixture{logs: &syncBuffer{}, now: time.Now()}
+	cl := &hotline.Clients{DB: d, Keys: keys, Now: func() time.Time { return f.now }}
+	sec, err := cl.Add(context.Background(), "shiquan-12345")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.secret = []byte(sec)
+	f.api = &API{Importer: &hotline.Importer{Ledger: l, DB: d}, Feedback: &hotline.Feedback{Ledger: l, DB: d}, Clients: cl,
+		Logger: slog.New(slog.NewTextHandler(f.logs, nil))}
+	f.router = gin.New()
+	f.api.Register(f.router)
+	return f
+}
+
+func (f *fixture) do(method, path, client string, ts time.Time, body []byte, sign func(string, []byte) string) *httptest.ResponseRecorder {
+	req := httptest.NewRequest(method, path, bytes.NewReader(body))
+	tss := strconv.FormatInt(ts.Unix(), 10)
+	req.Header.Set(hotline.HeaderClient, client)
+	req.Header.Set(hotline.HeaderTimestamp, tss)
+	if sign == nil {
+		sign = func(ts string, b []byte) string { return hotline.Sign(f.secret, ts, b) }
+	}
+	req.Header.Set(hotline.HeaderSignature, sign(tss, body))
+	w := httptest.NewRecorder()
+	f.router.ServeHTTP(w, req)
+	return w
+}
+
+const pushBody = `[
+ {"ticket_no": "P001", "received_at": "2026-11-03 14:22:05", "content": "夜间施工噪声扰民", "caller_name": "王五",
+  "caller_phone": "+86 138 1234 5678", "town": "城关", "categories": ["噪声", "扬尘"], "wants_reward": true},
+ {"ticket_no": "P002", "received_at": "2026-11-03", "content": "河道排污", "anonymous": true, "caller_phone": "13900001234", "town": "某某镇"},
+ {"ticket_no": "P003", "received_at": "不是时间", "content": "缺时间"}
+]`
+
+// errorBody decodes the JSON error body the portal's API has too.
+func errorBody(t *testing.T, w *httptest.ResponseRecorder) web.ErrorBody {
+	t.Helper()
+	var b web.ErrorBody
+	if err := json.Unmarshal(w.Body.Bytes(), &b); err != nil || b.Error.Code == "" || b.Error.Message == "" {
+		t.Fatalf("error body %s (%v)", w.Body, err)
+	}
+	return b
+}
+
+func TestPushAPI(t *testing.T) {
+	f := newFixture(t)
+	body := []byte(pushBody)
+
+	w := f.do("POST", "/api/hotline/v1/tickets", "shiquan-12345", f.now, body, nil)
+	var resp hotline.PushResponse
+	if err := json.Unmarshal(w.Body.Bytes(), &resp); w.Code != http.StatusOK || err != nil || len(resp.Results) != 3 {
+		t.Fatalf("OK: %d %s", w.Code, w.Body)
+	}
+	want := []string{hotline.OutcomeImported, hotline.OutcomeImported, hotline.OutcomeRejected}
+	for i, r := range resp.Results {
+		if r.Outcome != want[i] {
+			t.Errorf("result %d: %+v", i, r)
+		}
+	}
+
+	tests := []struct {
+		name   string
+		client string
+		ts     time.Time
+		sign   func(string, []byte) string
+		log    string
+	}{
+		{"ErrBadSignature", "shiquan-12345", f.now, func(ts string, b []byte) string { return hotline.Sign([]byte("wrong"), ts, b) }, "签名不匹配"},
+		{"ErrStale", "shiquan-12345", f.now.Add(-6 * time.Minute), nil, "时间戳"},
+		{"ErrUnknownClient", "nobody", f.now, nil, "未知的推送客户端"},
+		{"ErrReplay", "shiquan-12345", f.now, nil, "重复"}, // the OK push's signature again
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			f.logs.Reset()
+			w := f.do("POST", "/api/hotline/v1/tickets", tc.client, tc.ts, body, tc.sign)
+			if w.Code != http.StatusUnauthorized || errorBody(t, w).Error.Code != "EUNAUTHORIZED" {
+				t.Fatalf("status %d %s", w.Code, w.Body)
+			}
+			if !strings.Contains(f.logs.String(), "401") || !strings.Contains(f.logs.String(), tc.log) {
+				t.Fatalf("log %q", f.logs.String())
+			}
+		})
+	}
+	t.Run("ErrNotAnArrayKeepsTheField", func(t *testing.T) {
+		w := f.do("POST", "/api/hotline/v1/tickets", "shiquan-12345", f.now.Add(3*time.Second), []byte(`{"ticket_no":"x"}`), nil)
+		if b := errorBody(t, w); w.Code != http.StatusUnprocessableEntity || b.Error.Code != "EINVALID" || b.Error.Fields["body"] == "" {
+			t.Fatalf("%d %s", w.Code, w.Body)
+		}
+	})
+	t.Run("ErrTooLarge", func(t *testing.T) {
+		f.api.MaxBody = 16
+		defer func() { f.api.MaxBody = 0 }()
+		w := f.do("POST", "/api/hotline/v1/tickets", "shiquan-12345", f.now.Add(4*time.Second), body, nil)
+		if w.Code != http.StatusRequestEntityTooLarge || errorBody(t, w).Error.Code != "ETOOLARGE" {
+			t.Fatalf("%d %s", w.Code, w.Body)
+		}
+	})
+	t.Run("Result", func(t *testing.T) {
+		w := f.do("GET", "/api/hotline/v1/tickets/P001", "shiquan-12345", f.now.Add(5*time.Second), nil, nil)
+		var out map[string]any
+		json.Unmarshal(w.Body.Bytes(), &out)
+		if w.Code != http.StatusOK || out["工单编号"] != "P001" || out["办理状态"] != "已接收" || !strings.HasPrefix(out["查询码"].(string), "R") {
+			t.Fatalf("%d %s", w.Code, w.Body)
+		}
+		w = f.do("GET", "/api/hotline/v1/tickets/NOPE", "shiquan-12345", f.now.Add(6*time.Second), nil, nil)
+		if w.Code != http.StatusNotFound || errorBody(t, w).Error.Code != "ENOTFOUND" {
+			t.Fatalf("unknown ticket: %d %s", w.Code, w.Body)
+		}
+		w = f.do("GET", "/api/hotline/v1/tickets/P001", "shiquan-12345", f.now.Add(7*time.Second), nil,
+			func(ts string, b []byte) string { return hotline.Sign([]byte("x"), ts, b) })
+		if w.Code != http.StatusUnauthorized {
+			t.Fatalf("unsigned result: %d", w.Code)
+		}
+	})
+}
