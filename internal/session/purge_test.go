@@ -25,7 +25,7 @@ func TestPurgeDeletesExpiredSessionsToTheMicrosecond(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := session.New(d, users)
+	s := session.New(d)
 	s.Now = func() time.Time { return now }
 	tests := []struct {
 		name              string
