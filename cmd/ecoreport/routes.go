@@ -10,11 +10,13 @@ import (
 	"ecoreport/internal/auth"
 	"ecoreport/internal/office"
 	"ecoreport/internal/session"
+	"ecoreport/internal/view"
 	"ecoreport/portal"
+	"ecoreport/static"
 )
 
-// register mounts the parts of the service on the engine: the resident
-// portal, the hotline push API, the staff back office and the operators'
+// register mounts the parts of the service on the engine: the static files
+// every page links, the resident portal, the hotline push API, the staff back office and the operators'
 // hotline pages inside it.
 func (m *Main) register() error {
 	t := &tool{DB: m.DB, Keys: m.Keys, Ledger: m.Ledger, Reward: m.Reward}
@@ -26,10 +28,16 @@ func (m *Main) register() error {
 		limits = portal.Unlimited()
 		m.Log.Warn("门户限流已关闭：仅用于压测 (per-client rate limits are off)")
 	}
+	assets, err := view.NewAssets(static.FS)
+	if err != nil {
+		return err
+	}
+	assets.Register(m.Engine)
+
 	ph := portal.New(portal.Deps{Ledger: m.Ledger, DB: m.DB, Keys: m.Keys, Captcha: m.Config.Captcha == "on",
-		DataDir: m.Config.DataDir, Location: m.Config.Location, Logger: m.Log, Now: time.Now, Limits: limits, Rewards: m.Reward})
+		DataDir: m.Config.DataDir, Location: m.Config.Location, Logger: m.Log, Now: time.Now, Limits: limits, Rewards: m.Reward,
+		Assets: assets})
 	ph.Register(m.Engine)
-	ph.RegisterStats(m.Engine)
 
 	(&portal.Open311{Ledger: m.Ledger, DB: m.DB, Keys: m.Keys, Location: m.Config.Location, Now: time.Now, Logger: m.Log}).Register(m.Engine)
 
