@@ -2,6 +2,7 @@ package office_test
 
 import (
 	"context"
+	"io/fs"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -20,6 +21,7 @@ import (
 	"ecoreport/internal/office"
 	"ecoreport/internal/secret"
 	"ecoreport/internal/session"
+	"ecoreport/static"
 )
 
 var ctx = context.Background()
@@ -246,4 +248,22 @@ func (e *env) session(username string) *client {
 		e.t.Fatalf("session for %s: %d", username, w.Code)
 	}
 	return c
+}
+
+// mustStyle checks that the page links the stylesheet name of static/ under
+// a content-hashed URL and that the stylesheet holds every rule.
+func mustStyle(t *testing.T, w *httptest.ResponseRecorder, name string, rules ...string) {
+	t.Helper()
+	if !regexp.MustCompile(`<link rel="stylesheet" href="/static/` + regexp.QuoteMeta(name) + `\?v=[0-9a-f]{12}">`).MatchString(w.Body.String()) {
+		t.Fatalf("page (%d) does not link %s:\n%s", w.Code, name, w.Body)
+	}
+	css, err := fs.ReadFile(static.FS, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rules {
+		if !strings.Contains(string(css), r) {
+			t.Fatalf("%s lacks %q", name, r)
+		}
+	}
 }

@@ -25,16 +25,6 @@ import (
 	"ecoreport/internal/ledger"
 )
 
-var messageRoutes = []Route{
-	{"GET", "/cases/:id/messages", Readers, (*Handler).caseMessages},
-	{"POST", "/complaints/:id/messages", Workers, (*Handler).askReporter},
-}
-
-func init() {
-	Routes = append(Routes, messageRoutes...)
-	viewLayouts["message_case"] = "layout"
-}
-
 // Message directions (table messages).
 const (
 	msgFromStaff    = "staff"

@@ -33,20 +33,6 @@ import (
 	"ecoreport/internal/session"
 )
 
-var totpRoutes = []Route{
-	{"GET", "/login/totp", Public, (*Handler).totpLoginForm},
-	{"POST", "/login/totp", Public, (*Handler).totpLoginSubmit},
-	{"GET", "/totp", AnyStaff, (*Handler).totpPage},
-	{"POST", "/totp/enable", AnyStaff, (*Handler).totpEnable},
-	{"POST", "/totp/disable", AnyStaff, (*Handler).totpDisable},
-}
-
-func init() {
-	Routes = append(Routes, totpRoutes...)
-	viewLayouts["totp_setup"] = "layout"
-	viewLayouts["totp_login"] = "layout"
-}
-
 // TOTP parameters: the defaults every authenticator app knows.
 const (
 	totpIssuer       = "生态环境督查工作台"

@@ -65,7 +65,7 @@ func TestAssets(t *testing.T) {
 // icon is a real one.
 func TestEmbeddedAssets(t *testing.T) {
 	a := MustAssets(static.FS)
-	for _, name := range []string{"portal.css", "portal.js", Favicon} {
+	for _, name := range []string{"portal.css", "portal.js", "office.css", "office.js", "print.css", "bulletin.css", Favicon} {
 		if _, err := a.URL(name); err != nil {
 			t.Error(err)
 		}
