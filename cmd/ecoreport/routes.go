@@ -4,20 +4,16 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/gin-gonic/gin"
-
 	"ecoreport/hotline"
-	"ecoreport/internal/auth"
 	"ecoreport/internal/office"
-	"ecoreport/internal/session"
 	"ecoreport/internal/view"
 	"ecoreport/portal"
 	"ecoreport/static"
 )
 
 // register mounts the parts of the service on the engine: the static files
-// every page links, the resident portal, the hotline push API, the staff back office and the operators'
-// hotline pages inside it.
+// every page links, the resident portal, Open311, the hotline push API and
+// the staff back office (the hotline operators' pages included).
 func (m *Main) register() error {
 	t := &tool{DB: m.DB, Keys: m.Keys, Ledger: m.Ledger, Reward: m.Reward}
 	im, fb := t.importer(&m.Config), t.feedback()
@@ -44,27 +40,7 @@ func (m *Main) register() error {
 	(&hotline.API{Importer: im, Feedback: fb, Clients: &hotline.Clients{DB: m.DB, Keys: m.Keys}, Logf: logf}).Register(m.Engine)
 
 	m.Office = office.New(office.Deps{Ledger: m.Ledger, Users: m.Users, DB: m.DB, Location: m.Config.Location, Logger: m.Log, Now: time.Now, Rewards: m.Reward,
-		Assets: assets})
+		Assets: assets, Hotline: im, HotlineFeedback: fb})
 	m.Office.Register(m.Engine)
-
-	operator := func(c *gin.Context) string {
-		if u := session.User(c); u != nil {
-			return u.Username
-		}
-		return ""
-	}
-	hw, err := hotline.NewWeb(im, fb, operator, session.CSRFToken)
-	if err != nil {
-		return fmt.Errorf("hotline pages: %w", err)
-	}
-	hw.Prefix, hw.Logf = "/office/hotline", logf
-	hw.Home, hw.Logout = "/office/", "/office/logout"
-	hw.User = func(c *gin.Context) string {
-		if u := session.User(c); u != nil {
-			return fmt.Sprintf("%s（%s，%s）", u.DisplayName, u.Username, u.Role.Label())
-		}
-		return ""
-	}
-	hw.Register(m.Engine.Group("/office", m.Office.Sessions.Middleware(), m.Office.Sessions.RequireRoles(auth.Operator, auth.Admin)))
 	return nil
 }

@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -14,6 +16,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"ecoreport/hotline"
 	"ecoreport/internal/auth"
 	"ecoreport/internal/db"
 	"ecoreport/internal/db/dbtest"
@@ -92,7 +95,8 @@ func newEnv(t *testing.T) *env {
 		add(string(r), r.Label()+"甲", r, unit)
 	}
 	add("unit2", "饶峰镇", auth.UnitUser, 2)
-	h := office.New(office.Deps{Ledger: l, Users: users, Now: clk.now})
+	h := office.New(office.Deps{Ledger: l, Users: users, Now: clk.now,
+		Hotline: &hotline.Importer{Ledger: l, DB: d}, HotlineFeedback: &hotline.Feedback{Ledger: l, DB: d}})
 	r := gin.New()
 	h.Register(r)
 	return &env{t: t, db: d, ledger: l, users: users, h: h, r: r, clk: clk}
@@ -266,4 +270,28 @@ func mustStyle(t *testing.T, w *httptest.ResponseRecorder, name string, rules ..
 			t.Fatalf("%s lacks %q", name, r)
 		}
 	}
+}
+
+// hotlineSample is the hotline export the operator pages' tests import: 18
+// good rows and 2 that go to the quarantine.
+var hotlineSample = filepath.Join("..", "..", "hotline", "testdata", "02-12369-gbk-title.csv")
+
+// importSample imports hotlineSample through the bridge and returns the id
+// of a quarantined row.
+func (e *env) importSample() int64 {
+	e.t.Helper()
+	f, err := os.Open(hotlineSample)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer f.Close()
+	im := &hotline.Importer{Ledger: e.ledger, DB: e.db}
+	if _, err := im.Import(ctx, f, "02-12369-gbk-title.csv", "fixture", nil); err != nil {
+		e.t.Fatal(err)
+	}
+	q, err := im.Quarantine(ctx, 10)
+	if err != nil || len(q) == 0 {
+		e.t.Fatalf("quarantine %v %v", q, err)
+	}
+	return q[0].ID
 }

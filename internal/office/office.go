@@ -1,7 +1,7 @@
 // Package office is the staff back office (工作台) of the task force: login,
 // the inbox of new complaints, cases and their timeline, verification,
-// rectification notices (整改通知书), close-out, and the responsible units'
-// own page. Pages are server-rendered in Chinese; every route declares its
+// rectification notices (整改通知书), close-out, the responsible units'
+// own page, and the hotline operators' pages (12369热线工单). Pages are server-rendered in Chinese; every route declares its
 // roles in one table (routes.go) that a test walks with every role.
 package office
 
@@ -18,6 +18,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"ecoreport/hotline"
 	"ecoreport/internal/apperr"
 	"ecoreport/internal/auth"
 	"ecoreport/internal/bulletin"
@@ -43,6 +44,11 @@ type Deps struct {
 	// Assets are the files of static/ the pages link (view.MustAssets(static.FS)
 	// when nil); the application serves them (Assets.Register).
 	Assets *view.Assets
+	// Hotline and HotlineFeedback are the hotline bridge behind the
+	// operators' pages (hotline*.go); they answer 503 when nil.
+	Hotline         HotlineImports
+	HotlineFeedback HotlineFeedback
+	MaxUpload       int64 // largest hotline file (DefaultMaxUpload when 0)
 }
 
 // Handler serves the back office. Create it with New, mount it with Register.
@@ -54,6 +60,10 @@ type Handler struct {
 	Location *time.Location
 	Now      func() time.Time
 	Rewards  *reward.Service
+
+	Hotline         HotlineImports
+	HotlineFeedback HotlineFeedback
+	MaxUpload       int64
 
 	log   *slog.Logger
 	views *view.Set
@@ -85,7 +95,11 @@ func New(d Deps) *Handler {
 	if d.Assets == nil {
 		d.Assets = view.MustAssets(static.FS)
 	}
-	h := &Handler{Ledger: d.Ledger, Users: d.Users, Sessions: d.Sessions, DB: d.DB, Location: d.Location, Now: d.Now, Rewards: d.Rewards, log: d.Logger}
+	if d.MaxUpload <= 0 {
+		d.MaxUpload = DefaultMaxUpload
+	}
+	h := &Handler{Ledger: d.Ledger, Users: d.Users, Sessions: d.Sessions, DB: d.DB, Location: d.Location, Now: d.Now, Rewards: d.Rewards,
+		Hotline: d.Hotline, HotlineFeedback: d.HotlineFeedback, MaxUpload: d.MaxUpload, log: d.Logger}
 	h.views = h.mustViews(d.Assets)
 	h.nav = navEntries(Routes)
 	return h
@@ -125,6 +139,11 @@ var viewLayouts = map[string]string{
 	"reward_detail": "layout",
 	"reward_rules":  "layout",
 
+	"hotline_index":      "layout",
+	"hotline_receipt":    "layout",
+	"hotline_quarantine": "layout",
+	"hotline_feedback":   "layout",
+
 	"bulletin_page": view.Standalone,
 }
 
@@ -157,6 +176,11 @@ func (h *Handler) funcs() template.FuncMap {
 		"rankData": func(kind string, rows []bulletin.Ranked) map[string]any {
 			return map[string]any{"Kind": kind, "Rows": rows}
 		},
+		"short": func(s string) string { return s[:min(12, len(s))] },
+		"sourceLabel": func(s string) string {
+			return map[string]string{hotline.SourceFile: "文件", hotline.SourcePush: "推送", hotline.SourceFix: "修正"}[s]
+		},
+		"outcomeLabel": hotline.OutcomeLabel,
 	}
 }
 

@@ -40,6 +40,9 @@ type Route struct {
 	// Nav is the route's label in the header's navigation, shown to the
 	// route's roles; "" for routes that are not a navigation entry.
 	Nav string
+	// Upload routes take a file (multipart, up to Deps.MaxUpload); every
+	// other route's body is a form of at most maxForm bytes.
+	Upload bool
 }
 
 func get(path string, roles []auth.Role, fn func(*Handler, *gin.Context)) Route {
@@ -52,6 +55,9 @@ func post(path string, roles []auth.Role, fn func(*Handler, *gin.Context)) Route
 
 // nav makes the route an entry of the header's navigation.
 func (r Route) nav(label string) Route { r.Nav = label; return r }
+
+// upload lets the route take a file upload.
+func (r Route) upload() Route { r.Upload = true; return r }
 
 // Routes is the back office's one route table (route → roles), the hotline
 // operators' pages included. Register mounts it, the header's navigation is
@@ -114,6 +120,14 @@ var Routes = []Route{
 	get("/register", Registrars, (*Handler).registerForm).nav("登记来访来信"),
 	post("/register", Registrars, (*Handler).registerSubmit),
 
+	// The hotline operators' pages (12369热线工单).
+	get("/hotline", HotlineOperators, hotlineOnly((*Handler).hotlineIndex)).nav("12369热线工单"),
+	post("/hotline/import", HotlineOperators, hotlineOnly((*Handler).hotlineUpload)).upload(),
+	get("/hotline/quarantine", HotlineOperators, hotlineOnly((*Handler).hotlineQuarantine)),
+	post("/hotline/quarantine/:id/fix", HotlineOperators, hotlineOnly((*Handler).hotlineFix)),
+	get("/hotline/feedback", HotlineOperators, hotlineOnly((*Handler).hotlineFeedbackForm)),
+	post("/hotline/feedback", HotlineOperators, hotlineOnly((*Handler).hotlineFeedbackDownload)),
+
 	// The responsible units' page (本单位整改通知书) and the printable notice.
 	get("/notices/:id", NoticeReaders, (*Handler).noticePage),
 	get("/unit", Units, (*Handler).unitPage).nav("本单位整改通知书"),
@@ -144,7 +158,11 @@ var Routes = []Route{
 func (h *Handler) Register(r gin.IRouter) {
 	g := r.Group("/office", noStore)
 	for _, rt := range Routes {
-		hs := []gin.HandlerFunc{bodyLimit, h.Sessions.Middleware()}
+		limit := bodyLimit
+		if rt.Upload {
+			limit = h.uploadLimit
+		}
+		hs := []gin.HandlerFunc{limit, h.Sessions.Middleware()}
 		if rt.Roles != nil {
 			hs = append(hs, h.Sessions.RequireRoles(rt.Roles...))
 		}
