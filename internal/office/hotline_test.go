@@ -157,6 +157,16 @@ func TestHotlineUploadLimit(t *testing.T) {
 	if n := e.count(`SELECT COUNT(*) FROM import_batches`); n != 0 {
 		t.Fatalf("%d batches", n)
 	}
+	// Without a session the body is held to the form limit and nothing is
+	// read for the import: the big file never reaches the parser.
+	anon := e.client()
+	anon.get("/office/login")
+	if w := anon.upload(anon.csrf, "big.csv", bytes.Repeat([]byte("x"), 2<<20)); w.Code != http.StatusForbidden {
+		t.Fatalf("anonymous big upload: %d", w.Code)
+	}
+	if w := anon.upload(anon.csrf, "small.csv", []byte("x")); w.Code != http.StatusSeeOther || w.Header().Get("Location") != "/office/login" {
+		t.Fatalf("anonymous upload: %d %s", w.Code, w.Header().Get("Location"))
+	}
 	// Within the limit, the same route imports.
 	if w := op.upload(op.csrf, "02-12369-gbk-title.csv", sample(t)); w.Code != http.StatusOK || !strings.Contains(w.Body.String(), "新导入 18") {
 		t.Fatalf("within the limit: %d %s", w.Code, w.Body)

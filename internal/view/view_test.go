@@ -8,7 +8,9 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"testing/fstest"
 	"time"
@@ -187,4 +189,33 @@ func TestFuncs(t *testing.T) {
 			t.Fatal(got)
 		}
 	})
+}
+
+// Renders run in parallel (one Set serves every request): each answer is
+// its own page, whatever the others render into the pooled buffers.
+func TestRenderConcurrent(t *testing.T) {
+	s := Must(testConfig(map[string]string{
+		"layout.html": testLayout,
+		"home.html":   `{{define "content"}}<p>{{.}}</p>{{end}}`,
+	}, map[string]string{"home": "layout"}))
+	var wg sync.WaitGroup
+	for i := range 50 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			want := strings.Repeat(strconv.Itoa(i), 1+i*100)
+			w := httptest.NewRecorder()
+			if err := s.Render(t.Context(), w, http.StatusOK, "home", want); err != nil {
+				t.Error(err)
+				return
+			}
+			if got := w.Body.String(); !strings.Contains(got, "<main><p>"+want+"</p></main>") || strings.Count(got, "<main>") != 1 {
+				t.Errorf("render %d: %d bytes", i, len(got))
+			}
+		}()
+	}
+	wg.Wait()
+	if n := s.Rendered("home"); n != 50 {
+		t.Fatalf("rendered %d", n)
+	}
 }
