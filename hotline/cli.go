@@ -90,7 +90,7 @@ func ImportCommand(ctx context.Context, im *Importer, args []string, stdout, std
 		rc, err := importOne(ctx, im, path, *operator, stderr, isTerminal && !*asJSON)
 		if err != nil {
 			code = ExitFail
-			fmt.Fprintln(stderr, failLine(path, err))
+			fmt.Fprintln(stderr, FailLine(path, err))
 		}
 		if *asJSON {
 			enc.Encode(jsonOf(path, rc, err))
@@ -116,8 +116,10 @@ func defaultOperator() string {
 	return "cli"
 }
 
-// failLine says in one line which failed: the file or the database.
-func failLine(path string, err error) string {
+// FailLine is the one line that tells an operator why the import of file
+// path failed and what to do: the file could not be read, or the database
+// failed (committed batches stay; importing again is safe).
+func FailLine(path string, err error) string {
 	msg := err.Error()
 	if i := strings.Index(msg, "hotline: "); i >= 0 {
 		msg = msg[:i] + msg[i+len("hotline: "):]
@@ -144,7 +146,7 @@ func jsonOf(path string, rc *Receipt, err error) importJSON {
 		}
 	}
 	if err != nil {
-		out.Error = failLine(path, err)
+		out.Error = FailLine(path, err)
 	}
 	return out
 }

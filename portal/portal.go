@@ -23,7 +23,9 @@ import (
 	"ecoreport/internal/ratelimit"
 	"ecoreport/internal/reward"
 	"ecoreport/internal/secret"
+	"ecoreport/internal/view"
 	"ecoreport/internal/web"
+	"ecoreport/static"
 )
 
 // Deps is what the portal needs from the application.
@@ -41,6 +43,9 @@ type Deps struct {
 	// Conversation is the reporter conversation (additions, messages,
 	// ratings, follow-ups); conversation.New(Ledger) when nil.
 	Conversation *conversation.Service
+	// Assets are the files of static/ the pages link (view.MustAssets(static.FS)
+	// when nil); the application serves them (Assets.Register).
+	Assets *view.Assets
 }
 
 // Limits are the portal's per-instance request limits.
@@ -72,22 +77,23 @@ func Unlimited() *Limits {
 
 // Handler serves the portal. Create it with New and mount it with Register.
 type Handler struct {
-	deps    Deps
-	ledger  *ledger.Service
-	db      *db.DB
-	keys    *secret.Keys
-	log     *slog.Logger
-	loc     *time.Location
-	now     func() time.Time
-	captcha *captcha.Captcha
-	views   *views
-	assets  *assets
-	limits  Limits
-	hasher  *ratelimit.Hasher
-	towns   townCache
-	rewards *reward.Service
-	conv    *conversation.Service
-	errs    web.Errors
+	deps       Deps
+	ledger     *ledger.Service
+	db         *db.DB
+	keys       *secret.Keys
+	log        *slog.Logger
+	loc        *time.Location
+	now        func() time.Time
+	captcha    *captcha.Captcha
+	views      *view.Set
+	assets     *view.Assets
+	limits     Limits
+	hasher     *ratelimit.Hasher
+	towns      townCache
+	rewards    *reward.Service
+	statsCache statsCache
+	conv       *conversation.Service
+	errs       web.Errors
 
 	fileLimit, trackLimit, codeLimit, captchaLimit *ratelimit.Limiter
 }
@@ -130,8 +136,11 @@ func New(d Deps) *Handler {
 	if d.Limits != nil {
 		h.limits = *d.Limits
 	}
-	h.assets = mustAssets()
-	h.views = mustViews(h.funcs())
+	h.assets = d.Assets
+	if h.assets == nil {
+		h.assets = view.MustAssets(static.FS)
+	}
+	h.views = h.mustViews()
 	h.setLimiters()
 	if !d.Captcha {
 		h.log.Warn("验证码已关闭（--captcha off）：举报和查询不再要求验证码，只应在压力测试或内网终端使用")
@@ -151,8 +160,9 @@ func (h *Handler) setLimiters() {
 	h.captchaLimit = mk(h.limits.CaptchaPerMin, time.Minute)
 }
 
-// Register mounts the portal's routes (pages, captcha, API, /static and
-// /favicon.ico, which the back office's pages use too).
+// Register mounts the portal's routes: pages, captcha, the public statistics
+// and the JSON API. The files its pages link (/static, /favicon.ico) are
+// mounted once for every surface by view.Assets.Register.
 func (h *Handler) Register(r gin.IRouter) {
 	form := bodyLimit(h.limits.MaxForm)
 	multi := bodyLimit(h.limits.MaxMultipart)
@@ -169,13 +179,11 @@ func (h *Handler) Register(r gin.IRouter) {
 	r.POST("/track/followup", h.noStore, form, h.trackFollowup)
 	r.POST("/track/photo", h.noStore, form, h.trackPhoto)
 	r.POST("/track/reward/claim", h.noStore, form, h.trackRewardClaim)
+	r.GET("/stats", h.stats)
 	r.GET("/captcha/:file", h.noStore, h.captchaFile)
 	r.GET("/api/v1/captcha", h.noStore, h.apiCaptcha)
 	r.POST("/api/v1/complaints", h.noStore, js, h.apiComplaints)
 	r.POST("/api/v1/track", h.noStore, js, h.apiTrack)
-	r.GET("/static/*path", h.static)
-	r.GET("/favicon.ico", h.favicon)
-	r.HEAD("/favicon.ico", h.favicon)
 }
 
 // noStore keeps receipts, tracking pages and tokens out of every cache.

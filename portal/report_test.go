@@ -284,6 +284,7 @@ func TestPagesRender(t *testing.T) {
 	if css == nil {
 		t.Fatal("no hashed css link")
 	}
+	v.h.assets.Register(v.e) // the application mounts the assets once for every surface
 	w := v.get(css[1])
 	if w.Code != 200 || !strings.Contains(w.Header().Get("Cache-Control"), "immutable") {
 		t.Fatalf("css = %d %s", w.Code, w.Header().Get("Cache-Control"))

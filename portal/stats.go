@@ -15,8 +15,6 @@ import (
 // aggregated by package bulletin with every cell of fewer than 3 complaints
 // suppressed. It names no reporter, case or place finer than a town.
 
-func init() { viewLayouts["stats"] = "layout" }
-
 // StatsTTL is how long one instance reuses the figures: the page is public
 // and may be asked for often; the figures cover full months only.
 var StatsTTL = 10 * time.Minute
@@ -27,19 +25,8 @@ type statsCache struct {
 	pub *bulletin.Public
 }
 
-// statsCaches holds one cache per Handler (the Handler's fields belong to
-// portal.go).
-var statsCaches sync.Map // *Handler → *statsCache
-
-// RegisterStats mounts GET /stats on r.
-func (h *Handler) RegisterStats(r gin.IRouter) {
-	statsCaches.LoadOrStore(h, &statsCache{})
-	r.GET("/stats", h.stats)
-}
-
 func (h *Handler) publicStats(c *gin.Context) (*bulletin.Public, error) {
-	v, _ := statsCaches.LoadOrStore(h, &statsCache{})
-	sc := v.(*statsCache)
+	sc := &h.statsCache
 	sc.mu.Lock()
 	defer sc.mu.Unlock()
 	now := h.now()

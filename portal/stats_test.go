@@ -13,7 +13,6 @@ import (
 
 func TestStatsPageSuppressesSmallCells(t *testing.T) {
 	v := newEnv(t, false)
-	v.h.RegisterStats(v.e)
 	last := bulletin.MonthOf(time.Now(), v.h.loc).AddDate(0, -1, 0).Add(10 * 24 * time.Hour)
 	file := func(town int64) {
 		_, err := v.svc.File(context.Background(), ledger.NewComplaint{Channel: ledger.ChannelWeb, Categories: ledger.Categories{ledger.Air}, TownID: town,

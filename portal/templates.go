@@ -1,26 +1,25 @@
 package portal
 
 import (
-	"bytes"
 	"embed"
 	"html/template"
-	"net/http"
+	"io/fs"
 	"strings"
-	"time"
 
 	"github.com/gin-gonic/gin"
 
 	"ecoreport/internal/ledger"
 	"ecoreport/internal/qrsvg"
 	"ecoreport/internal/trackcode"
+	"ecoreport/internal/view"
 	"ecoreport/internal/web"
 )
 
 //go:embed templates/*.html
 var templateFS embed.FS
 
-// viewLayouts maps every view to the layout it renders in; a missing file
-// fails at start.
+// viewLayouts maps every view of the portal to the layout it renders in;
+// view.New fails at start on a missing or broken one.
 var viewLayouts = map[string]string{
 	"home":          "layout",
 	"report":        "layout",
@@ -28,19 +27,28 @@ var viewLayouts = map[string]string{
 	"receipt_print": "print",
 	"track_form":    "layout",
 	"track":         "layout",
+	"stats":         "layout",
 	"error":         "layout",
 }
 
-type views struct{ t map[string]*template.Template }
+// viewPartials are the portal's own partials, parsed into every view.
+var viewPartials = []string{"partials.html", "reward_track.html"}
 
-func mustViews(funcs template.FuncMap) *views {
-	v := &views{t: map[string]*template.Template{}}
-	for name, layout := range viewLayouts {
-		t := template.Must(template.New(layout+".html").Funcs(funcs).ParseFS(templateFS,
-			"templates/"+layout+".html", "templates/"+name+".html", "templates/reward_track.html"))
-		v.t[name] = t
+// fallbackPage is the answer when a page cannot be rendered; it is not a
+// template, which may be what failed.
+const fallbackPage = `<!doctype html>
+<html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="icon" href="/favicon.ico"><title>系统错误 · 生态环境问题举报</title></head>
+<body><h1>系统错误</h1><p>页面暂时无法显示，请稍后再试。紧急情况请拨打环保热线 12369。</p><p><a href="/">返回首页</a></p></body></html>
+`
+
+func (h *Handler) mustViews() *view.Set {
+	sub, err := fs.Sub(templateFS, "templates")
+	if err != nil {
+		panic(err)
 	}
-	return v
+	return view.Must(view.Config{Name: "portal", FS: sub, Views: viewLayouts, Partials: viewPartials, Funcs: h.funcs(),
+		Location: h.loc, Assets: h.assets, Logger: h.log, Fallback: []byte(fallbackPage)})
 }
 
 // page is what every view gets; V holds the view's own data.
@@ -57,22 +65,12 @@ type page struct {
 }
 
 func (h *Handler) render(c *gin.Context, code int, view string, p page) {
-	t, ok := h.views.t[view]
-	if !ok {
-		panic("portal: no view " + view)
-	}
 	if p.CSRF == "" {
 		p.CSRF = h.csrfToken(c)
 	}
 	p.Captcha = h.deps.Captcha
 	p.Hotline = "12369"
-	var b bytes.Buffer
-	if err := t.Execute(&b, p); err != nil {
-		h.log.ErrorContext(c.Request.Context(), "portal: render", "view", view, "err", err)
-		c.Data(http.StatusInternalServerError, "text/plain; charset=utf-8", []byte("系统错误，请稍后再试"))
-		return
-	}
-	c.Data(code, "text/html; charset=utf-8", b.Bytes())
+	h.views.Render(c.Request.Context(), c.Writer, code, view, p)
 }
 
 // renderError answers err with the portal's error page (web.Errors.HTML
@@ -83,47 +81,21 @@ func (h *Handler) renderError(c *gin.Context, err error) {
 	})
 }
 
+// funcs are the portal's own template functions, beside the shared ones
+// (view.Funcs: dates, asset URLs, field errors).
 func (h *Handler) funcs() template.FuncMap {
 	return template.FuncMap{
-		"asset": h.assets.url,
-		"code":  trackcode.Format,
-		"date": func(t time.Time) string {
-			if t.IsZero() {
-				return ""
-			}
-			return t.In(h.loc).Format("2006年1月2日")
-		},
-		"datetime": func(t time.Time) string {
-			if t.IsZero() {
-				return ""
-			}
-			return t.In(h.loc).Format("2006年1月2日 15:04")
-		},
-		"qr": func(text string) template.HTML { return qrsvg.SVG(text, "查询码二维码") },
-		"has": func(list []string, s string) bool {
-			for _, x := range list {
-				if x == s {
-					return true
-				}
-			}
-			return false
-		},
-		"errOf": func(m map[string]string, k string) string { return m[k] },
+		"code": trackcode.Format,
+		"qr":   func(text string) template.HTML { return qrsvg.SVG(text, "查询码二维码") },
 		"categoryLabels": func(cs ledger.Categories) string {
 			return cs.Labels()
 		},
-		"truncate":   truncateRunes,
 		"codeGroups": codeGroups,
 	}
 }
 
-func truncateRunes(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
-		return s
-	}
-	return string(r[:n]) + "…"
-}
+// truncateRunes keeps the first n characters of s.
+func truncateRunes(s string, n int) string { return view.Truncate(s, n) }
 
 // codeGroups splits a formatted tracking code into its groups, each but the
 // last keeping its hyphen (ABCD-, EFGH-, …, MNOP), so that the receipt can

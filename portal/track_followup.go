@@ -15,11 +15,6 @@ type followupInput struct {
 	Body string `json:"body" label:"具体情况" validate:"required,max=1000"`
 }
 
-func init() {
-	customMessages["Kind.required"] = "请选择“问题未解决”或“问题又出现了”"
-	customMessages["Kind.oneof"] = "请选择“问题未解决”或“问题又出现了”"
-}
-
 // trackFollowup records a "not solved / came back" request staff must answer.
 func (h *Handler) trackFollowup(c *gin.Context) {
 	h.trackAction(c, func(cmp *ledger.Complaint) (string, map[string]string, error) {

@@ -13,11 +13,6 @@ type rateInput struct {
 	Comment string `json:"comment" label:"评价意见" validate:"max=500"`
 }
 
-func init() {
-	customMessages["Rating.required"] = "请选择满意、基本满意或不满意"
-	customMessages["Rating.oneof"] = "请选择满意、基本满意或不满意"
-}
-
 // trackRate records 满意 / 基本满意 / 不满意 with a comment, once.
 func (h *Handler) trackRate(c *gin.Context) {
 	h.trackAction(c, func(cmp *ledger.Complaint) (string, map[string]string, error) {

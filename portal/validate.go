@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"regexp"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/go-playground/locales/zh"
@@ -46,19 +47,34 @@ var customMessages = map[string]string{
 	"Description.required": "请描述发生了什么",
 	"Description.min":      "问题描述至少10个字，请写清楚时间、地点和现象",
 	"Description.max":      "问题描述不能超过2000个字",
+	"Rating.required":      "请选择满意、基本满意或不满意",
+	"Rating.oneof":         "请选择满意、基本满意或不满意",
+	"Kind.required":        "请选择“问题未解决”或“问题又出现了”",
+	"Kind.oneof":           "请选择“问题未解决”或“问题又出现了”",
 }
 
-var (
+var phoneRE = regexp.MustCompile(`^(?:1[3-9]\d{9}|0\d{2,3}-?\d{7,8}(?:-\d{1,6})?)$`)
+
+// checker is the validator of the portal's inputs with its Chinese messages
+// and the form names of the inputs' fields.
+type checker struct {
 	validate   *validator.Validate
 	translator ut.Translator
-	jsonNames  = map[string]string{} // Go field → form/json name
-	phoneRE    = regexp.MustCompile(`^(?:1[3-9]\d{9}|0\d{2,3}-?\d{7,8}(?:-\d{1,6})?)$`)
-)
+	jsonNames  map[string]string // Go field → form/json name
+}
 
-func init() {
-	validate = validator.New(validator.WithRequiredStructEnabled())
+// checkers builds the checker once, when the first input is checked.
+var checkers = sync.OnceValue(newChecker)
+
+// newChecker sets up validator/v10 with its Chinese translations, the label
+// tags as field names, the cnphone rule, and the form names of every input
+// type's fields. A translation that does not register is a programming
+// error.
+func newChecker() *checker {
+	validate := validator.New(validator.WithRequiredStructEnabled())
 	zhLoc := zh.New()
-	translator, _ = ut.New(zhLoc, zhLoc).GetTranslator("zh")
+	translator, _ := ut.New(zhLoc, zhLoc).GetTranslator("zh")
+	jsonNames := map[string]string{}
 	if err := zhtrans.RegisterDefaultTranslations(validate, translator); err != nil {
 		panic(err)
 	}
@@ -82,6 +98,7 @@ func init() {
 			}
 		}
 	}
+	return &checker{validate: validate, translator: translator, jsonNames: jsonNames}
 }
 
 // normalizePhone drops spaces and a +86 prefix and turns full-width digits
@@ -106,7 +123,8 @@ func normalizePhone(p string) string {
 // checkStruct runs the validator and returns field name → Chinese message.
 func checkStruct(v any) map[string]string {
 	out := map[string]string{}
-	err := validate.Struct(v)
+	ck := checkers()
+	err := ck.validate.Struct(v)
 	var ves validator.ValidationErrors
 	if !errors.As(err, &ves) {
 		return out
@@ -117,7 +135,7 @@ func checkStruct(v any) map[string]string {
 		if i := strings.IndexByte(goField, '['); i >= 0 {
 			goField = goField[:i]
 		}
-		name := jsonNames[typ+"."+goField]
+		name := ck.jsonNames[typ+"."+goField]
 		if name == "" {
 			name = strings.ToLower(goField)
 		}
@@ -128,7 +146,7 @@ func checkStruct(v any) map[string]string {
 			out[name] = m
 			continue
 		}
-		out[name] = fe.Translate(translator)
+		out[name] = fe.Translate(ck.translator)
 	}
 	return out
 }

@@ -1,65 +1,47 @@
 package main
 
 import (
-	"fmt"
 	"time"
 
-	"github.com/gin-gonic/gin"
-
 	"ecoreport/hotline"
-	"ecoreport/internal/auth"
 	"ecoreport/internal/conversation"
 	"ecoreport/internal/hotlineapi"
 	"ecoreport/internal/office"
+	"ecoreport/internal/view"
 	"ecoreport/portal"
+	"ecoreport/static"
 )
 
-// register mounts the parts of the service on the engine: the resident
-// portal, the hotline push API, the staff back office and the operators'
-// hotline pages inside it.
+// register mounts the parts of the service on the engine: the static files
+// every page links, the resident portal, Open311, the hotline push API and
+// the staff back office (the hotline operators' pages included).
 func (m *Main) register() error {
 	t := &tool{DB: m.DB, Keys: m.Keys, Ledger: m.Ledger, Reward: m.Reward}
 	im, fb := t.importer(&m.Config), t.feedback()
-	logf := func(f string, a ...any) { m.Log.Warn(fmt.Sprintf(f, a...)) }
 
 	var limits *portal.Limits
 	if m.Config.RateLimits == "off" {
 		limits = portal.Unlimited()
 		m.Log.Warn("门户限流已关闭：仅用于压测 (per-client rate limits are off)")
 	}
+	assets, err := view.NewAssets(static.FS)
+	if err != nil {
+		return err
+	}
+	assets.Register(m.Engine)
+
 	conv := conversation.New(m.Ledger) // the portal's reporters and the office's staff share it
 	ph := portal.New(portal.Deps{Ledger: m.Ledger, DB: m.DB, Keys: m.Keys, Captcha: m.Config.Captcha == "on",
 		DataDir: m.Config.DataDir, Location: m.Config.Location, Logger: m.Log, Now: time.Now, Limits: limits, Rewards: m.Reward,
-		Conversation: conv})
+		Assets: assets, Conversation: conv})
 	ph.Register(m.Engine)
-	ph.RegisterStats(m.Engine)
 
 	(&portal.Open311{Ledger: m.Ledger, DB: m.DB, Keys: m.Keys, Location: m.Config.Location, Now: time.Now, Logger: m.Log}).Register(m.Engine)
 
 	(&hotlineapi.API{Importer: im, Feedback: fb, Clients: &hotline.Clients{DB: m.DB, Keys: m.Keys}, Logger: m.Log}).Register(m.Engine)
 
-	m.Office = office.New(office.Deps{Ledger: m.Ledger, Users: m.Users, DB: m.DB, Location: m.Config.Location, Logger: m.Log, Now: time.Now,
-		Rewards: m.Reward, Conversation: conv})
+	m.Office = office.New(office.Deps{Ledger: m.Ledger, Users: m.Users, DB: m.DB, Location: m.Config.Location, Logger: m.Log, Now: time.Now, Rewards: m.Reward,
+		Assets: assets, Hotline: im, HotlineFeedback: fb, Conversation: conv})
 	m.Office.Register(m.Engine)
-
-	operator := func(c *gin.Context) string {
-		if u := office.User(c); u != nil {
-			return u.Username
-		}
-		return ""
-	}
-	hw, err := hotline.NewWeb(im, fb, operator, office.CSRFToken)
-	if err != nil {
-		return fmt.Errorf("hotline pages: %w", err)
-	}
-	hw.Prefix, hw.Logf = "/office/hotline", logf
-	hw.Home, hw.Logout = "/office/", "/office/logout"
-	hw.User = func(c *gin.Context) string {
-		if u := office.User(c); u != nil {
-			return fmt.Sprintf("%s（%s，%s）", u.DisplayName, u.Username, u.Role.Label())
-		}
-		return ""
-	}
-	hw.Register(m.Engine.Group("/office", m.Office.Middleware(), m.Office.RequireRoles(auth.Operator, auth.Admin)))
 	return nil
 }

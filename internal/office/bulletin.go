@@ -3,11 +3,9 @@ package office
 import (
 	"bytes"
 	"fmt"
-	"html/template"
 	"net/http"
 	"net/url"
 	"strings"
-	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -19,29 +17,11 @@ import (
 
 // The monthly bulletin (月度通报) pages register themselves in the route
 // table from here.
-func init() { Routes = append(Routes, bulletinRoutes...) }
-
 // BulletinReaders may read and download the monthly bulletin.
 var BulletinReaders = []auth.Role{auth.Admin, auth.Inspector, auth.Leader}
 
 // BulletinRules are the ranking and interview-candidate rules the pages use.
 var BulletinRules = bulletin.DefaultRules
-
-var bulletinRoutes = []Route{
-	{"GET", "/bulletin", BulletinReaders, (*Handler).bulletinPage},
-	{"GET", "/bulletin.xlsx", BulletinReaders, (*Handler).bulletinXLSX},
-}
-
-// bulletinView is the printable A4 bulletin; it stands alone (no layout) and
-// is parsed when the package starts, so a broken template fails at once.
-var bulletinView = template.Must(template.New("bulletin_page.html").Funcs(template.FuncMap{
-	"svg":  func(s string) template.HTML { return template.HTML(s) }, // written by package bulletin, every text escaped
-	"cell": bulletin.Cell,
-	"date": func(t time.Time) string { return t.In(bulletin.Location()).Format("2006-01-02") },
-	"rankData": func(kind string, rows []bulletin.Ranked) map[string]any {
-		return map[string]any{"Kind": kind, "Rows": rows}
-	},
-}).ParseFS(templateFS, "templates/bulletin_page.html"))
 
 type bulletinData struct {
 	B          *bulletin.Bulletin
@@ -91,13 +71,8 @@ func (h *Handler) bulletinPage(c *gin.Context) {
 		Prev: b.Month.AddDate(0, -1, 0).Format("2006-01"), Next: b.Month.AddDate(0, 1, 0).Format("2006-01"),
 		XLSX: "/office/bulletin.xlsx?month=" + url.QueryEscape(mp), User: User(c),
 	}
-	var buf bytes.Buffer
-	if err := bulletinView.Execute(&buf, d); err != nil {
-		h.fail(c, err)
-		return
-	}
 	c.Header("Cache-Control", "no-store")
-	c.Data(http.StatusOK, "text/html; charset=utf-8", buf.Bytes())
+	h.views.Render(h.ctx(c), c.Writer, http.StatusOK, "bulletin_page", d)
 }
 
 // bulletinXLSX downloads the month's tables as a workbook.

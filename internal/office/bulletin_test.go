@@ -18,8 +18,9 @@ func TestBulletinPage(t *testing.T) {
 		t.Fatalf("leader: %d %s", w.Code, w.Body)
 	}
 	mustContain(t, w, "石泉县生态环境问题整改情况通报", "2026年第11期", "2026年11月，全县共收到生态环境问题举报1件，其中网上举报1件",
-		"<svg", "近12个月收到举报件数", "@media print", "按期整改排名", "建议约谈对象", `href="/office/bulletin.xlsx?month=2026-11"`)
+		"<svg", "近12个月收到举报件数", "按期整改排名", "建议约谈对象", `href="/office/bulletin.xlsx?month=2026-11"`)
 	mustNotContain(t, w, "<script", "13812345678", "张三")
+	mustStyle(t, w, "bulletin.css", "@media print")
 
 	// Default: last month (the clock is in November 2026).
 	mustContain(t, leader.get("/office/bulletin"), "2026年第10期")

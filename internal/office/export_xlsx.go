@@ -13,12 +13,6 @@ import (
 	"github.com/xuri/excelize/v2"
 )
 
-var exportRoutes = []Route{
-	{"GET", "/cases.xlsx", Readers, (*Handler).casesXLSX},
-}
-
-func init() { Routes = append(Routes, exportRoutes...) }
-
 const xlsxSheet = "问题台账"
 
 var xlsxHeader = []any{"问题编号", "状态", "概述", "污染类型", "乡镇", "责任单位", "被举报对象", "核查结论", "举报次数", "立案日期", "办结期限", "是否超期"}

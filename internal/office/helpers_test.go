@@ -2,9 +2,12 @@ package office_test
 
 import (
 	"context"
+	"io/fs"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -13,12 +16,14 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"ecoreport/hotline"
 	"ecoreport/internal/auth"
 	"ecoreport/internal/db"
 	"ecoreport/internal/db/dbtest"
 	"ecoreport/internal/ledger"
 	"ecoreport/internal/office"
 	"ecoreport/internal/secret"
+	"ecoreport/static"
 )
 
 var ctx = context.Background()
@@ -89,7 +94,8 @@ func newEnv(t *testing.T) *env {
 		add(string(r), r.Label()+"甲", r, unit)
 	}
 	add("unit2", "饶峰镇", auth.UnitUser, 2)
-	h := office.New(office.Deps{Ledger: l, Users: users, Now: clk.now})
+	h := office.New(office.Deps{Ledger: l, Users: users, Now: clk.now,
+		Hotline: &hotline.Importer{Ledger: l, DB: d}, HotlineFeedback: &hotline.Feedback{Ledger: l, DB: d}})
 	r := gin.New()
 	h.Register(r)
 	return &env{t: t, db: d, ledger: l, users: users, h: h, r: r, clk: clk}
@@ -245,4 +251,46 @@ func (e *env) session(username string) *client {
 		e.t.Fatalf("session for %s: %d", username, w.Code)
 	}
 	return c
+}
+
+// mustStyle checks that the page links the stylesheet name of static/ under
+// a content-hashed URL and that the stylesheet holds every rule.
+func mustStyle(t *testing.T, w *httptest.ResponseRecorder, name string, rules ...string) {
+	t.Helper()
+	if !regexp.MustCompile(`<link rel="stylesheet" href="/static/` + regexp.QuoteMeta(name) + `\?v=[0-9a-f]{12}">`).MatchString(w.Body.String()) {
+		t.Fatalf("page (%d) does not link %s:\n%s", w.Code, name, w.Body)
+	}
+	css, err := fs.ReadFile(static.FS, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rules {
+		if !strings.Contains(string(css), r) {
+			t.Fatalf("%s lacks %q", name, r)
+		}
+	}
+}
+
+// hotlineSample is the hotline export the operator pages' tests import: 18
+// good rows and 2 that go to the quarantine.
+var hotlineSample = filepath.Join("..", "..", "hotline", "testdata", "02-12369-gbk-title.csv")
+
+// importSample imports hotlineSample through the bridge and returns the id
+// of a quarantined row.
+func (e *env) importSample() int64 {
+	e.t.Helper()
+	f, err := os.Open(hotlineSample)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer f.Close()
+	im := &hotline.Importer{Ledger: e.ledger, DB: e.db}
+	if _, err := im.Import(ctx, f, "02-12369-gbk-title.csv", "fixture", nil); err != nil {
+		e.t.Fatal(err)
+	}
+	q, err := im.Quarantine(ctx, 10)
+	if err != nil || len(q) == 0 {
+		e.t.Fatalf("quarantine %v %v", q, err)
+	}
+	return q[0].ID
 }

@@ -20,24 +20,6 @@ import (
 	"ecoreport/internal/ledger"
 )
 
-var inspectionRoutes = []Route{
-	{"GET", "/inspection/tasks", Readers, (*Handler).taskList},
-	{"GET", "/inspection/tasks/new", Workers, (*Handler).taskNewForm},
-	{"POST", "/inspection/tasks", Workers, (*Handler).taskCreate},
-	{"GET", "/inspection/tasks/:task", Readers, (*Handler).taskPage},
-	{"POST", "/inspection/tasks/:task/status", Workers, (*Handler).taskStatus},
-	{"POST", "/inspection/tasks/:task/findings", Workers, (*Handler).findingCreate},
-	{"GET", "/inspection/superior/new", Workers, (*Handler).superiorForm},
-	{"POST", "/inspection/superior", Workers, (*Handler).superiorCreate},
-}
-
-func init() {
-	Routes = append(Routes, inspectionRoutes...)
-	for _, v := range []string{"inspection_tasks", "inspection_task_new", "inspection_task", "inspection_superior"} {
-		viewLayouts[v] = "layout"
-	}
-}
-
 // inspections is the inspection service on the handler's ledger (and clock).
 func (h *Handler) inspections() *inspection.Service { return inspection.NewService(h.Ledger) }
 

@@ -14,19 +14,6 @@ import (
 
 // Admonition interviews (约谈) in the back office.
 
-var interviewRoutes = []Route{
-	{"GET", "/interviews", Readers, (*Handler).interviewList},
-	{"GET", "/interviews/new", Workers, (*Handler).interviewNewForm},
-	{"POST", "/interviews", Workers, (*Handler).interviewCreate},
-	{"POST", "/interviews/:interview/report", Workers, (*Handler).interviewReport},
-}
-
-func init() {
-	Routes = append(Routes, interviewRoutes...)
-	viewLayouts["interview_list"] = "layout"
-	viewLayouts["interview_new"] = "layout"
-}
-
 type interviewRow struct {
 	inspection.Interview
 	Unit  string

@@ -16,16 +16,6 @@ import (
 	"ecoreport/internal/ledger"
 )
 
-var messageRoutes = []Route{
-	{"GET", "/cases/:id/messages", Readers, (*Handler).caseMessages},
-	{"POST", "/complaints/:id/messages", Workers, (*Handler).askReporter},
-}
-
-func init() {
-	Routes = append(Routes, messageRoutes...)
-	viewLayouts["message_case"] = "layout"
-}
-
 func (h *Handler) askReporter(c *gin.Context) {
 	id, err := idParam(c)
 	if err != nil {

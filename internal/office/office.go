@@ -1,34 +1,35 @@
 // Package office is the staff back office (工作台) of the task force: login,
 // the inbox of new complaints, cases and their timeline, verification,
-// rectification notices (整改通知书), close-out, and the responsible units'
-// own page. Pages are server-rendered in Chinese; every route declares its
+// rectification notices (整改通知书), close-out, the responsible units'
+// own page, and the hotline operators' pages (12369热线工单). Pages are server-rendered in Chinese; every route declares its
 // roles in one table (routes.go) that a test walks with every role.
 package office
 
 import (
-	"bytes"
 	"context"
 	"embed"
-	"fmt"
 	"html/template"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"strconv"
-	"strings"
-	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
 
+	"ecoreport/hotline"
 	"ecoreport/internal/apperr"
 	"ecoreport/internal/auth"
+	"ecoreport/internal/bulletin"
 	"ecoreport/internal/conversation"
 	"ecoreport/internal/db"
 	"ecoreport/internal/ledger"
 	"ecoreport/internal/reward"
 	"ecoreport/internal/session"
+	"ecoreport/internal/view"
 	"ecoreport/internal/web"
+	"ecoreport/static"
 )
 
 // Deps is what the back office needs from the application.
@@ -44,6 +45,14 @@ type Deps struct {
 	Logger       *slog.Logger   // slog.Default() when nil
 	Now          func() time.Time
 	Rewards      *reward.Service // reward pages (reward*.go); they answer 503 when nil
+	// Assets are the files of static/ the pages link (view.MustAssets(static.FS)
+	// when nil); the application serves them (Assets.Register).
+	Assets *view.Assets
+	// Hotline and HotlineFeedback are the hotline bridge behind the
+	// operators' pages (hotline*.go); they answer 503 when nil.
+	Hotline         HotlineImports
+	HotlineFeedback HotlineFeedback
+	MaxUpload       int64 // largest hotline file (DefaultMaxUpload when 0)
 }
 
 // Handler serves the back office. Create it with New, mount it with Register.
@@ -59,9 +68,14 @@ type Handler struct {
 	Now          func() time.Time
 	Rewards      *reward.Service
 
+	Hotline         HotlineImports
+	HotlineFeedback HotlineFeedback
+	MaxUpload       int64
+
 	log   *slog.Logger
 	errs  web.Errors
-	views map[string]*template.Template
+	views *view.Set
+	nav   []Route // the route table's navigation entries, in order
 }
 
 //go:embed templates/*.html
@@ -92,38 +106,76 @@ func New(d Deps) *Handler {
 	if d.TOTP == nil {
 		d.TOTP = &auth.TOTP{Users: d.Users, Keys: d.Ledger.Keys}
 	}
-	h := &Handler{Ledger: d.Ledger, Users: d.Users, Sessions: d.Sessions, TOTP: d.TOTP, Conversation: d.Conversation, DB: d.DB, Location: d.Location, Now: d.Now, Rewards: d.Rewards, log: d.Logger,
+	if d.Assets == nil {
+		d.Assets = view.MustAssets(static.FS)
+	}
+	if d.MaxUpload <= 0 {
+		d.MaxUpload = DefaultMaxUpload
+	}
+	h := &Handler{Ledger: d.Ledger, Users: d.Users, Sessions: d.Sessions, TOTP: d.TOTP, Conversation: d.Conversation, DB: d.DB,
+		Location: d.Location, Now: d.Now, Rewards: d.Rewards,
+		Hotline: d.Hotline, HotlineFeedback: d.HotlineFeedback, MaxUpload: d.MaxUpload, log: d.Logger,
 		errs: web.Errors{Log: d.Logger, Surface: "office"}}
-	h.views = mustViews(h.funcs())
+	h.views = h.mustViews(d.Assets)
+	h.nav = navEntries(Routes)
 	return h
 }
 
-// views: each page is parsed with its layout; print pages stand alone.
+// viewLayouts maps every view of the back office to the layout it renders
+// in: "layout" has the header and its navigation, "print" is an A4 sheet,
+// the bulletin is a whole document of its own. view.New fails at start on a
+// missing or broken one.
 var viewLayouts = map[string]string{
-	"login": "layout", "password": "layout", "inbox": "layout", "case": "layout", "cases": "layout",
-	"unit": "layout", "error": "layout", "register": "layout", "receipt": "layout", "notice": "print",
+	"login":      "layout",
+	"totp_login": "layout",
+	"password":   "layout",
+	"totp_setup": "layout",
+	"error":      "layout",
+
+	"inbox":        "layout",
+	"cases":        "layout",
+	"case":         "layout",
+	"message_case": "layout",
+	"revisit_list": "layout",
+	"register":     "layout",
+	"receipt":      "layout",
+	"unit":         "layout",
+	"notice":       "print",
+
+	"inspection_tasks":    "layout",
+	"inspection_task":     "layout",
+	"inspection_task_new": "layout",
+	"inspection_superior": "layout",
+	"interview_list":      "layout",
+	"interview_new":       "layout",
+	"referral_list":       "layout",
+	"referral_new":        "layout",
+
+	"reward_list":   "layout",
+	"reward_detail": "layout",
+	"reward_rules":  "layout",
+
+	"hotline_index":      "layout",
+	"hotline_receipt":    "layout",
+	"hotline_quarantine": "layout",
+	"hotline_feedback":   "layout",
+
+	"bulletin_page": view.Standalone,
 }
 
-func mustViews(funcs template.FuncMap) map[string]*template.Template {
-	out := map[string]*template.Template{}
-	for view, layout := range viewLayouts {
-		out[view] = template.Must(template.New(layout+".html").Funcs(funcs).ParseFS(templateFS,
-			"templates/"+layout+".html", "templates/"+view+".html"))
+func (h *Handler) mustViews(assets *view.Assets) *view.Set {
+	sub, err := fs.Sub(templateFS, "templates")
+	if err != nil {
+		panic(err)
 	}
-	return out
+	return view.Must(view.Config{Name: "office", FS: sub, Views: viewLayouts, Funcs: h.funcs(),
+		Location: h.Location, Assets: assets, Logger: h.log, Fallback: []byte(renderErrorPage)})
 }
 
+// funcs are the back office's own template functions, beside the shared
+// ones (view.Funcs: dates, asset URLs, field errors).
 func (h *Handler) funcs() template.FuncMap {
 	return template.FuncMap{
-		"date": func(t time.Time) string {
-			if t.IsZero() {
-				return ""
-			}
-			return t.In(h.Location).Format("2006-01-02")
-		},
-		"datetime":   func(t time.Time) string { return t.In(h.Location).Format("2006-01-02 15:04") },
-		"cndate":     func(t time.Time) string { return t.In(h.Location).Format("2006年1月2日") },
-		"lines":      func(s string) []string { return strings.Split(s, "\n") },
 		"eventLabel": ledger.EventLabel,
 		"hasRole": func(u *auth.User, roles ...string) bool {
 			for _, r := range roles {
@@ -133,6 +185,18 @@ func (h *Handler) funcs() template.FuncMap {
 			}
 			return false
 		},
+		"yuan": reward.Yuan,
+		// svg is a chart written by package bulletin, every text in it escaped.
+		"svg":  func(s string) template.HTML { return template.HTML(s) },
+		"cell": bulletin.Cell,
+		"rankData": func(kind string, rows []bulletin.Ranked) map[string]any {
+			return map[string]any{"Kind": kind, "Rows": rows}
+		},
+		"short": func(s string) string { return s[:min(12, len(s))] },
+		"sourceLabel": func(s string) string {
+			return map[string]string{hotline.SourceFile: "文件", hotline.SourcePush: "推送", hotline.SourceFix: "修正"}[s]
+		},
+		"outcomeLabel": hotline.OutcomeLabel,
 	}
 }
 
@@ -141,6 +205,7 @@ type page struct {
 	Title  string
 	User   *auth.User
 	CSRF   string
+	Nav    []view.Link // the header's navigation, from the route table
 	Flash  string
 	Error  string
 	Fields map[string]string
@@ -154,33 +219,10 @@ func (h *Handler) render(c *gin.Context, code int, view, title string, data any)
 func (h *Handler) renderPage(c *gin.Context, code int, view string, p page) {
 	p.User = User(c)
 	p.CSRF = CSRFToken(c)
-	t, ok := h.views[view]
-	if !ok {
-		h.renderFailed(c, view, fmt.Errorf("no view %q", view))
-		return
-	}
-	buf := renderBuffers.Get().(*bytes.Buffer)
-	buf.Reset()
-	defer func() {
-		if buf.Cap() <= maxPooledBuffer {
-			renderBuffers.Put(buf)
-		}
-	}()
-	// The page is rendered in full before anything is written: a template
-	// error gives a 500 with a message, not a 200 with half a page.
-	if err := t.Execute(buf, p); err != nil {
-		h.renderFailed(c, view, err)
-		return
-	}
+	p.Nav = h.navFor(p.User, c.Request.URL.Path)
 	c.Header("Cache-Control", "no-store")
-	c.Data(code, "text/html; charset=utf-8", buf.Bytes())
+	h.views.Render(c.Request.Context(), c.Writer, code, view, p)
 }
-
-// renderBuffers holds the buffers pages are rendered into; a buffer that grew
-// past maxPooledBuffer (a huge list) is left to the garbage collector.
-var renderBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
-
-const maxPooledBuffer = 1 << 20
 
 // renderErrorPage is the answer when a page cannot be rendered; it does not
 // use a template, which may be what failed.
@@ -189,13 +231,6 @@ const renderErrorPage = `<!doctype html>
 <link rel="icon" href="/favicon.ico"><title>系统错误 · 生态环境督查工作台</title></head>
 <body><h1>系统错误</h1><p>页面暂时无法显示，已记录错误，请稍后再试或联系系统管理员。</p><p><a href="/office/">返回工作台</a></p></body></html>
 `
-
-// renderFailed logs a template error and answers 500.
-func (h *Handler) renderFailed(c *gin.Context, view string, err error) {
-	h.log.ErrorContext(c.Request.Context(), "office: render", "view", view, "err", err)
-	c.Header("Cache-Control", "no-store")
-	c.Data(http.StatusInternalServerError, "text/html; charset=utf-8", []byte(renderErrorPage))
-}
 
 // fail answers err with the back office's error page and stops the chain
 // (web.Errors.HTML decides the status, Retry-After and logging; internal

@@ -90,8 +90,9 @@ func TestCasePageNoticeOffersAndTimelineLabels(t *testing.T) {
 	if err != nil || len(ns) != 1 {
 		t.Fatalf("notices %v %v", ns, err)
 	}
-	mustContain(t, insp.get("/office/notices/"+strconv.FormatInt(ns[0].ID, 10)), `name="viewport"`, `<link rel="icon" href="/favicon.ico">`,
-		"@media print", "@media screen and (max-width:800px)", "max-width:100%")
+	w = insp.get("/office/notices/" + strconv.FormatInt(ns[0].ID, 10))
+	mustContain(t, w, `name="viewport"`, `<link rel="icon" href="/favicon.ico">`)
+	mustStyle(t, w, "print.css", "@media print", "@media screen and (max-width:800px)", "max-width:100%")
 	if w := e.login("unit").post("/office/notices/"+strconv.FormatInt(ns[0].ID, 10)+"/report", "note", "已整改。"); w.Code != http.StatusSeeOther {
 		t.Fatalf("report %d %s", w.Code, w.Body)
 	}
@@ -127,8 +128,8 @@ func TestPrintPagesFitAPhone(t *testing.T) {
 	e := newEnv(t)
 	leader := e.login("leader")
 	w := leader.get("/office/bulletin?month=2026-11")
-	mustContain(t, w, `name="viewport"`, `<link rel="icon" href="/favicon.ico">`, "@media print", "@media screen and (max-width:800px)",
-		`<div class="table-wrap"><table>`, "width:210mm")
+	mustContain(t, w, `name="viewport"`, `<link rel="icon" href="/favicon.ico">`, `<div class="table-wrap"><table>`)
+	mustStyle(t, w, "bulletin.css", "@media print", "@media screen and (max-width:800px)", "width:210mm")
 	if strings.Count(w.Body.String(), "<table>") != strings.Count(w.Body.String(), `<div class="table-wrap"><table>`) {
 		t.Error("bulletin: a table outside a scrolling wrapper")
 	}

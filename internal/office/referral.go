@@ -14,19 +14,6 @@ import (
 // Clue referrals (移送线索) in the back office. The case page is left as it
 // is; the referrals of one case are listed at /office/referrals?case=ID.
 
-var referralRoutes = []Route{
-	{"GET", "/referrals", Readers, (*Handler).referralList},
-	{"GET", "/referrals/new", Workers, (*Handler).referralNewForm},
-	{"POST", "/referrals", Workers, (*Handler).referralCreate},
-	{"POST", "/referrals/:referral/outcome", Workers, (*Handler).referralOutcome},
-}
-
-func init() {
-	Routes = append(Routes, referralRoutes...)
-	viewLayouts["referral_list"] = "layout"
-	viewLayouts["referral_new"] = "layout"
-}
-
 type referralRow struct {
 	inspection.Referral
 	Title string

@@ -9,23 +9,39 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"testing/fstest"
 
 	"github.com/gin-gonic/gin"
 
 	"ecoreport/internal/apperr"
+	"ecoreport/internal/view"
+	"ecoreport/static"
 )
+
+// testHandler is a Handler with only the given views (files name.html,
+// each standalone).
+func testHandler(t *testing.T, log *bytes.Buffer, files map[string]string) *Handler {
+	t.Helper()
+	fsys, views := fstest.MapFS{}, map[string]string{}
+	for name, text := range files {
+		fsys[name+".html"] = &fstest.MapFile{Data: []byte(text)}
+		views[name] = view.Standalone
+	}
+	h := &Handler{log: slog.New(slog.NewTextHandler(log, nil))}
+	h.views = view.Must(view.Config{Name: "office", FS: fsys, Views: views, Assets: view.MustAssets(static.FS), Logger: h.log,
+		Funcs: template.FuncMap{"boom": func() (string, error) { return "", errors.New("boom") }}, Fallback: []byte(renderErrorPage)})
+	return h
+}
 
 // A template that fails while executing must not give a 200 with half a
 // page: renderPage renders into a buffer, logs the error and answers 500.
 func TestRenderPageTemplateErrorIs500(t *testing.T) {
 	gin.SetMode(gin.TestMode)
 	var logged bytes.Buffer
-	h := &Handler{log: slog.New(slog.NewTextHandler(&logged, nil)), views: map[string]*template.Template{}}
-	h.views["broken"] = template.Must(template.New("broken").Funcs(template.FuncMap{
-		"boom": func() (string, error) { return "", errors.New("boom") },
-	}).Parse(`<!doctype html><html><body><p>开始</p>{{boom}}<p>结束</p></body></html>`))
-	h.views["fine"] = template.Must(template.New("fine").Parse(`<!doctype html><html><body>{{.Title}}</body></html>`))
-
+	h := testHandler(t, &logged, map[string]string{
+		"broken": `<!doctype html><html><body><p>开始</p>{{boom}}<p>结束</p></body></html>`,
+		"fine":   `<!doctype html><html><body>{{.Title}}</body></html>`,
+	})
 	serve := func(view string, code int) *httptest.ResponseRecorder {
 		w := httptest.NewRecorder()
 		c, _ := gin.CreateTestContext(w)
@@ -69,9 +85,7 @@ func TestRenderPageTemplateErrorIs500(t *testing.T) {
 // still answers 500 with the fixed message.
 func TestFailWithBrokenErrorView(t *testing.T) {
 	gin.SetMode(gin.TestMode)
-	h := &Handler{log: slog.New(slog.NewTextHandler(&bytes.Buffer{}, nil)), views: map[string]*template.Template{
-		"error": template.Must(template.New("error").Parse(`{{.Nope.Field}}`)),
-	}}
+	h := testHandler(t, &bytes.Buffer{}, map[string]string{"error": `{{.Nope.Field}}`})
 	w := httptest.NewRecorder()
 	c, _ := gin.CreateTestContext(w)
 	c.Request = httptest.NewRequest(http.MethodGet, "/office/x", nil)

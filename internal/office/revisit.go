@@ -13,17 +13,6 @@ import (
 	"ecoreport/internal/ledger"
 )
 
-var revisitRoutes = []Route{
-	{"GET", "/revisits", Readers, (*Handler).revisits},
-	{"POST", "/cases/:id/revisit", Workers, (*Handler).recordRevisit},
-	{"POST", "/complaints/:id/followup", Workers, (*Handler).answerFollowup},
-}
-
-func init() {
-	Routes = append(Routes, revisitRoutes...)
-	viewLayouts["revisit_list"] = "layout"
-}
-
 type revisitData struct {
 	Due       []caseRow
 	Followups []conversation.Followup

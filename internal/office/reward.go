@@ -11,12 +11,10 @@ import (
 	"bytes"
 	"database/sql"
 	"fmt"
-	"html/template"
 	"net/http"
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -46,24 +44,6 @@ var (
 	RewardRuleSetters = []auth.Role{auth.Admin}
 )
 
-// rewardRoutes join the route table (and so the role-matrix test). A reward
-// is addressed by its case (one reward per case): /office/cases/{case}/reward.
-var rewardRoutes = []Route{
-	{"GET", "/rewards", RewardReaders, rewardOnly((*Handler).rewardList)},
-	{"GET", "/rewards/payments.xlsx", RewardPayers, rewardOnly((*Handler).rewardPaymentsXLSX)},
-	{"GET", "/rewards/rules", RewardRuleSetters, rewardOnly((*Handler).rewardRules)},
-	{"POST", "/rewards/levels", RewardRuleSetters, rewardOnly((*Handler).rewardSetLevel)},
-	{"POST", "/rewards/budget", RewardRuleSetters, rewardOnly((*Handler).rewardSetBudget)},
-	{"GET", "/cases/:id/reward", RewardReaders, rewardOnly((*Handler).rewardPage)},
-	{"POST", "/cases/:id/reward/propose", RewardProposers, rewardOnly((*Handler).rewardPropose)},
-	{"POST", "/cases/:id/reward/approve", RewardApprovers, rewardOnly((*Handler).rewardApprove)},
-	{"POST", "/cases/:id/reward/reject", RewardRejecters, rewardOnly((*Handler).rewardReject)},
-	{"POST", "/cases/:id/reward/pay", RewardPayers, rewardOnly((*Handler).rewardPay)},
-	{"POST", "/cases/:id/reward/identity", RewardIdentityViewers, rewardOnly((*Handler).rewardIdentity)},
-}
-
-func init() { Routes = append(Routes, rewardRoutes...) }
-
 // rewardOnly answers 503 when the application did not give the back office
 // a reward service (Deps.Rewards).
 func rewardOnly(fn func(h *Handler, c *gin.Context)) func(h *Handler, c *gin.Context) {
@@ -78,55 +58,13 @@ func rewardOnly(fn func(h *Handler, c *gin.Context)) func(h *Handler, c *gin.Con
 
 // --- templates -----------------------------------------------------------
 
-// rewardViews are parsed once per handler (office.go's table is not ours to
-// edit); each page renders in the back office's layout.
-var (
-	rewardViewNames = []string{"reward_list", "reward_detail", "reward_rules"}
-	rewardViewCache sync.Map // *Handler → map[string]*template.Template
-)
-
-func (h *Handler) rewardViews() map[string]*template.Template {
-	if v, ok := rewardViewCache.Load(h); ok {
-		return v.(map[string]*template.Template)
-	}
-	funcs := h.funcs()
-	funcs["yuan"] = reward.Yuan
-	funcs["ndate"] = func(t sql.NullTime) string {
-		if !t.Valid {
-			return ""
-		}
-		return t.Time.In(h.Location).Format("2006-01-02")
-	}
-	funcs["ndatetime"] = func(t sql.NullTime) string {
-		if !t.Valid {
-			return ""
-		}
-		return t.Time.In(h.Location).Format("2006-01-02 15:04")
-	}
-	out := map[string]*template.Template{}
-	for _, view := range rewardViewNames {
-		out[view] = template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templateFS,
-			"templates/layout.html", "templates/"+view+".html"))
-	}
-	v, _ := rewardViewCache.LoadOrStore(h, out)
-	return v.(map[string]*template.Template)
-}
-
-// renderReward is renderPage for the reward views.
+// renderReward is renderPage for the reward views, which keep the flash
+// message their handler set.
 func (h *Handler) renderReward(c *gin.Context, code int, view string, p page) {
-	t := h.rewardViews()[view]
-	p.User = User(c)
-	p.CSRF = CSRFToken(c)
 	if p.Flash == "" {
 		p.Flash = flash(c)
 	}
-	var b bytes.Buffer
-	if err := t.Execute(&b, p); err != nil {
-		h.renderFailed(c, view, err)
-		return
-	}
-	c.Header("Cache-Control", "no-store")
-	c.Data(code, "text/html; charset=utf-8", b.Bytes())
+	h.renderPage(c, code, view, p)
 }
 
 // --- list ------------------------------------------------------------------

@@ -20,12 +20,14 @@ func (e *env) snapshot() string {
 	for _, q := range []string{
 		`SELECT COUNT(*) FROM complaints`, `SELECT COUNT(*) FROM cases`, `SELECT COUNT(*) FROM events`,
 		`SELECT COUNT(*) FROM notices`, `SELECT COUNT(*) FROM audit_log`, `SELECT COUNT(*) FROM sessions`,
+		`SELECT COUNT(*) FROM import_batches`, `SELECT COUNT(*) FROM feedback_exports`,
 	} {
 		fmt.Fprintf(&b, "%d ", e.count(q))
 	}
 	for _, q := range []string{
 		`SELECT id, status, updated_at FROM complaints ORDER BY id`, `SELECT id, status, updated_at FROM cases ORDER BY id`,
 		`SELECT id, status, unit_id FROM notices ORDER BY id`, `SELECT id, password_hash, failed_logins FROM users ORDER BY id`,
+		`SELECT id, status FROM import_rejects ORDER BY id`,
 	} {
 		rows, err := e.db.Queryx(q)
 		if err != nil {
@@ -67,6 +69,7 @@ func TestEveryRouteWithEveryRole(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	reject := e.importSample() // a hotline file with rows in the quarantine
 	path := func(p string) string {
 		id := ""
 		switch {
@@ -76,6 +79,8 @@ func TestEveryRouteWithEveryRole(t *testing.T) {
 			id = strconv.FormatInt(caseID, 10)
 		case strings.HasPrefix(p, "/notices/"):
 			id = strconv.FormatInt(n.ID, 10)
+		case strings.HasPrefix(p, "/hotline/"):
+			id = strconv.FormatInt(reject, 10)
 		}
 		return "/office" + strings.Replace(p, ":id", id, 1)
 	}
@@ -84,6 +89,7 @@ func TestEveryRouteWithEveryRole(t *testing.T) {
 		"/complaints/:id/accept": {}, "/complaints/:id/refuse": {"reason": {"vague"}},
 		"/cases/:id/extend": {"reason": {"现场复杂"}}, "/cases/:id/notice": {"unit_id": {"2"}, "requirements": {"整改"}, "deadline": {"2026-12-01"}},
 		"/cases/:id/merge": {"into": {"1"}}, "/notices/:id/report": {"note": {"已整改"}},
+		"/hotline/feedback": {"mode": {"since_last"}, "format": {"csv"}},
 		// Not a valid change: a changed password would end the shared sessions.
 		"/password": {"current": {password}, "new": {"another long password"}, "confirm": {"a different one"}},
 	}

@@ -19,20 +19,6 @@ import (
 	"ecoreport/internal/web"
 )
 
-var totpRoutes = []Route{
-	{"GET", "/login/totp", Public, (*Handler).totpLoginForm},
-	{"POST", "/login/totp", Public, (*Handler).totpLoginSubmit},
-	{"GET", "/totp", AnyStaff, (*Handler).totpPage},
-	{"POST", "/totp/enable", AnyStaff, (*Handler).totpEnable},
-	{"POST", "/totp/disable", AnyStaff, (*Handler).totpDisable},
-}
-
-func init() {
-	Routes = append(Routes, totpRoutes...)
-	viewLayouts["totp_setup"] = "layout"
-	viewLayouts["totp_login"] = "layout"
-}
-
 // totpCookie carries the login challenge's token between the password and
 // the code.
 const totpCookie = "ecoreport_office_2fa"

@@ -68,7 +68,9 @@ func TestInboxToCloseOut(t *testing.T) {
 		t.Fatalf("notices %+v", ns)
 	}
 	noticePath := "/office/notices/" + strconv.FormatInt(ns[0].ID, 10)
-	mustContain(t, insp.get(noticePath), "石环督整〔2026〕1号", "整改通知书", "城关镇", "2026年11月20日", "县纪委监委", "县考核办", "@media print", "加装除尘和隔音设施。")
+	w = insp.get(noticePath)
+	mustContain(t, w, "石环督整〔2026〕1号", "整改通知书", "城关镇", "2026年11月20日", "县纪委监委", "县考核办", "加装除尘和隔音设施。")
+	mustStyle(t, w, "print.css", "@media print")
 	if e.audited("inspector", "case.assigned") != 1 || e.audited("inspector", "notice.issued") != 1 {
 		t.Fatal("notice not audited")
 	}
