@@ -20,6 +20,7 @@ import (
 	"ecoreport/internal/apperr"
 	"ecoreport/internal/db"
 	"ecoreport/internal/ledger"
+	"ecoreport/internal/phone"
 	"ecoreport/internal/trackcode"
 )
 
@@ -437,7 +438,7 @@ func (im *Importer) update(ctx context.Context, tx *sqlx.Tx, k *known, nc *ledge
 		b, _ := json.Marshal(nc.Contact)
 		contactEnc = sql.NullString{String: im.Ledger.Keys.Seal(b), Valid: true}
 	}
-	if l4 := ledger.Last4(t.CallerPhone); l4 != "" {
+	if l4 := phone.Last4(t.CallerPhone); l4 != "" {
 		lookup = im.Ledger.TicketMAC(t.TicketNo, l4)
 	}
 	if k.Identity != string(nc.Identity) || !im.sameContact(k.ContactEnc, nc.Contact) {
