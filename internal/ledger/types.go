@@ -278,15 +278,6 @@ type Contact struct {
 	Phone string `json:"phone,omitempty"`
 }
 
-// MaskPhone shows a phone as 138****5678.
-func MaskPhone(p string) string {
-	r := []rune(p)
-	if len(r) < 7 {
-		return strings.Repeat("*", len(r))
-	}
-	return string(r[:3]) + strings.Repeat("*", len(r)-7) + string(r[len(r)-4:])
-}
-
 // Actor is who does something: a staff user, or a named non-person actor
 // ("resident", "hotline:NAME", "system").
 type Actor struct {
