@@ -10,6 +10,7 @@ import (
 
 	"ecoreport/internal/apperr"
 	"ecoreport/internal/ledger"
+	"ecoreport/internal/phone"
 	"ecoreport/internal/trackcode"
 )
 
@@ -96,10 +97,13 @@ func (h *Handler) registerSubmit(c *gin.Context) {
 		if form["name"] == "" && form["phone"] == "" {
 			bad["phone"] = "保密举报请至少留下姓名或电话；不愿留的请选择匿名"
 		}
-		if len([]rune(form["name"])) > 50 || len(form["phone"]) > 30 || ledger.CheckText(form["name"]+form["phone"]) != "" {
+		if len([]rune(form["name"])) > 50 || len([]rune(form["phone"])) > 30 || ledger.CheckText(form["name"]+form["phone"]) != "" {
 			bad["phone"] = "姓名或电话填写有误"
+		} else if tel, ok := phone.Normalize(form["phone"]); !ok && tel != "" {
+			bad["phone"] = phone.Invalid
+		} else {
+			in.Contact = &ledger.Contact{Name: form["name"], Phone: tel}
 		}
-		in.Contact = &ledger.Contact{Name: form["name"], Phone: form["phone"]}
 	}
 	if len(bad) == 0 {
 		if err := in.Validate(); err != nil {
