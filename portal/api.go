@@ -5,6 +5,7 @@ import (
 	"errors"
 	"mime"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -36,7 +37,7 @@ func (h *Handler) apiFail(c *gin.Context, err error, wait time.Duration) {
 		st, err = http.StatusRequestEntityTooLarge, &apperr.Error{Code: apperr.EINVALID, Message: "请求内容过大"}
 	}
 	if wait > 0 {
-		c.Header("Retry-After", itoa(int((wait+time.Second-1)/time.Second)))
+		c.Header("Retry-After", strconv.Itoa(int((wait+time.Second-1)/time.Second)))
 	}
 	h.logErr(c, "api", err)
 	c.JSON(st, apiError{Error: apiErrorBody{Code: apperr.Code(err), Message: msgOf(err), Fields: apperr.Fields(err)}})

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"mime/multipart"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -122,7 +123,7 @@ func (h *Handler) reportSubmit(c *gin.Context) {
 		return
 	}
 	if wait, err := h.allow(h.fileLimit, h.clientKey(c, "file")); err != nil {
-		c.Header("Retry-After", itoa(int(wait/time.Second)))
+		c.Header("Retry-After", strconv.Itoa(int(wait/time.Second)))
 		h.renderReport(c, http.StatusTooManyRequests, shown(in), nil, msgOf(err))
 		return
 	}

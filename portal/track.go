@@ -2,6 +2,7 @@ package portal
 
 import (
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -70,7 +71,7 @@ func (h *Handler) trackForm(c *gin.Context) {
 
 func (h *Handler) renderTrackForm(c *gin.Context, in lookupInput, err error, wait time.Duration) {
 	if wait > 0 {
-		c.Header("Retry-After", itoa(int((wait+time.Second-1)/time.Second)))
+		c.Header("Retry-After", strconv.Itoa(int((wait+time.Second-1)/time.Second)))
 	}
 	h.logErr(c, "track", err)
 	h.render(c, status(err), "track_form", page{Title: "查询进度", Nav: "track", Error: msgOf(err),
