@@ -4,6 +4,7 @@ import (
 	"errors"
 	"math"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -451,11 +452,11 @@ func MapCategories(s string) (codes []string, unknown []string) {
 		code, ok := categoryCode(term)
 		if !ok {
 			code = CategoryOther
-			if !contains(unknown, term) {
+			if !slices.Contains(unknown, term) {
 				unknown = append(unknown, term)
 			}
 		}
-		if !contains(codes, code) {
+		if !slices.Contains(codes, code) {
 			codes = append(codes, code)
 		}
 	}
@@ -490,15 +491,6 @@ func categoryCode(term string) (string, bool) {
 		}
 	}
 	return "", false
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // ParseYesNo reads a yes/no cell (是否): 是/否, 有/无, Y/N, yes/no, 1/0, true/false,

@@ -7,6 +7,7 @@ package ledger
 import (
 	"database/sql/driver"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -118,12 +119,7 @@ func (cs Categories) Labels() string {
 
 // Has reports whether the set holds c.
 func (cs Categories) Has(c Category) bool {
-	for _, x := range cs {
-		if x == c {
-			return true
-		}
-	}
-	return false
+	return slices.Contains(cs, c)
 }
 
 // Identity is the reporter's choice: 匿名 (no contact at all) or 保密 (contact

@@ -2,6 +2,7 @@ package office
 
 import (
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -66,11 +67,7 @@ func (h *Handler) registerSubmit(c *gin.Context) {
 		checked[ledger.Category(v)] = true
 	}
 	bad := map[string]string{}
-	hand := false
-	for _, ch := range handChannels {
-		hand = hand || ch == in.Channel
-	}
-	if !hand {
+	if !slices.Contains(handChannels, in.Channel) {
 		bad["channel"] = "请选择来访、来信或书记民情账"
 	}
 	if form["town_id"] != "" {
