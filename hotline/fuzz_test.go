@@ -37,31 +37,6 @@ func FuzzParseTime(f *testing.F) {
 	})
 }
 
-func FuzzNormalizePhone(f *testing.F) {
-	for _, s := range []string{
-		"13812345678", "138-1234-5678", "+86 138 1234 5678", "0915-6321234", "１３８１２３４５６７８",
-		"(0915)6321234", "+86 915 6321234", "010-12345678", "1.3812345678E+10", "13812345678.0",
-		`="13812345678"`, "12345", "0915-6321234转801", "", "\xff",
-	} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		got, ok := NormalizePhone(s)
-		if !ok {
-			if got != strings.TrimSpace(s) {
-				t.Fatalf("NormalizePhone(%q) = %q, false; want the input trimmed", s, got)
-			}
-			return
-		}
-		if again, ok2 := NormalizePhone(got); !ok2 || again != got {
-			t.Fatalf("NormalizePhone(%q) = %q, but that normalises to %q, %v", s, got, again, ok2)
-		}
-		if got != "" && !isMobile(got) && !(strings.Count(got, "-") == 1 && got[0] == '0' && isDigits(strings.Replace(got, "-", "", 1))) {
-			t.Fatalf("NormalizePhone(%q) = %q, not a canonical number", s, got)
-		}
-	})
-}
-
 func FuzzMatchTown(f *testing.F) {
 	for _, s := range []string{
 		"城关镇", "城关", "石泉县城关镇", "陕西省安康市石泉县城关镇", "云雾山", "云雾山镇", "云雾",

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -20,6 +21,7 @@ import (
 	"ecoreport/internal/apperr"
 	"ecoreport/internal/db"
 	"ecoreport/internal/ledger"
+	"ecoreport/internal/phone"
 	"ecoreport/internal/trackcode"
 )
 
@@ -416,7 +418,7 @@ func (im *Importer) writeTicket(ctx context.Context, tx *sqlx.Tx, t Ticket, have
 // deadlines and is not moved; a change of it is only noted.
 func (im *Importer) update(ctx context.Context, tx *sqlx.Tx, k *known, nc *ledger.NewComplaint, t Ticket, actor ledger.Actor) ([]string, error) {
 	var changed []string
-	if !sameCategories(k.Categories, nc.Categories) || k.CategoryText != nc.CategoryText {
+	if !slices.Equal(k.Categories, nc.Categories) || k.CategoryText != nc.CategoryText {
 		changed = append(changed, "污染类型")
 	}
 	if k.TownID != nullInt(nc.TownID) || k.TownText != nc.TownText {
@@ -437,7 +439,7 @@ func (im *Importer) update(ctx context.Context, tx *sqlx.Tx, k *known, nc *ledge
 		b, _ := json.Marshal(nc.Contact)
 		contactEnc = sql.NullString{String: im.Ledger.Keys.Seal(b), Valid: true}
 	}
-	if l4 := ledger.Last4(t.CallerPhone); l4 != "" {
+	if l4 := phone.Last4(t.CallerPhone); l4 != "" {
 		lookup = im.Ledger.TicketMAC(t.TicketNo, l4)
 	}
 	if k.Identity != string(nc.Identity) || !im.sameContact(k.ContactEnc, nc.Contact) {
@@ -638,18 +640,6 @@ func marshalFields(fs []ledger.Field) string {
 	}
 	b, _ := json.Marshal(fs)
 	return string(b)
-}
-
-func sameCategories(a, b ledger.Categories) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func nullInt(v int64) sql.NullInt64 {

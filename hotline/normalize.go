@@ -4,6 +4,7 @@ import (
 	"errors"
 	"math"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -24,7 +25,7 @@ var shanghai = sync.OnceValue(func() *time.Location {
 	return time.FixedZone("CST", 8*60*60)
 })
 
-// maxValueLen bounds what the normalisers look at: no real time, phone or town
+// maxValueLen bounds what the normalisers look at: no real time or town
 // is longer, and a hostile cell must not cost more than a glance.
 const maxValueLen = 256
 
@@ -258,106 +259,6 @@ func makeTime(y, mo, d, h, mi, sec, nsec int, loc *time.Location) (time.Time, er
 	return t.UTC(), nil
 }
 
-// NormalizePhone returns a Chinese phone number in canonical form and true:
-// mobile "13812345678", landline "0915-6321234". It accepts separators
-// (138-1234-5678, 138 1234 5678, (0915)6321234), a country code (+86, 0086, 86),
-// full-width digits, Excel's ="…" and leading-apostrophe text forms and numbers
-// that spreadsheets turned into 1.3812345678E+10 (only when no digit was lost).
-// Blank input gives "" and true: no number is a valid answer. Anything else
-// (several numbers, extensions, short service numbers, foreign numbers) gives s
-// trimmed and false.
-func NormalizePhone(s string) (string, bool) {
-	raw := strings.TrimSpace(s)
-	if raw == "" {
-		return "", true
-	}
-	if len(raw) > maxValueLen {
-		return raw, false
-	}
-	v := strings.TrimPrefix(unwrapExcelText(foldWidth(raw)), "'")
-	if d, ok := expandNumber(v); ok {
-		v = d
-	}
-	digits := make([]byte, 0, 16)
-	plus := false
-	for _, r := range v {
-		switch {
-		case r >= '0' && r <= '9':
-			digits = append(digits, byte(r))
-		case r == '+' && len(digits) == 0 && !plus:
-			plus = true
-		case r == ' ', r == '-', r == '(', r == ')', r == '.', r == '\u2010', r == '\u2013', r == '\u2014', unicode.IsSpace(r):
-		default:
-			return raw, false
-		}
-	}
-	d := string(digits)
-	intl := false
-	switch {
-	case plus && strings.HasPrefix(d, "86"):
-		d, intl = d[2:], true
-	case plus:
-		return raw, false // another country
-	case strings.HasPrefix(d, "0086"):
-		d, intl = d[4:], true
-	case len(d) == 13 && strings.HasPrefix(d, "861"):
-		d = d[2:]
-	}
-	if intl && d != "" && d[0] != '1' {
-		d = "0" + d // +86 915 6321234: the trunk 0 is dropped abroad
-	}
-	switch {
-	case isMobile(d):
-		return d, true
-	case len(d) == 12 && d[0] == '0' && isMobile(d[1:]):
-		return d[1:], true // 013812345678, dialled as long distance
-	}
-	if len(d) < 10 || d[0] != '0' || d[1] == '0' {
-		return raw, false
-	}
-	area := 4
-	switch d[1] {
-	case '1': // Beijing 010 is the only 01x area code
-		if d[2] != '0' {
-			return raw, false
-		}
-		area = 3
-	case '2': // 020–029
-		area = 3
-	}
-	if local := len(d) - area; local < 7 || local > 8 {
-		return raw, false
-	}
-	return d[:area] + "-" + d[area:], true
-}
-
-func isMobile(d string) bool {
-	return len(d) == 11 && d[0] == '1' && d[1] >= '3' && d[1] <= '9' && isDigits(d)
-}
-
-// expandNumber undoes what spreadsheets do to long digit strings stored as
-// numbers: "1.3812345678E+10" and "13812345678.0". It refuses "1.38123E+10",
-// whose lost digits cannot be recovered.
-func expandNumber(s string) (string, bool) {
-	if intPart, ok := strings.CutSuffix(s, ".0"); ok && isDigits(intPart) {
-		return intPart, true
-	}
-	i := strings.IndexAny(s, "eE")
-	if i < 0 {
-		return "", false
-	}
-	mant, exp := s[:i], strings.TrimPrefix(s[i+1:], "+")
-	e, err := strconv.Atoi(exp)
-	if err != nil || !isDigits(exp) {
-		return "", false
-	}
-	intPart, frac, _ := strings.Cut(mant, ".")
-	if len(intPart) != 1 || !isDigits(intPart) || (frac != "" && !isDigits(frac)) || len(frac) != e {
-		return "", false
-	}
-	return intPart + frac, true
-}
-
 // unwrapExcelText strips the ="…" some systems write so that Excel keeps
 // leading zeros.
 func unwrapExcelText(s string) string {
@@ -551,11 +452,11 @@ func MapCategories(s string) (codes []string, unknown []string) {
 		code, ok := categoryCode(term)
 		if !ok {
 			code = CategoryOther
-			if !contains(unknown, term) {
+			if !slices.Contains(unknown, term) {
 				unknown = append(unknown, term)
 			}
 		}
-		if !contains(codes, code) {
+		if !slices.Contains(codes, code) {
 			codes = append(codes, code)
 		}
 	}
@@ -590,15 +491,6 @@ func categoryCode(term string) (string, bool) {
 		}
 	}
 	return "", false
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // ParseYesNo reads a yes/no cell (是否): 是/否, 有/无, Y/N, yes/no, 1/0, true/false,

@@ -100,63 +100,6 @@ func TestParseTime(t *testing.T) {
 	})
 }
 
-func TestNormalizePhone(t *testing.T) {
-	ok := []struct{ name, in, want string }{
-		{"Mobile", "13812345678", "13812345678"},
-		{"MobileDashes", "138-1234-5678", "13812345678"},
-		{"MobileCountryCode", "+86 138 1234 5678", "13812345678"},
-		{"MobileCountryCodeTight", "+8613812345678", "13812345678"},
-		{"Mobile0086", "0086 138 1234 5678", "13812345678"},
-		{"Mobile86NoPlus", "86-138-1234-5678", "13812345678"},
-		{"MobileFullWidth", "１３８１２３４５６７８", "13812345678"},
-		{"MobileLongDistanceZero", "013812345678", "13812345678"},
-		{"MobileExcelExponent", "1.3812345678E+10", "13812345678"},
-		{"MobileExcelDecimal", "13812345678.0", "13812345678"},
-		{"MobileExcelText", `="13812345678"`, "13812345678"},
-		{"MobileApostrophe", "'13812345678", "13812345678"},
-		{"MobilePadded", "  138 1234 5678  ", "13812345678"},
-		{"Landline", "0915-6321234", "0915-6321234"},
-		{"LandlineNoDash", "09156321234", "0915-6321234"},
-		{"LandlineParens", "(0915)6321234", "0915-6321234"},
-		{"LandlineFullWidthParens", "（０９１５）６３２１２３４", "0915-6321234"},
-		{"LandlineCountryCode", "+86 915 6321234", "0915-6321234"},
-		{"LandlineBeijing", "010-12345678", "010-12345678"},
-		{"LandlineShanghaiNoDash", "02112345678", "021-12345678"},
-		{"Empty", "", ""},
-		{"Blank", "   ", ""},
-	}
-	for _, tc := range ok {
-		t.Run("OK/"+tc.name, func(t *testing.T) {
-			got, ok := NormalizePhone(tc.in)
-			if !ok || got != tc.want {
-				t.Errorf("NormalizePhone(%q) = %q, %v; want %q, true", tc.in, got, ok, tc.want)
-			}
-		})
-	}
-	bad := []struct{ name, in string }{
-		{"LostDigits", "1.38123E+10"},
-		{"ServiceNumber", "12345"},
-		{"BankHotline", "95588"},
-		{"LocalWithoutAreaCode", "6321234"},
-		{"TwoNumbers", "13812345678/13912345678"},
-		{"Extension", "0915-6321234转801"},
-		{"Foreign", "+1 415 555 0100"},
-		{"TwelveDigits", "138123456789"},
-		{"NotAMobilePrefix", "12812345678"},
-		{"Letters", "无"},
-		{"InvalidUTF8", "138\xff12345678"},
-		{"Huge", strings.Repeat("1", 10000)},
-	}
-	for _, tc := range bad {
-		t.Run("Unrecognised/"+tc.name, func(t *testing.T) {
-			got, ok := NormalizePhone(tc.in)
-			if ok || got != strings.TrimSpace(tc.in) {
-				t.Errorf("NormalizePhone(%q) = %q, %v; want the input back and false", excerpt(tc.in), excerpt(got), ok)
-			}
-		})
-	}
-}
-
 func TestMatchTown(t *testing.T) {
 	ok := []struct {
 		name, in string

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -380,7 +381,7 @@ func openXLSX(br *bufio.Reader, name, sheet string) (_ *xlsxSource, serialOffset
 		return fail("工作簿中没有工作表", errors.New("no sheet"))
 	case sheet == "":
 		sheet = sheets[0]
-	case !contains(sheets, sheet):
+	case !slices.Contains(sheets, sheet):
 		return fail(fmt.Sprintf("找不到工作表“%s”（现有：%s）", sheet, strings.Join(sheets, "、")), errors.New("no such sheet"))
 	}
 	if props, err := f.GetWorkbookProps(); err == nil && props.Date1904 != nil && *props.Date1904 {

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"unicode/utf8"
+
+	"ecoreport/internal/phone"
 )
 
 // maxTicketNoRunes bounds a ticket number; real ones are about 20 characters,
@@ -94,9 +96,9 @@ func (rd *Reader) ticket(row int, cells []string) (Ticket, error) {
 		t.CallerName, t.Anonymous = "", true
 	}
 	if _, v = get(fieldCallerPhone); strings.TrimSpace(v) != "" {
-		p, ok := NormalizePhone(cleanLine(v))
+		p, ok := phone.Normalize(cleanLine(v))
 		t.CallerPhone = p
-		if !ok {
+		if !ok && p != "" {
 			t.warn("电话号码格式无法识别：%s", describe(p))
 		}
 	}

@@ -36,9 +36,10 @@ type Ticket struct {
 	Content string
 	// CallerName is the caller (来电人); empty when anonymous by name ("匿名").
 	CallerName string
-	// CallerPhone is the normalised phone (来电号码): mobile "13812345678",
-	// landline "0915-6321234", "" when none. A number that cannot be understood
-	// is kept as written (trimmed) and explained in Warnings.
+	// CallerPhone is the phone (来电号码) in its stored form (phone.Normalize):
+	// mobile "13812345678", landline "0915-6321234", with an extension
+	// "0915-6321234-801", "" when none. A number that cannot be understood is
+	// kept as written (trimmed) and explained in Warnings.
 	CallerPhone string
 	// Anonymous is true when the caller asked to stay anonymous (是否匿名:
 	// 是/Y/1/true/匿名) or gave "匿名" as their name.

@@ -7,13 +7,13 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strconv"
 	"strings"
 	"unicode/utf8"
 
 	"ecoreport/internal/apperr"
 	"ecoreport/internal/ledger"
+	"ecoreport/internal/phone"
 	"ecoreport/internal/trackcode"
 )
 
@@ -73,25 +73,6 @@ func o311Bind(v url.Values) o311Form {
 		}
 	}
 	return f
-}
-
-var o311PhoneRE = regexp.MustCompile(`^(?:1[3-9]\d{9}|0\d{2,3}-?\d{7,8}(?:-\d{1,6})?)$`)
-
-// o311NormPhone drops spaces, hyphens between groups are kept, full-width
-// digits become ASCII and a +86 prefix goes.
-func o311NormPhone(p string) string {
-	var b strings.Builder
-	for _, r := range strings.TrimSpace(p) {
-		if r >= '０' && r <= '９' {
-			r -= '０' - '0'
-		}
-		if r == ' ' || r == '\u3000' {
-			continue
-		}
-		b.WriteRune(r)
-	}
-	s := strings.TrimPrefix(b.String(), "+86")
-	return strings.TrimPrefix(s, "0086")
 }
 
 // o311Clip makes a client-given name safe to echo in an error: valid UTF-8,
@@ -204,12 +185,12 @@ func o311Validate(f o311Form, towns []ledger.Unit) (ledger.NewComplaint, error) 
 	if utf8.RuneCountInString(name) > 50 {
 		bad["last_name"] = "姓名不能超过50个字"
 	}
-	phone := o311NormPhone(f.Phone)
-	if phone != "" && !o311PhoneRE.MatchString(phone) {
-		bad["phone"] = "请填写正确的手机号或固定电话（如 13800001234 或 0915-1234567）"
+	tel, ok := phone.Normalize(f.Phone)
+	if !ok && tel != "" {
+		bad["phone"] = phone.Invalid
 	}
 	identity := ledger.Anonymous
-	if phone != "" || name != "" {
+	if tel != "" || name != "" {
 		identity = ledger.Confidential
 	}
 	switch v := trim(f.Attributes[o311AttrIdentity]); v {
@@ -219,7 +200,7 @@ func o311Validate(f o311Form, towns []ledger.Unit) (ledger.NewComplaint, error) 
 	default:
 		bad["attribute[identity]"] = "只能是 anonymous（匿名）或 confidential（保密）"
 	}
-	if identity == ledger.Confidential && phone == "" {
+	if identity == ledger.Confidential && tel == "" {
 		if _, done := bad["attribute[identity]"]; !done {
 			bad["phone"] = "选择保密时请留下联系电话 phone"
 		}
@@ -232,7 +213,7 @@ func o311Validate(f o311Form, towns []ledger.Unit) (ledger.NewComplaint, error) 
 		Address: addr, Subject: subject, Description: desc, Identity: identity, WantsReward: reward, Extra: extra,
 	}
 	if identity == ledger.Confidential {
-		n.Contact = &ledger.Contact{Name: name, Phone: phone}
+		n.Contact = &ledger.Contact{Name: name, Phone: tel}
 	}
 	if err := n.Validate(); err != nil {
 		return ledger.NewComplaint{}, err

@@ -11,6 +11,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -216,21 +217,9 @@ func (h *Handler) allow(l *ratelimit.Limiter, key string) error {
 
 func waitText(d time.Duration) string {
 	if d <= time.Minute {
-		return itoa(int((d+time.Second-1)/time.Second)) + "秒"
+		return strconv.Itoa(int((d+time.Second-1)/time.Second)) + "秒"
 	}
-	return itoa(int((d+time.Minute-1)/time.Minute)) + "分钟"
-}
-
-func itoa(n int) string {
-	if n == 0 {
-		return "0"
-	}
-	var b []byte
-	for n > 0 {
-		b = append([]byte{byte('0' + n%10)}, b...)
-		n /= 10
-	}
-	return string(b)
+	return strconv.Itoa(int((d+time.Minute-1)/time.Minute)) + "分钟"
 }
 
 // logErr logs errors people cannot fix (internal, unavailable) that are not

@@ -88,7 +88,7 @@ func TestRewardClaimFieldErrors(t *testing.T) {
 		t.Fatalf("empty claim = %d", w.Code)
 	}
 	body = w.Body.String()
-	for _, s := range []string{"请填写真实姓名", "身份证号码应为18位", "请填写有效的手机号码或座机号码", "请填写开户银行（2至60个字）", "银行账号应为10至30位数字"} {
+	for _, s := range []string{"请填写真实姓名", "身份证号码应为18位", "请填写正确的手机号或固定电话", "请填写开户银行（2至60个字）", "银行账号应为10至30位数字"} {
 		if !strings.Contains(body, `<p class="field-error">`+s) {
 			t.Fatalf("claim page lacks the field error %q:\n%s", s, body)
 		}

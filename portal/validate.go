@@ -3,7 +3,6 @@ package portal
 import (
 	"errors"
 	"reflect"
-	"regexp"
 	"strings"
 	"sync"
 	"unicode/utf8"
@@ -15,6 +14,7 @@ import (
 
 	"ecoreport/internal/apperr"
 	"ecoreport/internal/ledger"
+	"ecoreport/internal/phone"
 )
 
 // reportInput is one filing, from the form or the JSON API (same names).
@@ -43,7 +43,7 @@ var customMessages = map[string]string{
 	"Identity.required":    "请选择匿名或保密",
 	"Identity.oneof":       "请选择匿名或保密",
 	"Phone.required_if":    "选择保密时请留下联系电话",
-	"Phone.cnphone":        "请填写正确的手机号或固定电话（如 13800001234 或 0915-1234567）",
+	"Phone.cnphone":        phone.Invalid,
 	"Description.required": "请描述发生了什么",
 	"Description.min":      "问题描述至少10个字，请写清楚时间、地点和现象",
 	"Description.max":      "问题描述不能超过2000个字",
@@ -52,8 +52,6 @@ var customMessages = map[string]string{
 	"Kind.required":        "请选择“问题未解决”或“问题又出现了”",
 	"Kind.oneof":           "请选择“问题未解决”或“问题又出现了”",
 }
-
-var phoneRE = regexp.MustCompile(`^(?:1[3-9]\d{9}|0\d{2,3}-?\d{7,8}(?:-\d{1,6})?)$`)
 
 // checker is the validator of the portal's inputs with its Chinese messages
 // and the form names of the inputs' fields.
@@ -85,7 +83,8 @@ func newChecker() *checker {
 		return f.Name
 	})
 	if err := validate.RegisterValidation("cnphone", func(fl validator.FieldLevel) bool {
-		return phoneRE.MatchString(normalizePhone(fl.Field().String()))
+		_, ok := phone.Normalize(fl.Field().String())
+		return ok
 	}); err != nil {
 		panic(err)
 	}
@@ -99,25 +98,6 @@ func newChecker() *checker {
 		}
 	}
 	return &checker{validate: validate, translator: translator, jsonNames: jsonNames}
-}
-
-// normalizePhone drops spaces and a +86 prefix and turns full-width digits
-// into ASCII.
-func normalizePhone(p string) string {
-	var b strings.Builder
-	for _, r := range strings.TrimSpace(p) {
-		if r >= '０' && r <= '９' {
-			r -= '０' - '0'
-		}
-		if r == ' ' || r == '\u3000' {
-			continue
-		}
-		b.WriteRune(r)
-	}
-	s := b.String()
-	s = strings.TrimPrefix(s, "+86")
-	s = strings.TrimPrefix(s, "0086")
-	return s
 }
 
 // checkStruct runs the validator and returns field name → Chinese message.
@@ -199,7 +179,8 @@ func validateReport(in *reportInput, towns map[string]int64, ch ledger.Channel) 
 		n.Categories = append(n.Categories, ledger.Category(c))
 	}
 	if n.Identity == ledger.Confidential {
-		n.Contact = &ledger.Contact{Name: in.Name, Phone: normalizePhone(in.Phone)}
+		p, _ := phone.Normalize(in.Phone) // checked by cnphone; blank stays blank
+		n.Contact = &ledger.Contact{Name: in.Name, Phone: p}
 	}
 	if err := n.Validate(); err != nil {
 		return ledger.NewComplaint{}, err

@@ -6,6 +6,8 @@ import (
 	"io"
 	"os"
 	"runtime/debug"
+	"slices"
+	"strings"
 	"time"
 
 	"golang.org/x/term"
@@ -70,10 +72,8 @@ func splitGlobal(args []string) (global, rest []string) {
 	for i := 0; i < len(args); i++ {
 		a := args[i]
 		name := a
-		for len(name) > 0 && name[0] == '-' {
-			name = name[1:]
-		}
-		bare, _, hasValue := cut(name, "=")
+		name = strings.TrimLeft(name, "-")
+		bare, _, hasValue := strings.Cut(name, "=")
 		if a != name && names[bare] {
 			global = append(global, a)
 			if !hasValue && bare != "log-json" && i+1 < len(args) {
@@ -85,15 +85,6 @@ func splitGlobal(args []string) (global, rest []string) {
 		rest = append(rest, a)
 	}
 	return global, rest
-}
-
-func cut(s, sep string) (string, string, bool) {
-	for i := 0; i+len(sep) <= len(s); i++ {
-		if s[i:i+len(sep)] == sep {
-			return s[:i], s[i+len(sep):], true
-		}
-	}
-	return s, "", false
 }
 
 // withTool parses the shared flags and environment, opens the tool and runs fn.
@@ -113,11 +104,9 @@ func withTool(ctx context.Context, name string, args []string, errOut io.Writer,
 }
 
 func runImport(ctx context.Context, args []string, out, errOut io.Writer) int {
-	for _, a := range args {
-		if a == "-h" || a == "--help" {
-			fmt.Fprintln(errOut, "共用参数：--db --data-dir --key-file --tz --hotline-aliases（见 ecoreport serve -h）")
-			return hotline.ImportCommand(ctx, nil, []string{"-h"}, out, errOut, false)
-		}
+	if slices.Contains(args, "-h") || slices.Contains(args, "--help") {
+		fmt.Fprintln(errOut, "共用参数：--db --data-dir --key-file --tz --hotline-aliases（见 ecoreport serve -h）")
+		return hotline.ImportCommand(ctx, nil, []string{"-h"}, out, errOut, false)
 	}
 	if os.Getenv("GOMEMLIMIT") == "" {
 		// The importer streams (its live heap stays near 25 MiB whatever the
@@ -194,11 +183,9 @@ func runReward(ctx context.Context, args []string, out, errOut io.Writer) int {
 }
 
 func runDemo(ctx context.Context, args []string, out, errOut io.Writer) int {
-	for _, a := range args {
-		if a == "-h" || a == "--help" {
-			fmt.Fprintln(errOut, "用法：ecoreport demo [--db ...] [--data-dir ...]\n  向空数据库填入一个月的演示数据（各渠道、各状态的举报和问题、整改通知书、督查任务、约谈、各角色账号），打印各账号密码。数据库已有数据时拒绝执行。")
-			return 0
-		}
+	if slices.Contains(args, "-h") || slices.Contains(args, "--help") {
+		fmt.Fprintln(errOut, "用法：ecoreport demo [--db ...] [--data-dir ...]\n  向空数据库填入一个月的演示数据（各渠道、各状态的举报和问题、整改通知书、督查任务、约谈、各角色账号），打印各账号密码。数据库已有数据时拒绝执行。")
+		return 0
 	}
 	return withTool(ctx, "demo", args, errOut, func(t *tool, _ *config.Config, rest []string) int {
 		if len(rest) > 0 {
@@ -211,10 +198,8 @@ func runDemo(ctx context.Context, args []string, out, errOut io.Writer) int {
 }
 
 func runBulletin(ctx context.Context, args []string, out, errOut io.Writer) int {
-	for _, a := range args {
-		if a == "-h" || a == "--help" {
-			return bulletin.Command(ctx, nil, []string{"-h"}, out, errOut)
-		}
+	if slices.Contains(args, "-h") || slices.Contains(args, "--help") {
+		return bulletin.Command(ctx, nil, []string{"-h"}, out, errOut)
 	}
 	return withTool(ctx, "bulletin", args, errOut, func(t *tool, _ *config.Config, rest []string) int {
 		return bulletin.Command(ctx, t.DB, rest, out, errOut)

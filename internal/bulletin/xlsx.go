@@ -3,6 +3,7 @@ package bulletin
 import (
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/xuri/excelize/v2"
 )
@@ -152,7 +153,7 @@ func (b *Bulletin) WriteXLSX(w io.Writer) error {
 		return err
 	}
 	for i, c := range b.Candidates {
-		if err := put(SheetCandidates, 3+i, c.Name, joinReasons(c.Reasons)); err != nil {
+		if err := put(SheetCandidates, 3+i, c.Name, strings.Join(c.Reasons, "；")); err != nil {
 			return err
 		}
 	}
@@ -189,17 +190,6 @@ func (b *Bulletin) WriteXLSX(w io.Writer) error {
 	f.SetActiveSheet(0)
 	_, err = f.WriteTo(w)
 	return err
-}
-
-func joinReasons(rs []string) string {
-	s := ""
-	for i, r := range rs {
-		if i > 0 {
-			s += "；"
-		}
-		s += r
-	}
-	return s
 }
 
 // FileName is the workbook's download name, e.g. 通报-2026-11.xlsx.

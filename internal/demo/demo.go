@@ -231,9 +231,7 @@ func (f *filler) steps(from time.Time, n int) []time.Time {
 	first := from.In(f.loc)
 	firstDay := time.Date(first.Year(), first.Month(), first.Day(), 0, 0, 0, 0, f.loc)
 	avail := int(today.Sub(firstDay).Hours()/24) - 1 // whole days between, excluding today
-	if avail < 1 {
-		avail = 1
-	}
+	avail = max(avail, 1)
 	offs := make([]int, n)
 	for i := range offs {
 		offs[i] = 1 + f.r.IntN(avail)

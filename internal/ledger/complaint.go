@@ -15,6 +15,7 @@ import (
 	"ecoreport/internal/apperr"
 	"ecoreport/internal/audit"
 	"ecoreport/internal/db"
+	"ecoreport/internal/phone"
 	"ecoreport/internal/trackcode"
 )
 
@@ -329,11 +330,11 @@ func (s *Service) lookupMAC(in *NewComplaint, ref sql.NullString) any {
 	if !ref.Valid {
 		return nil
 	}
-	phone := in.LookupPhone
-	if phone == "" && in.Contact != nil {
-		phone = in.Contact.Phone
+	p := in.LookupPhone
+	if p == "" && in.Contact != nil {
+		p = in.Contact.Phone
 	}
-	if l4 := Last4(phone); l4 != "" {
+	if l4 := phone.Last4(p); l4 != "" {
 		return s.TicketMAC(ref.String, l4)
 	}
 	return nil
@@ -379,20 +380,6 @@ func marshalOrEmpty[T any](v []T) string {
 	return string(b)
 }
 
-// Last4 returns the last four digits of a phone number, or "".
-func Last4(phone string) string {
-	var d []rune
-	for _, r := range phone {
-		if r >= '0' && r <= '9' {
-			d = append(d, r)
-		}
-	}
-	if len(d) < 4 {
-		return ""
-	}
-	return string(d[len(d)-4:])
-}
-
 const complaintColumns = `id, channel, status, source_ref, categories, category_text, town_id, town_text, address, subject,
  description, occurred_text, identity, contact_enc, contact_erased_at, wants_reward, case_id, refuse_reason, received_at,
  decide_due_at, reply_due_at, extra, warnings, source_hash, created_by, updated_at`
@@ -436,7 +423,7 @@ func (s *Service) Track(ctx context.Context, typed string) (*Complaint, error) {
 // digits of the caller's phone. Failures are ErrNoSuchCode.
 func (s *Service) TrackTicket(ctx context.Context, ticketNo, phoneLast4 string) (*Complaint, error) {
 	ticketNo = strings.TrimSpace(ticketNo)
-	l4 := Last4(phoneLast4)
+	l4 := phone.Last4(phoneLast4)
 	var c Complaint
 	err := s.DB.GetContext(ctx, &c, `SELECT `+complaintColumns+` FROM complaints WHERE lookup_mac = ?`, s.TicketMAC(ticketNo, l4))
 	if err != nil {

@@ -1,5 +1,7 @@
 package ledger
 
+import "slices"
+
 // The state machines of workflows.md as data. Every method that changes a
 // status checks these tables and then does a conditional UPDATE (… WHERE
 // status = from), so two people acting at once cannot both succeed.
@@ -18,12 +20,7 @@ var caseTransitions = map[CaseStatus][]CaseStatus{
 
 // CanMoveCase reports whether a case may go from one status to another.
 func CanMoveCase(from, to CaseStatus) bool {
-	for _, s := range caseTransitions[from] {
-		if s == to {
-			return true
-		}
-	}
-	return false
+	return slices.Contains(caseTransitions[from], to)
 }
 
 // complaintTransitions are the moves a complaint makes on its own, before it
@@ -36,12 +33,7 @@ var complaintTransitions = map[ComplaintStatus][]ComplaintStatus{
 // another by itself (accept or refuse). After acceptance a complaint follows
 // its case: see ComplaintStatusFor.
 func CanMoveComplaint(from, to ComplaintStatus) bool {
-	for _, s := range complaintTransitions[from] {
-		if s == to {
-			return true
-		}
-	}
-	return false
+	return slices.Contains(complaintTransitions[from], to)
 }
 
 // ComplaintStatusFor is the status an accepted complaint shows while its case

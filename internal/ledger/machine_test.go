@@ -1,6 +1,7 @@
 package ledger_test
 
 import (
+	"slices"
 	"testing"
 
 	"ecoreport/internal/apperr"
@@ -19,12 +20,7 @@ var allowedCase = map[ledger.CaseStatus][]ledger.CaseStatus{
 }
 
 func allowed(from, to ledger.CaseStatus) bool {
-	for _, s := range allowedCase[from] {
-		if s == to {
-			return true
-		}
-	}
-	return false
+	return slices.Contains(allowedCase[from], to)
 }
 
 // moves performs the action that leads to each target status.

@@ -5,6 +5,7 @@ package ledger
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -170,7 +171,7 @@ func (s *Service) DuplicateCandidates(ctx context.Context, c *Complaint) ([]Case
 	}
 	var out []Case
 	for _, k := range cands {
-		if !sharesCategory(k.Categories, c.Categories) {
+		if !slices.ContainsFunc(k.Categories, c.Categories.Has) {
 			continue
 		}
 		sameSubject := c.Subject != "" && strings.TrimSpace(k.Subject) == strings.TrimSpace(c.Subject)
@@ -179,15 +180,6 @@ func (s *Service) DuplicateCandidates(ctx context.Context, c *Complaint) ([]Case
 		}
 	}
 	return out, nil
-}
-
-func sharesCategory(a, b Categories) bool {
-	for _, x := range a {
-		if b.Has(x) {
-			return true
-		}
-	}
-	return false
 }
 
 // Similarity is the Dice coefficient of the character bigrams of a and b,

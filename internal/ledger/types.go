@@ -7,6 +7,7 @@ package ledger
 import (
 	"database/sql/driver"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -118,12 +119,7 @@ func (cs Categories) Labels() string {
 
 // Has reports whether the set holds c.
 func (cs Categories) Has(c Category) bool {
-	for _, x := range cs {
-		if x == c {
-			return true
-		}
-	}
-	return false
+	return slices.Contains(cs, c)
 }
 
 // Identity is the reporter's choice: 匿名 (no contact at all) or 保密 (contact
@@ -276,15 +272,6 @@ type Unit struct {
 type Contact struct {
 	Name  string `json:"name,omitempty"`
 	Phone string `json:"phone,omitempty"`
-}
-
-// MaskPhone shows a phone as 138****5678.
-func MaskPhone(p string) string {
-	r := []rune(p)
-	if len(r) < 7 {
-		return strings.Repeat("*", len(r))
-	}
-	return string(r[:3]) + strings.Repeat("*", len(r)-7) + string(r[len(r)-4:])
 }
 
 // Actor is who does something: a staff user, or a named non-person actor

@@ -9,6 +9,7 @@ import (
 
 	"ecoreport/internal/apperr"
 	"ecoreport/internal/ledger"
+	"ecoreport/internal/phone"
 )
 
 // complaintRow is a complaint as staff see it: contact masked unless shown.
@@ -37,7 +38,7 @@ func (h *Handler) complaintRow(c ledger.Complaint, towns map[int64]string, revea
 		if ct, ok := reveal[c.ID]; ok && ct != nil {
 			r.Contact, r.Revealed = strings.TrimSpace(ct.Name+" "+ct.Phone), true
 		} else if ct, err := h.Ledger.Contact(&c); err == nil && ct != nil {
-			r.Contact = maskName(ct.Name) + " " + ledger.MaskPhone(ct.Phone)
+			r.Contact = maskName(ct.Name) + " " + phone.Mask(ct.Phone)
 		} else {
 			r.Contact = "（无法解密）"
 		}

@@ -2,6 +2,7 @@ package office
 
 import (
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -10,6 +11,7 @@ import (
 
 	"ecoreport/internal/apperr"
 	"ecoreport/internal/ledger"
+	"ecoreport/internal/phone"
 	"ecoreport/internal/trackcode"
 )
 
@@ -65,11 +67,7 @@ func (h *Handler) registerSubmit(c *gin.Context) {
 		checked[ledger.Category(v)] = true
 	}
 	bad := map[string]string{}
-	hand := false
-	for _, ch := range handChannels {
-		hand = hand || ch == in.Channel
-	}
-	if !hand {
+	if !slices.Contains(handChannels, in.Channel) {
 		bad["channel"] = "请选择来访、来信或书记民情账"
 	}
 	if form["town_id"] != "" {
@@ -96,10 +94,13 @@ func (h *Handler) registerSubmit(c *gin.Context) {
 		if form["name"] == "" && form["phone"] == "" {
 			bad["phone"] = "保密举报请至少留下姓名或电话；不愿留的请选择匿名"
 		}
-		if len([]rune(form["name"])) > 50 || len(form["phone"]) > 30 || ledger.CheckText(form["name"]+form["phone"]) != "" {
+		if len([]rune(form["name"])) > 50 || len([]rune(form["phone"])) > 30 || ledger.CheckText(form["name"]+form["phone"]) != "" {
 			bad["phone"] = "姓名或电话填写有误"
+		} else if tel, ok := phone.Normalize(form["phone"]); !ok && tel != "" {
+			bad["phone"] = phone.Invalid
+		} else {
+			in.Contact = &ledger.Contact{Name: form["name"], Phone: tel}
 		}
-		in.Contact = &ledger.Contact{Name: form["name"], Phone: form["phone"]}
 	}
 	if len(bad) == 0 {
 		if err := in.Validate(); err != nil {

@@ -236,7 +236,7 @@ func TestRewardWholePath(t *testing.T) {
 	mustContain(t, w, "已批准", "800.50 元", "申领截止：2027年2月1日", `action="/track/reward/claim"`, `name="code" value="`+code+`"`)
 	w = res.claim(code, "real_name", "张三", "id_number", "610902200002294561", "phone", "12345", "method", "bank", "bank_name", "农行", "bank_account", "12")
 	rewardWant(t, w, http.StatusUnprocessableEntity, "bad claim")
-	mustContain(t, w, "身份证号码校验位不正确，请核对", "请填写有效的手机号码或座机号码", "银行账号应为10至30位数字", `value="张三"`)
+	mustContain(t, w, "身份证号码校验位不正确，请核对", "请填写正确的手机号或固定电话", "银行账号应为10至30位数字", `value="张三"`)
 	if got := w.Header().Get("Cache-Control"); got != "no-store" {
 		t.Fatalf("Cache-Control %q", got)
 	}

@@ -65,10 +65,7 @@ func (l *Limiter) Allow(key string) (ok bool, retryAfter time.Duration) {
 		l.windows[key] = w
 	}
 	if w.count >= l.Limit {
-		wait := w.start.Add(l.Window).Sub(now)
-		if wait < time.Second {
-			wait = time.Second
-		}
+		wait := max(w.start.Add(l.Window).Sub(now), time.Second)
 		return false, wait.Round(time.Second)
 	}
 	w.count++

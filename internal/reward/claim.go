@@ -16,6 +16,7 @@ import (
 	"ecoreport/internal/audit"
 	"ecoreport/internal/db"
 	"ecoreport/internal/ledger"
+	"ecoreport/internal/phone"
 )
 
 // ClaimInput is what the reporter gives to claim an approved reward (申领):
@@ -24,7 +25,7 @@ import (
 type ClaimInput struct {
 	RealName    string
 	IDNumber    string // 18-character resident ID (GB 11643), last may be X
-	Phone       string
+	Phone       string // mobile or landline; Validate puts it in its stored form (phone.Normalize)
 	Method      Method // bank or in_person
 	BankName    string // bank and branch (开户行), for Bank
 	BankAccount string // for Bank
@@ -42,8 +43,6 @@ type Claimant struct {
 }
 
 var (
-	mobileRE  = regexp.MustCompile(`^1[3-9][0-9]{9}$`)
-	landRE    = regexp.MustCompile(`^0[0-9]{2,3}-?[0-9]{7,8}$`)
 	accountRE = regexp.MustCompile(`^[0-9]{10,30}$`)
 	idWeights = [17]int{7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2}
 )
@@ -81,16 +80,15 @@ func CheckIDNumber(id string, today time.Time) (string, string) {
 	return id, ""
 }
 
-// normalPhone strips spaces and a +86 prefix.
-func normalPhone(p string) string {
-	p = strings.Map(func(r rune) rune {
-		if unicode.IsSpace(r) {
+// compactAccount drops the spaces and hyphens people group a bank account
+// number with.
+func compactAccount(a string) string {
+	return strings.Map(func(r rune) rune {
+		if unicode.IsSpace(r) || r == '-' {
 			return -1
 		}
 		return r
-	}, p)
-	p = strings.TrimPrefix(p, "+86")
-	return p
+	}, a)
 }
 
 // Validate checks and normalises a claim, naming every bad field in Chinese.
@@ -112,14 +110,14 @@ func (in *ClaimInput) Validate(today time.Time) error {
 	if in.IDNumber, msg = CheckIDNumber(in.IDNumber, today); msg != "" {
 		f["id_number"] = msg
 	}
-	in.Phone = normalPhone(in.Phone)
-	if !mobileRE.MatchString(in.Phone) && !landRE.MatchString(in.Phone) {
-		f["phone"] = "请填写有效的手机号码或座机号码"
+	var ok bool
+	if in.Phone, ok = phone.Normalize(in.Phone); !ok {
+		f["phone"] = phone.Invalid
 	}
 	switch in.Method {
 	case Bank:
 		in.BankName = strings.TrimSpace(in.BankName)
-		in.BankAccount = strings.ReplaceAll(normalPhone(in.BankAccount), "-", "")
+		in.BankAccount = compactAccount(in.BankAccount)
 		if n := utf8.RuneCountInString(in.BankName); n < 2 || n > 60 {
 			f["bank_name"] = "请填写开户银行（2至60个字）"
 		} else if m := ledger.CheckText(in.BankName); m != "" {

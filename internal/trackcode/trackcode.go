@@ -5,38 +5,40 @@ package trackcode
 
 import (
 	"crypto/rand"
+	"encoding/base32"
 	"errors"
+	"io"
 	"strings"
 )
 
+// alphabet is Crockford's base32: digits and upper-case letters without
+// I, L, O and U, so that a code read aloud or copied by hand survives.
 const alphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+// encoding is RFC 4648 base32 over Crockford's alphabet, without padding:
+// 10 random bytes are exactly 16 symbols, most significant bits first, which
+// is how every code issued so far was written.
+var encoding = base32.NewEncoding(alphabet).WithPadding(base32.NoPadding)
 
 // Length is the number of symbols in a code.
 const Length = 16
+
+// randomBytes is the entropy of a code: 80 bits, Length symbols of 5 bits.
+const randomBytes = Length * 5 / 8
 
 // ErrMalformed means the input cannot be a tracking code.
 var ErrMalformed = errors.New("查询码应为16位字母和数字（可含短横线）")
 
 // New returns a fresh code in canonical form (16 symbols, no hyphens).
-func New() string {
-	var b [10]byte // 80 bits
-	if _, err := rand.Read(b[:]); err != nil {
-		panic(err)
+func New() string { return newFrom(rand.Reader) }
+
+// newFrom encodes randomBytes read from r; tests give it fixed bytes.
+func newFrom(r io.Reader) string {
+	var b [randomBytes]byte
+	if _, err := io.ReadFull(r, b[:]); err != nil {
+		panic(err) // crypto/rand never fails on supported platforms
 	}
-	out := make([]byte, Length)
-	var acc uint64
-	bits := 0
-	j := 0
-	for _, x := range b {
-		acc = acc<<8 | uint64(x)
-		bits += 8
-		for bits >= 5 {
-			bits -= 5
-			out[j] = alphabet[(acc>>uint(bits))&31]
-			j++
-		}
-	}
-	return string(out)
+	return encoding.EncodeToString(b[:])
 }
 
 // Format groups a canonical code as XXXX-XXXX-XXXX-XXXX.
@@ -70,7 +72,9 @@ func Normalize(s string) (string, error) {
 		case 'I', 'L':
 			r = '1'
 		}
-		if r > 0x7f || !strings.ContainsRune(alphabet, r) {
+		// Only letters and digits reach the decoder: it would skip \r and
+		// \n, and everything else it refuses anyway.
+		if (r < '0' || r > '9') && (r < 'A' || r > 'Z') {
 			return "", ErrMalformed
 		}
 		b.WriteRune(r)
@@ -78,5 +82,9 @@ func Normalize(s string) (string, error) {
 	if b.Len() != Length {
 		return "", ErrMalformed
 	}
-	return b.String(), nil
+	raw, err := encoding.DecodeString(b.String()) // refuses U, the one letter left out
+	if err != nil || len(raw) != randomBytes {
+		return "", ErrMalformed
+	}
+	return encoding.EncodeToString(raw), nil
 }
