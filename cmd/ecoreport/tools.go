@@ -187,13 +187,14 @@ func runDemo(ctx context.Context, args []string, out, errOut io.Writer) int {
 		fmt.Fprintln(errOut, "用法：ecoreport demo [--db ...] [--data-dir ...]\n  向空数据库填入一个月的演示数据（各渠道、各状态的举报和问题、整改通知书、督查任务、约谈、各角色账号），打印各账号密码。数据库已有数据时拒绝执行。")
 		return 0
 	}
-	return withTool(ctx, "demo", args, errOut, func(t *tool, _ *config.Config, rest []string) int {
+	return withTool(ctx, "demo", args, errOut, func(t *tool, cfg *config.Config, rest []string) int {
 		if len(rest) > 0 {
 			fmt.Fprintf(errOut, "参数错误：未知参数 %q\n", rest[0])
 			return 2
 		}
 		return demo.Command(ctx, demo.Deps{DB: t.DB, Ledger: t.Ledger,
-			Setup: func(l *ledger.Service, now func() time.Time) { r := newReward(t.DB, t.Keys, l); r.Now = now }}, out, errOut)
+			Setup: func(l *ledger.Service, now func() time.Time) { r := newReward(t.DB, t.Keys, l); r.Now = now }},
+			demoNext(cfg), out, errOut)
 	})
 }
 
