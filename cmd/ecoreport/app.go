@@ -29,7 +29,7 @@ func flags(name, summary string, args []string, cfg *config.Config, groups int, 
 		fmt.Fprintf(errOut, "用法 (usage): ecoreport %s\n\n%s\n\n参数 (flags):\n", name, summary)
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := parseInterspersed(fs, args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return fs, 0
 		}
@@ -44,6 +44,29 @@ func flags(name, summary string, args []string, cfg *config.Config, groups int, 
 		return fs, 2
 	}
 	return fs, -1
+}
+
+// parseInterspersed parses flags wherever they stand among the arguments,
+// so `restore FILE --db …` reads --db as `restore --db … FILE` does; after
+// "--" everything is an argument. fs.Args() are the arguments afterwards.
+func parseInterspersed(fs *flag.FlagSet, args []string) error {
+	var pos []string
+	rest := args
+	for {
+		if err := fs.Parse(rest); err != nil {
+			return err
+		}
+		left := fs.Args()
+		if used := len(rest) - len(left); used > 0 && rest[used-1] == "--" {
+			pos = append(pos, left...)
+			break
+		}
+		if len(left) == 0 {
+			break
+		}
+		pos, rest = append(pos, left[0]), left[1:]
+	}
+	return fs.Parse(append([]string{"--"}, pos...))
 }
 
 func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
