@@ -346,3 +346,37 @@ func TestFlagsStandAnywhereAmongArguments(t *testing.T) {
 		}
 	}
 }
+
+// TestServeRefusesAKeyThatCannotReadTheContacts: a data directory restored
+// without its key (or a wrong --key-file) stops the start with one line,
+// instead of sealing new contacts with a second key.
+func TestServeRefusesAKeyThatCannotReadTheContacts(t *testing.T) {
+	dir := t.TempDir()
+	spec := "sqlite:" + filepath.Join(dir, "ecoreport.db")
+	m := serveOn(t, spec, dir, io.Discard)
+	newBrowser(t, m).report("汉江边的排污口每天傍晚排出黑水，鱼都死了。", "13800001234")
+	m.Close()
+	key := filepath.Join(dir, "ecoreport.key")
+	os.Rename(key, key+".elsewhere")
+	other := filepath.Join(dir, "other.key")
+	os.WriteFile(other, []byte(strings.Repeat("ab", 32)+"\n"), 0o600)
+	tests := []struct {
+		name string
+		args []string
+		err  string
+	}{
+		{"ErrKeyMissing", nil, "不存在"},
+		{"ErrWrongKey", []string{"--key-file", other}, "不匹配"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, _, errOut := runCmd(t, nil, append([]string{"serve", "--db", spec, "--data-dir", dir, "--addr", "127.0.0.1:0"}, tt.args...)...)
+			if code != 1 || !strings.Contains(errOut, tt.err) || strings.Count(strings.TrimSpace(errOut), "\n") > 0 {
+				t.Fatalf("%d %q", code, errOut)
+			}
+			if _, err := os.Stat(key); err == nil {
+				t.Fatal("a new key was left in place of the missing one")
+			}
+		})
+	}
+}

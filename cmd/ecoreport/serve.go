@@ -58,7 +58,7 @@ func (m *Main) Run(ctx context.Context) error {
 	if err := ensureSchema(ctx, m.DB, cfg.Migrate, log); err != nil {
 		return err
 	}
-	if m.Keys, err = loadKeys(cfg, log); err != nil {
+	if m.Keys, err = loadKeys(ctx, cfg, m.DB, log); err != nil {
 		return err
 	}
 	m.Ledger = newLedger(cfg, m.DB, m.Keys)

@@ -47,7 +47,7 @@ func openTool(ctx context.Context, cfg *config.Config, errOut io.Writer) (*tool,
 		d.Close()
 		return nil, err
 	}
-	keys, err := loadKeys(cfg, log)
+	keys, err := loadKeys(ctx, cfg, d, log)
 	if err != nil {
 		d.Close()
 		return nil, err
