@@ -130,7 +130,7 @@ func runRestore(ctx context.Context, args []string, out, errOut io.Writer) int {
 	if !m.Database {
 		fmt.Fprintln(out, "备份中没有数据库：请确认已用 mariadb-dump 的备份恢复了数据库（见 docs/deployment.md）。")
 	}
-	_, dataFlags := keyFlags(&cfg)
+	_, dataFlags := keyFlags(&cfg, fs)
 	fmt.Fprintf(out, "下一步 (next)：\n  %s serve%s\n", self(), dataFlags)
 	return 0
 }

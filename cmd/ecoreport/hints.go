@@ -39,19 +39,24 @@ func shellQuote(v string) string {
 	return "'" + strings.ReplaceAll(v, "'", `'\''`) + "'"
 }
 
-// keyFlags are the --db, --data-dir and --key-file flags that repeat cfg's
-// non-default values: dbFlags for commands that take only --db, dataFlags
-// for those that also take the data directory and the key.
-func keyFlags(cfg *config.Config) (dbFlags, dataFlags string) {
-	def := config.Default()
-	if cfg.DB != def.DB {
+// keyFlags repeats the --db, --data-dir and --key-file flags that were
+// given on the command line (fs): dbFlags for commands that take only --db,
+// dataFlags for those that also take the data directory and the key. Values
+// from ECOREPORT_* variables are not repeated (a DSN's password stays out of
+// the output); the next command reads the same environment.
+func keyFlags(cfg *config.Config, fs *flag.FlagSet) (dbFlags, dataFlags string) {
+	given := map[string]bool{}
+	if fs != nil {
+		fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	}
+	if given["db"] {
 		dbFlags = " --db " + shellQuote(cfg.DB)
 	}
 	dataFlags = dbFlags
-	if cfg.DataDir != def.DataDir {
+	if given["data-dir"] {
 		dataFlags += " --data-dir " + shellQuote(cfg.DataDir)
 	}
-	if cfg.KeyFile != "" && cfg.KeyFile != filepath.Join(cfg.DataDir, "ecoreport.key") {
+	if given["key-file"] {
 		dataFlags += " --key-file " + shellQuote(cfg.KeyFile)
 	}
 	return dbFlags, dataFlags
@@ -86,8 +91,8 @@ func browserURL(addr string) string {
 
 // demoNext tells the reader of `ecoreport demo` how to serve what it wrote
 // and where to log in.
-func demoNext(cfg *config.Config) demo.Next {
-	dbFlags, dataFlags := keyFlags(cfg)
+func demoNext(cfg *config.Config, fs *flag.FlagSet) demo.Next {
+	dbFlags, dataFlags := keyFlags(cfg, fs)
 	base := browserURL(serveAddr())
 	return demo.Next{
 		Serve:    self() + " serve" + dataFlags,

@@ -33,6 +33,7 @@ type tool struct {
 	Keys   *secret.Keys
 	Ledger *ledger.Service
 	Reward *reward.Service
+	Flags  *flag.FlagSet // the shared flags as parsed, to repeat them in hints
 }
 
 // openTool opens the database and the data key for a subcommand: SQLite is
@@ -118,7 +119,8 @@ func withTool(ctx context.Context, name string, args []string, errOut io.Writer,
 		fs.PrintDefaults()
 		return 0
 	}
-	if _, code := flags(name, "数据库、密钥参数如下；其余参数见 ecoreport "+name+" -h。", global, &cfg, toolGroups, errOut, nil); code >= 0 {
+	fs, code := flags(name, "数据库、密钥参数如下；其余参数见 ecoreport "+name+" -h。", global, &cfg, toolGroups, errOut, nil)
+	if code >= 0 {
 		return code
 	}
 	t, err := openTool(ctx, &cfg, errOut)
@@ -126,6 +128,7 @@ func withTool(ctx context.Context, name string, args []string, errOut io.Writer,
 		fmt.Fprintln(errOut, "数据库出错："+oneLine(err))
 		return 1
 	}
+	t.Flags = fs
 	defer t.DB.Close()
 	return fn(t, &cfg, rest)
 }
@@ -234,7 +237,7 @@ func runDemo(ctx context.Context, args []string, out, errOut io.Writer) int {
 		}
 		return demo.Command(ctx, demo.Deps{DB: t.DB, Ledger: t.Ledger,
 			Setup: func(l *ledger.Service, now func() time.Time) { r := newReward(t.DB, t.Keys, l); r.Now = now }},
-			demoNext(cfg), out, errOut)
+			demoNext(cfg, t.Flags), out, errOut)
 	})
 }
 
