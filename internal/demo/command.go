@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"text/tabwriter"
+	"strings"
+
+	"golang.org/x/text/width"
 
 	"ecoreport/internal/apperr"
 	"ecoreport/internal/audit"
@@ -45,7 +47,7 @@ func Command(ctx context.Context, d Deps, next Next, out, errOut io.Writer) int 
 		fmt.Fprintln(errOut, "审计日志封存失败（服务启动后会自动封存）：", err)
 	}
 	fmt.Fprintln(out, "已填入石泉县一个月的演示数据：")
-	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+	var counts [][]string
 	for _, q := range []struct{ label, sql string }{
 		{"举报件", `SELECT COUNT(*) FROM complaints`},
 		{"问题（台账）", `SELECT COUNT(*) FROM cases`},
@@ -58,13 +60,12 @@ func Command(ctx context.Context, d Deps, next Next, out, errOut io.Writer) int 
 	} {
 		var n int
 		if err := db.GetContext(ctx, &n, q.sql); err == nil {
-			fmt.Fprintf(tw, "  %s\t%d\n", q.label, n)
+			counts = append(counts, []string{q.label, fmt.Sprint(n)})
 		}
 	}
-	tw.Flush()
+	columns(out, counts)
 	fmt.Fprintln(out, "\n演示账号（密码只显示这一次，请妥善保存）：")
-	tw = tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "  用户名\t角色\t姓名/单位\t密码")
+	rows := [][]string{{"用户名", "角色", "姓名/单位", "密码"}}
 	var existing string
 	for _, a := range accts {
 		who, pw := a.DisplayName, a.Password
@@ -74,9 +75,9 @@ func Command(ctx context.Context, d Deps, next Next, out, errOut io.Writer) int 
 		if a.Existing {
 			who, pw, existing = "（原有账号）", "（未改动，即首次启动时显示的密码）", a.Username
 		}
-		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", a.Username, a.Role.Label(), who, pw)
+		rows = append(rows, []string{a.Username, a.Role.Label(), who, pw})
 	}
-	tw.Flush()
+	columns(out, rows)
 	if existing != "" && next.Passwd != "" {
 		fmt.Fprintf(out, "\n管理员 %s 是数据库原有的账号，演示数据没有改动它；忘记密码时运行：\n  %s --name %s\n", existing, next.Passwd, existing)
 	}
@@ -92,4 +93,42 @@ func Command(ctx context.Context, d Deps, next Next, out, errOut io.Writer) int 
 		fmt.Fprintf(out, "Then open %s in a browser and log in with an account above.\n", next.LoginURL)
 	}
 	return 0
+}
+
+// columns writes rows as aligned columns, indented by two spaces, counting
+// Chinese characters as two columns wide as a terminal shows them.
+func columns(w io.Writer, rows [][]string) {
+	var widths []int
+	for _, r := range rows {
+		for i, c := range r {
+			if i == len(widths) {
+				widths = append(widths, 0)
+			}
+			widths[i] = max(widths[i], displayWidth(c))
+		}
+	}
+	for _, r := range rows {
+		var b strings.Builder
+		b.WriteString("  ")
+		for i, c := range r {
+			b.WriteString(c)
+			if i < len(r)-1 {
+				b.WriteString(strings.Repeat(" ", widths[i]-displayWidth(c)+2))
+			}
+		}
+		fmt.Fprintln(w, b.String())
+	}
+}
+
+func displayWidth(s string) int {
+	n := 0
+	for _, r := range s {
+		switch width.LookupRune(r).Kind() {
+		case width.EastAsianWide, width.EastAsianFullwidth:
+			n += 2
+		default:
+			n++
+		}
+	}
+	return n
 }
