@@ -81,7 +81,9 @@ func runUser(ctx context.Context, args []string, out, errOut io.Writer) int {
 	var name, role, unit, password string
 	_, code := flags("user "+sub+" [参数]", "管理工作人员账号。不给 --password 时生成随机密码并只显示一次。", args[1:], &cfg, config.WithDB, errOut, func(fs *flag.FlagSet) {
 		fs.StringVar(&name, "name", "", "用户名（登录名）(username)")
-		fs.StringVar(&password, "password", "", "密码；不给则生成 (password; generated when empty)")
+		if sub != "disable" {
+			fs.StringVar(&password, "password", "", "密码；不给则生成 (password; generated when empty)")
+		}
 		if sub == "add" {
 			fs.StringVar(&role, "role", "", "角色 (role): admin operator inspector unit reward_officer reward_approver finance leader")
 			fs.StringVar(&unit, "unit", "", "所属单位名称，责任单位账号必填，如 城关镇 (unit name, for role unit)")

@@ -51,6 +51,9 @@ func TestServeAnswersHealthzAndCreatesTheFirstAdmin(t *testing.T) {
 	if !strings.Contains(out.String(), "admin") || !strings.Contains(out.String(), "密码") {
 		t.Fatalf("first admin not announced: %q", out.String())
 	}
+	if login := "http://" + m.Addr() + "/office/login"; !strings.Contains(out.String(), login) {
+		t.Fatalf("the first start does not say to log in at %s: %q", login, out.String())
+	}
 	if _, err := m.Users.Authenticate(context.Background(), "admin", between(out.String(), "密码 ", " ")); err != nil {
 		t.Fatalf("printed password does not log in: %v", err)
 	}
@@ -170,7 +173,7 @@ func TestMySQLRefusesABehindSchemaUnlessTold(t *testing.T) {
 
 func TestImportAndHotlineCommands(t *testing.T) {
 	dir := t.TempDir()
-	samples := filepath.Join("..", "..", "..", "shared", "samples", "hotline")
+	samples := filepath.Join("..", "..", "hotline", "testdata")
 	if _, err := os.Stat(samples); err != nil {
 		t.Skip("samples not found: ", err)
 	}

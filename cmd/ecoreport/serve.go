@@ -39,10 +39,11 @@ type Main struct {
 	Office *office.Handler
 	Reward *reward.Service
 
-	listener net.Listener
-	server   *http.Server
-	stopBG   context.CancelFunc
-	bgDone   chan struct{}
+	listener      net.Listener
+	server        *http.Server
+	firstPassword string // the first administrator's, until announced
+	stopBG        context.CancelFunc
+	bgDone        chan struct{}
 }
 
 // Run opens everything and starts serving in the background; Addr tells
@@ -57,7 +58,7 @@ func (m *Main) Run(ctx context.Context) error {
 	if err := ensureSchema(ctx, m.DB, cfg.Migrate, log); err != nil {
 		return err
 	}
-	if m.Keys, err = loadKeys(cfg, log); err != nil {
+	if m.Keys, err = loadKeys(ctx, cfg, m.DB, log); err != nil {
 		return err
 	}
 	m.Ledger = newLedger(cfg, m.DB, m.Keys)
@@ -99,6 +100,7 @@ func (m *Main) Run(ctx context.Context) error {
 		}
 	}()
 	log.Info("ecoreport 已启动 (serving)", "url", "http://"+m.Addr(), "db", m.DB.Engine, "version", version)
+	m.announceAdmin()
 	return nil
 }
 
@@ -180,8 +182,22 @@ func (m *Main) bootstrapAdmin(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(m.Out, "\n首次启动：已创建管理员账号 admin，密码 %s （只显示这一次，请登录后修改）\nFirst start: created user admin with password %s (shown once).\n\n", pw, pw)
+	m.firstPassword = pw
 	return nil
+}
+
+// announceAdmin prints the first administrator's password, once, with the
+// address where it logs in: the listener's, so it is printed once serving.
+func (m *Main) announceAdmin() {
+	if m.firstPassword == "" {
+		return
+	}
+	login := browserURL(m.Addr()) + "/office/login"
+	fmt.Fprintf(m.Out, "\n首次启动：已创建管理员账号 admin，密码 %s （只显示这一次）\n"+
+		"请用浏览器打开 %s 登录后台，并点页面顶部的“修改密码”换成自己的密码。\n"+
+		"First start: created user admin with password %s (shown once). Log in at %s and change it.\n\n",
+		m.firstPassword, login, m.firstPassword, login)
+	m.firstPassword = ""
 }
 
 func runServe(ctx context.Context, args []string, out, errOut io.Writer) int {

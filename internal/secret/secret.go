@@ -56,12 +56,29 @@ func LoadOrCreate(path string) (k *Keys, created bool, err error) {
 	if err != nil {
 		return nil, false, fmt.Errorf("配置错误 --key-file：无法读取 %s：%w", path, err)
 	}
+	k, err = parse(path, b)
+	return k, false, err
+}
+
+// Load reads the hex data key from path and never creates one: for the
+// commands that must work with the key the data was sealed with (backup).
+func Load(path string) (*Keys, error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("配置错误 --key-file：数据密钥 %s 不存在：%w", path, err)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("配置错误 --key-file：无法读取 %s：%w", path, err)
+	}
+	return parse(path, b)
+}
+
+func parse(path string, b []byte) (*Keys, error) {
 	master, err := hex.DecodeString(strings.TrimSpace(string(b)))
 	if err != nil || len(master) != 32 {
-		return nil, false, fmt.Errorf("配置错误 --key-file：%s 不是 64 位十六进制密钥", path)
+		return nil, fmt.Errorf("配置错误 --key-file：%s 不是 64 位十六进制密钥", path)
 	}
-	k, err = New(master)
-	return k, false, err
+	return New(master)
 }
 
 // New derives the subkeys from a 32-byte data key.
