@@ -2,6 +2,7 @@ package portal
 
 import (
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -51,9 +52,18 @@ func (h *Handler) help(c *gin.Context) {
 			h.logErr(c, "reward levels", err)
 		}
 		for _, l := range ls {
-			v.Levels = append(v.Levels, helpLevel{Name: l.Name, Min: reward.Yuan(l.MinFen), Max: reward.Yuan(l.MaxFen)})
+			v.Levels = append(v.Levels, helpLevel{Name: l.Name, Min: wholeYuan(l.MinFen), Max: wholeYuan(l.MaxFen)})
 		}
 	}
 	c.Header("Cache-Control", "public, max-age=600")
 	h.render(c, http.StatusOK, "help", page{Title: "帮助与隐私说明", Nav: "help", V: v})
+}
+
+// wholeYuan writes an amount in yuan without the fen when there are none
+// (1000, not 1000.00): the rules are stated in whole yuan.
+func wholeYuan(fen int64) string {
+	if fen%100 == 0 {
+		return strconv.FormatInt(fen/100, 10)
+	}
+	return reward.Yuan(fen)
 }
