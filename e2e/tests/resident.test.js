@@ -274,6 +274,11 @@ test('axe finds nothing on the other portal pages, at 375 px and on a desktop', 
         await axe(page, `${name} (${label})`);
         await look(page, `resident-${name.replace(/ /g, '-')}-${label}.png`);
       }
+      // axe can fail: take a label away and it must say so.
+      await page.goto('/report');
+      await page.evaluate(() => document.querySelector('label[for=address]').remove());
+      const broken = await new AxeBuilder({ page }).analyze();
+      assert.ok(broken.violations.some((v) => v.id === 'label'), 'axe did not notice an input without a label');
       // A tracking miss, and the receipt page once nothing is left to show.
       await page.goto('/track');
       await page.getByLabel('查询码').fill('ABCD-EFGH-JKMN-PQRS');
