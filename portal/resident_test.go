@@ -3,6 +3,7 @@ package portal
 import (
 	"bytes"
 	"compress/zlib"
+	"context"
 	"encoding/binary"
 	"hash/crc32"
 	"image"
@@ -389,5 +390,34 @@ func TestAReporterAsksForARewardFromTheTrackingPage(t *testing.T) {
 	}
 	if w := v.post("/track/reward/ask", url.Values{"csrf": {v.token()}, "code": {code}}); w.Code != http.StatusConflict {
 		t.Fatalf("asking twice: %d", w.Code)
+	}
+}
+
+func TestAProcessKilledBetweenHoldingAndWritingLeavesNothingForLong(t *testing.T) {
+	v := newEnv(t, false)
+	// What a kill -9 after the held rows' commit and before the files leaves:
+	// rows whose files never came.
+	tok := conversation.NewHeldToken()
+	if _, err := v.h.conv.Hold(context.Background(), tok, []conversation.HeldPhoto{
+		{Name: newStoredName(".jpg"), MIME: "image/jpeg", Size: 10, Width: 1, Height: 1},
+		{Name: newStoredName(".jpg"), MIME: "image/jpeg", Size: 10, Width: 1, Height: 1},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	// A partial file of one of them, as a kill during the write leaves it.
+	var name string
+	if err := v.db.Get(&name, `SELECT stored_name FROM held_photos ORDER BY seq LIMIT 1`); err != nil {
+		t.Fatal(err)
+	}
+	os.MkdirAll(v.h.uploadDir(), 0o750)
+	os.WriteFile(filepath.Join(v.h.uploadDir(), name), []byte{0xFF, 0xD8}, 0o640)
+	later := time.Now().Add(conversation.HeldTTL + time.Minute)
+	v.svc.Now = func() time.Time { return later }
+	if n, err := v.h.SweepHeld(context.Background()); err != nil || n != 2 {
+		t.Fatalf("swept %d, %v", n, err)
+	}
+	entries, _ := os.ReadDir(v.h.uploadDir())
+	if len(entries) != 0 || v.count("held_photos") != 0 {
+		t.Fatalf("left: files %v, rows %d", entries, v.count("held_photos"))
 	}
 }

@@ -370,3 +370,53 @@ func FuzzEstimateQuality(f *testing.F) {
 		}
 	})
 }
+
+// withSize rewrites the frame size of a baseline JPEG (its SOF0 segment),
+// so Inspect can be shown a header at a limit without a picture that big.
+func withSize(tb testing.TB, raw []byte, w, h int) []byte {
+	tb.Helper()
+	out := append([]byte{}, raw...)
+	for i := 2; i+9 < len(out); {
+		if out[i] != 0xFF {
+			tb.Fatal("not a JPEG segment")
+		}
+		n := int(binary.BigEndian.Uint16(out[i+2:]))
+		if out[i+1] == 0xC0 {
+			binary.BigEndian.PutUint16(out[i+5:], uint16(h))
+			binary.BigEndian.PutUint16(out[i+7:], uint16(w))
+			return out
+		}
+		i += 2 + n
+	}
+	tb.Fatal("no SOF0")
+	return nil
+}
+
+func TestTheLimitsThemselves(t *testing.T) {
+	small := PhoneJPEG(t, 32, 24, 80, 0)
+	t.Run("OK/MaxPixelsIsAllowed", func(t *testing.T) {
+		// 7,071² is just under 50 megapixels; a colour JPEG decodes to 3
+		// bytes a pixel at most, 150 MB: under MaxDecodedBytes.
+		if _, err := photo.Inspect(withSize(t, small, 7071, 7071)); err != nil {
+			t.Fatalf("at the pixel limit: %v", err)
+		}
+	})
+	t.Run("ErrOneRowOverMaxPixels", func(t *testing.T) {
+		if _, err := photo.Inspect(withSize(t, small, 7071, 7072)); !errors.Is(err, photo.ErrTooManyPx) {
+			t.Fatalf("over the pixel limit: %v", err)
+		}
+	})
+	t.Run("OK/MaxBytesIsAllowed", func(t *testing.T) {
+		// Padding after the end of the image: the decoder stops there and
+		// the stored photo drops it.
+		raw := append(append([]byte{}, small...), make([]byte, photo.MaxBytes-len(small))...)
+		c, err := photo.Default.Sanitize(context.Background(), bytes.NewReader(raw), 0, nil)
+		if err != nil || len(c.Data) > 100_000 {
+			t.Fatalf("a photo of exactly MaxBytes: %v (%d bytes kept)", err, len(c.Data))
+		}
+		_, err = photo.Default.Sanitize(context.Background(), bytes.NewReader(append(raw, 0)), 0, nil)
+		if !errors.Is(err, photo.ErrTooLarge) {
+			t.Fatalf("one byte over MaxBytes: %v", err)
+		}
+	})
+}
