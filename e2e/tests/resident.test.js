@@ -276,7 +276,7 @@ test('axe finds nothing on the other portal pages, at 375 px and on a desktop', 
       }
       // axe can fail: take a label away and it must say so.
       await page.goto('/report');
-      await page.evaluate(() => document.querySelector('label[for=address]').remove());
+      await page.evaluate(() => document.querySelector('label[for=name]').remove());
       const broken = await new AxeBuilder({ page }).analyze();
       assert.ok(broken.violations.some((v) => v.id === 'label'), 'axe did not notice an input without a label');
       // A tracking miss, and the receipt page once nothing is left to show.
