@@ -55,7 +55,9 @@ func (h *Handler) help(c *gin.Context) {
 			v.Levels = append(v.Levels, helpLevel{Name: l.Name, Min: wholeYuan(l.MinFen), Max: wholeYuan(l.MaxFen)})
 		}
 	}
-	c.Header("Cache-Control", "public, max-age=600")
+	// private: the response may set the CSRF cookie (every portal page does
+	// on a first visit), which a shared cache must never hand to others.
+	c.Header("Cache-Control", "private, max-age=600")
 	h.render(c, http.StatusOK, "help", page{Title: "帮助与隐私说明", Nav: "help", V: v})
 }
 
