@@ -108,6 +108,9 @@ func (b *browser) report(description, phone string) string {
 	req, _ := http.NewRequest("POST", b.base+"/report", &body)
 	req.Header.Set("Content-Type", w.FormDataContentType())
 	code, page := b.do(req)
+	if code == http.StatusSeeOther { // the receipt is shown on the page the filing redirects to
+		code, page = http.StatusOK, b.get("/report/done")
+	}
 	tc := regexp.MustCompile(`name="code" value="([0-9A-Z-]{19})"`).FindStringSubmatch(page)
 	if code != 200 || tc == nil {
 		b.t.Fatalf("report: %d %s", code, page)

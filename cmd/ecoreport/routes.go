@@ -33,8 +33,9 @@ func (m *Main) register() error {
 	conv := conversation.New(m.Ledger) // the portal's reporters and the office's staff share it
 	ph := portal.New(portal.Deps{Ledger: m.Ledger, DB: m.DB, Keys: m.Keys, Captcha: m.Config.Captcha == "on",
 		DataDir: m.Config.DataDir, Location: m.Config.Location, Logger: m.Log, Now: time.Now, Limits: limits, Rewards: m.Reward,
-		Assets: assets, Conversation: conv})
+		Assets: assets, Conversation: conv, PublicURL: m.Config.PublicURL})
 	ph.Register(m.Engine)
+	m.Portal = ph
 
 	(&portal.Open311{Ledger: m.Ledger, DB: m.DB, Keys: m.Keys, Location: m.Config.Location, Now: time.Now, Logger: m.Log}).Register(m.Engine)
 

@@ -22,6 +22,7 @@ import (
 	"ecoreport/internal/reward"
 	"ecoreport/internal/secret"
 	"ecoreport/internal/web"
+	"ecoreport/portal"
 )
 
 // Main is the running service: what serve starts and stops. Tests start it
@@ -38,6 +39,7 @@ type Main struct {
 	Engine *gin.Engine
 	Office *office.Handler
 	Reward *reward.Service
+	Portal *portal.Handler
 
 	listener      net.Listener
 	server        *http.Server
@@ -124,6 +126,14 @@ func (m *Main) background(ctx context.Context) {
 	}()
 	go m.Reward.Run(ctx, time.Hour, warn)
 	go office.RetentionJob(ctx, m.Ledger, 24*time.Hour, office.DefaultRetentionYears, warn)
+	// Photos held for report forms that were never sent again: removed once
+	// their hour is over (files and rows), and on start, so a process killed
+	// between holding and filing leaves nothing behind for long.
+	go every(ctx, 5*time.Minute, func() {
+		if _, err := m.Portal.SweepHeld(ctx); err != nil && ctx.Err() == nil {
+			warn("sweep held photos: %v", err)
+		}
+	})
 	every(ctx, 10*time.Minute, func() {
 		if _, err := m.Office.Sessions.Purge(ctx); err != nil && ctx.Err() == nil {
 			warn("purge sessions: %v", err)

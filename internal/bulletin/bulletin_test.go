@@ -559,7 +559,7 @@ func TestPublicStatsSuppressSmallCells(t *testing.T) {
 		t.Errorf("nov on time %q avg %q want %.1f", nov.OnTime.Text, nov.AvgDays.Text, days)
 	}
 	// August: nothing concluded → share suppressed.
-	if aug.OnTime.Text != "<3" || aug.AvgDays.Text != "<3" {
+	if aug.OnTime.Text != "—" || aug.AvgDays.Text != "—" {
 		t.Errorf("aug %q %q", aug.OnTime.Text, aug.AvgDays.Text)
 	}
 	towns := map[string]string{}

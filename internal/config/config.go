@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -29,6 +30,10 @@ type Config struct {
 	// whose X-Forwarded-For is believed for rate limiting.
 	TrustedProxies string
 	LogJSON        bool // structured logs as JSON instead of text
+	// PublicURL is the address residents reach the portal at
+	// (https://hbjb.example.gov.cn): printed on receipts and in their QR
+	// code. Empty: the address each request came to.
+	PublicURL string
 
 	// HotlineAliases adds header names for hotline exports without a code
 	// change: "caller_phone=主叫号码|来电号;town=镇办".
@@ -84,6 +89,7 @@ func (c *Config) Bind(fs *flag.FlagSet, groups int) {
 	if groups&WithServe != 0 {
 		fs.StringVar(&c.Addr, "addr", c.Addr, "监听地址 (listen address)")
 		fs.StringVar(&c.Captcha, "captcha", c.Captcha, "验证码 on|off；off 仅用于压测和内网终端 (captcha on|off)")
+		fs.StringVar(&c.PublicURL, "public-url", c.PublicURL, "门户的公开网址，印在回执和二维码上，如 https://hbjb.example.gov.cn (public address of the portal)")
 		fs.StringVar(&c.TrustedProxies, "trusted-proxies", c.TrustedProxies, "可信反向代理地址（逗号分隔 IP/CIDR），用于按真实来源限流 (reverse proxies whose X-Forwarded-For is trusted)")
 		fs.StringVar(&c.RateLimits, "rate-limits", c.RateLimits, "门户按来源限流 on|off；off 仅用于压测 (per-client rate limits on|off)")
 		fs.BoolVar(&c.Migrate, "migrate", c.Migrate, "MySQL 上启动前执行未完成的数据库迁移 (apply pending migrations on MySQL)")
@@ -170,6 +176,13 @@ func (c *Config) Validate() error {
 				return fmt.Errorf("配置错误 --trusted-proxies：%q 不是 IP 地址或网段", p)
 			}
 		}
+	}
+	if c.PublicURL != "" {
+		u, err := url.Parse(c.PublicURL)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+			return fmt.Errorf("配置错误 --public-url：%q 应为 https://主机名[/路径]，不带查询参数", c.PublicURL)
+		}
+		c.PublicURL = strings.TrimRight(u.String(), "/")
 	}
 	if _, err := c.Aliases(); err != nil {
 		return err

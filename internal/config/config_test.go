@@ -83,3 +83,34 @@ func TestAliases(t *testing.T) {
 		t.Fatalf("%v %v", got, err)
 	}
 }
+
+func TestPublicURL(t *testing.T) {
+	tests := []struct {
+		name, in, want, wantErr string
+	}{
+		{"OK/Empty", "", "", ""},
+		{"OK/TrailingSlashDropped", "https://hbjb.example.gov.cn/", "https://hbjb.example.gov.cn", ""},
+		{"OK/WithPath", "https://gov.example.cn/hbjb", "https://gov.example.cn/hbjb", ""},
+		{"ErrNoScheme", "hbjb.example.gov.cn", "", "--public-url"},
+		{"ErrScript", "javascript:alert(1)", "", "--public-url"},
+		{"ErrQuery", "https://a.example/?x=1", "", "--public-url"},
+		{"ErrFragment", "https://a.example/#code", "", "--public-url"},
+		{"ErrUser", "https://u:p@a.example/", "", "--public-url"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := Default()
+			c.PublicURL = tt.in
+			err := c.Validate()
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("error = %v", err)
+				}
+				return
+			}
+			if err != nil || c.PublicURL != tt.want {
+				t.Fatalf("got %q, %v", c.PublicURL, err)
+			}
+		})
+	}
+}

@@ -35,6 +35,9 @@ func (s *Service) Accept(ctx context.Context, complaintID, intoCase int64, by Ac
 				return apperr.Errorf(apperr.ECONFLICT, "问题 %s 已“%s”，不能并入新的举报", cs.Ref(), cs.Status.Label())
 			}
 			caseID, status = cs.ID, ComplaintStatusFor(cs.Status)
+			if in.PublicNote == "" {
+				in.PublicNote = joinedNote(cs)
+			}
 		} else {
 			title := c.Subject
 			if title == "" {
@@ -100,6 +103,28 @@ func (s *Service) Refuse(ctx context.Context, complaintID int64, reason RefuseRe
 		}
 		return s.event(ctx, tx, now, 0, c.ID, "complaint.refused", string(Received), string(Refused), by, in)
 	}))
+}
+
+// joinedNote is what a reporter whose complaint joins a case others
+// reported first is told: where the problem stands now, not "正在安排核查"
+// for a case verified long ago.
+func joinedNote(cs *Case) string {
+	const head = "您的举报已受理。此前已有群众反映同一问题，现合并办理："
+	verified := cs.Verification == Substantiated || cs.Verification == Partly
+	switch cs.Status {
+	case Verifying:
+		if verified {
+			return head + "问题已核查属实，正在安排整改。"
+		}
+		return head + "工作人员正在现场核查。"
+	case Assigned, Reopened:
+		return head + "问题已核查属实，正在督促责任单位整改。"
+	case Submitted:
+		return head + "责任单位已报告整改完成，正在等待验收。"
+	case Closed:
+		return head + "该问题此前已整改销号，现根据您的反映重新办理。"
+	}
+	return head + "正在安排核查。"
 }
 
 func (s *Service) complaintTx(ctx context.Context, tx *sqlx.Tx, id int64) (*Complaint, error) {

@@ -83,6 +83,12 @@ func (s *Service) caseQ(ctx context.Context, q sqlx.QueryerContext, id int64, fo
 	return &c, nil
 }
 
+// CaseTx returns one case inside tx, locked for the rest of it where the
+// engine locks rows. ENOTFOUND when there is none.
+func (s *Service) CaseTx(ctx context.Context, tx *sqlx.Tx, id int64) (*Case, error) {
+	return s.caseQ(ctx, tx, id, true)
+}
+
 // CaseOf returns the case a complaint belongs to, ENOTFOUND when it has none.
 func (s *Service) CaseOf(ctx context.Context, c *Complaint) (*Case, error) {
 	if !c.CaseID.Valid {

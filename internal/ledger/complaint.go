@@ -299,6 +299,12 @@ func (s *Service) newRow(in *NewComplaint, now time.Time, by Actor) (Complaint, 
 		WantsReward: in.WantsReward, ReceivedAt: received,
 		DecideDueAt: DueDate(received, s.Limits.AcceptDays, s.Location), SourceHash: in.SourceHash, UpdatedAt: now,
 	}
+	// A ticket that reaches us after its decision window would be told a
+	// date already past ("我们将在11月27日前决定" on 2 December): the window
+	// then counts from when we received it.
+	if c.DecideDueAt.Before(now) {
+		c.DecideDueAt = DueDate(now, s.Limits.AcceptDays, s.Location)
+	}
 	if c.Categories == nil {
 		c.Categories = Categories{}
 	}

@@ -32,11 +32,12 @@ var eventLabels = map[string]string{
 	"notice.reissued": "重新下达整改通知书",
 
 	// The resident (举报人).
-	"resident.addition": "举报人补充材料",
-	"resident.reply":    "举报人回复",
-	"resident.rating":   "举报人评价",
-	"resident.followup": "举报人反映问题未解决",
-	"followup.answered": "答复群众反映",
+	"resident.addition":         "举报人补充材料",
+	"resident.reply":            "举报人回复",
+	"resident.rating":           "举报人评价",
+	"resident.followup":         "举报人反映问题未解决",
+	"resident.reward_requested": "举报人申请举报奖励",
+	"followup.answered":         "答复群众反映",
 
 	// Staff.
 	"staff.message": "工作人员留言",

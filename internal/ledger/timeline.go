@@ -1,9 +1,13 @@
 package ledger
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
+	"math"
+	"slices"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -29,25 +33,86 @@ type Event struct {
 
 const eventColumns = `id, case_id, complaint_id, kind, from_status, to_status, actor_id, actor, public_note, internal_note, created_at`
 
-// PublicTimeline is what a reporter sees: the public notes of the complaint's
-// own events and of its case's events, oldest first. Internal notes and staff
-// names are left out.
+// PublicTimeline is what a reporter sees, oldest first: the public notes of
+// the complaint's own events, and of its case's events from the moment the
+// complaint joined the case (its acceptance, or the merge that brought it
+// along). A reporter whose complaint joins a case others reported earlier
+// sees neither the earlier complaints' story nor steps taken before, only
+// what happened to the problem since they told us. Internal notes and
+// staff names are left out.
 func (s *Service) PublicTimeline(ctx context.Context, c *Complaint) ([]Event, error) {
-	var evs []Event
-	var err error
-	if c.CaseID.Valid {
-		err = s.DB.SelectContext(ctx, &evs, `SELECT `+eventColumns+` FROM events
-			WHERE (complaint_id = ? OR (case_id = ? AND complaint_id IS NULL)) AND public_note <> '' ORDER BY id`, c.ID, c.CaseID.Int64)
-	} else {
-		err = s.DB.SelectContext(ctx, &evs, `SELECT `+eventColumns+` FROM events WHERE complaint_id = ? AND public_note <> '' ORDER BY id`, c.ID)
-	}
-	if err != nil {
+	var own []Event
+	if err := s.DB.SelectContext(ctx, &own, `SELECT `+eventColumns+` FROM events WHERE complaint_id = ? ORDER BY id`, c.ID); err != nil {
 		return nil, db.Classify(fmt.Errorf("ledger: public timeline of %d: %w", c.ID, err))
+	}
+	var evs []Event
+	for _, e := range own {
+		if e.PublicNote != "" {
+			evs = append(evs, e)
+		}
+	}
+	if c.CaseID.Valid {
+		spans, err := s.caseSpans(ctx, c, own)
+		if err != nil {
+			return nil, err
+		}
+		for _, sp := range spans {
+			var part []Event
+			q := `SELECT ` + eventColumns + ` FROM events WHERE case_id = ? AND complaint_id IS NULL AND public_note <> '' AND id > ? AND id < ? ORDER BY id`
+			if err := s.DB.SelectContext(ctx, &part, q, sp.caseID, sp.after, sp.before); err != nil {
+				return nil, db.Classify(fmt.Errorf("ledger: public timeline of %d: %w", c.ID, err))
+			}
+			evs = append(evs, part...)
+		}
+		slices.SortFunc(evs, func(a, b Event) int { return cmp.Compare(a.ID, b.ID) })
 	}
 	for i := range evs {
 		evs[i].InternalNote, evs[i].Actor, evs[i].ActorID = "", "", sql.NullInt64{}
 	}
 	return evs, nil
+}
+
+// caseSpan is a stretch of a complaint's life in one case: the case's
+// events with ids strictly between after and before are the complaint's.
+type caseSpan struct {
+	caseID, after, before int64
+}
+
+// caseSpans follows a complaint from the case it was accepted into through
+// the merges that carried it to its case now. Each merge ends a span at the
+// merged case's case.merged event and starts the next after it.
+func (s *Service) caseSpans(ctx context.Context, c *Complaint, own []Event) ([]caseSpan, error) {
+	const open = int64(math.MaxInt64)
+	at := caseSpan{caseID: c.CaseID.Int64, after: 0, before: open}
+	for i := len(own) - 1; i >= 0; i-- {
+		if own[i].Kind == "complaint.accepted" && own[i].CaseID.Valid {
+			at = caseSpan{caseID: own[i].CaseID.Int64, after: own[i].ID, before: open}
+			break
+		}
+	}
+	var spans []caseSpan
+	for hops := 0; at.caseID != c.CaseID.Int64; hops++ {
+		var m struct {
+			ID   int64         `db:"id"`
+			Into sql.NullInt64 `db:"merged_into_id"`
+		}
+		err := s.DB.GetContext(ctx, &m, `SELECT e.id, k.merged_into_id FROM events e JOIN cases k ON k.id = e.case_id
+ WHERE e.case_id = ? AND e.kind = 'case.merged' AND e.id > ? ORDER BY e.id LIMIT 1`, at.caseID, at.after)
+		if errors.Is(err, sql.ErrNoRows) || hops > 16 || (err == nil && !m.Into.Valid) {
+			// The trail ends short of the case the complaint is in now
+			// (moved by hand): its story there starts with the trail's end.
+			spans = append(spans, at)
+			at = caseSpan{caseID: c.CaseID.Int64, after: at.after, before: open}
+			break
+		}
+		if err != nil {
+			return nil, db.Classify(fmt.Errorf("ledger: merges of case %d: %w", at.caseID, err))
+		}
+		at.before = m.ID
+		spans = append(spans, at)
+		at = caseSpan{caseID: m.Into.Int64, after: m.ID, before: open}
+	}
+	return append(spans, at), nil
 }
 
 // CaseTimeline is the staff view of a case: every event of the case and of
