@@ -113,7 +113,7 @@ func startServer(ctx context.Context, bin, spec, dataDir, logPath, addr string) 
 		addr = freePort()
 	}
 	cmd := exec.Command(bin, "serve", "--db", spec, "--addr", addr, "--data-dir", dataDir,
-		"--captcha", "off", "--migrate", "--rate-limits=off")
+		"--captcha", "off", "--migrate", "--rate-limits=off", "--metrics-addr", "127.0.0.1:0")
 	if err := startChild(cmd, logPath); err != nil {
 		return nil, err
 	}

@@ -25,6 +25,7 @@ func MustRunMain(t *testing.T) (*Main, *bytes.Buffer) {
 	_, spec := dbtest.MustOpenDBSpec(t)
 	cfg := config.Default()
 	cfg.DB, cfg.Addr, cfg.DataDir, cfg.Captcha = spec, "127.0.0.1:0", t.TempDir(), "off"
+	cfg.MetricsAddr, cfg.ShutdownGrace = "127.0.0.1:0", 0
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}

@@ -41,6 +41,9 @@ type Main struct {
 
 	listener net.Listener
 	server   *http.Server
+	drain    *web.Drain
+	metricsL net.Listener // --metrics-addr; nil when off
+	metrics  *http.Server
 	stopBG   context.CancelFunc
 	bgDone   chan struct{}
 }
@@ -69,7 +72,10 @@ func (m *Main) Run(ctx context.Context) error {
 	if cfg.Captcha == "off" {
 		log.Warn("验证码已关闭：仅用于压测和内网终端 (captcha is off)")
 	}
-	m.Engine = web.New(web.Options{Logger: log, DB: m.DB, StaffPrefixes: []string{"/office"}, TrustedProxies: cfg.Proxies()})
+	reg := web.NewRegistry()
+	m.drain = &web.Drain{}
+	m.Engine = web.New(web.Options{Logger: log, DB: m.DB, StaffPrefixes: []string{"/office"}, TrustedProxies: cfg.Proxies(),
+		Registry: reg, PublicURL: cfg.PublicURL, MetricsToken: cfg.MetricsToken, Drain: m.drain})
 	if err := m.register(); err != nil {
 		return err
 	}
@@ -78,8 +84,20 @@ func (m *Main) Run(ctx context.Context) error {
 	if m.listener, err = net.Listen("tcp", cfg.Addr); err != nil {
 		return fmt.Errorf("配置错误 --addr：无法监听 %s：%v", cfg.Addr, err)
 	}
+	if cfg.MetricsAddr != "off" {
+		if m.metricsL, err = net.Listen("tcp", cfg.MetricsAddr); err != nil {
+			return fmt.Errorf("配置错误 --metrics-addr：无法监听 %s：%v", cfg.MetricsAddr, err)
+		}
+		m.metrics = &http.Server{Handler: web.MetricsHandler(reg), ReadHeaderTimeout: 10 * time.Second,
+			ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+		go func() {
+			if err := m.metrics.Serve(m.metricsL); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				log.Error("metrics server stopped", "error", err)
+			}
+		}()
+	}
 	m.server = &http.Server{
-		Handler:           m.Engine,
+		Handler:           web.Wrap(m.Engine, m.drain),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       2 * time.Minute, // photo uploads from slow phones
 		WriteTimeout:      2 * time.Minute,
@@ -98,8 +116,20 @@ func (m *Main) Run(ctx context.Context) error {
 			log.Error("server stopped", "error", err)
 		}
 	}()
-	log.Info("ecoreport 已启动 (serving)", "url", "http://"+m.Addr(), "db", m.DB.Engine, "version", version)
+	attrs := []any{"url", "http://" + m.Addr(), "db", m.DB.Engine, "version", version}
+	if m.metricsL != nil {
+		attrs = append(attrs, "metrics", "http://"+m.MetricsAddr()+"/metrics")
+	}
+	log.Info("ecoreport 已启动 (serving)", attrs...)
 	return nil
+}
+
+// MetricsAddr is the address /metrics listens on ("" when off).
+func (m *Main) MetricsAddr() string {
+	if m.metricsL == nil {
+		return ""
+	}
+	return m.metricsL.Addr().String()
 }
 
 // Addr is the address the service listens on.
@@ -144,13 +174,30 @@ func every(ctx context.Context, interval time.Duration, fn func()) {
 	}
 }
 
-// Close stops accepting, lets requests in flight finish (up to 25 s), stops
+// Close stops the service in an order that cuts no request: first /healthz
+// fails and every response closes its connection (web.Drain), while the
+// service keeps answering for --shutdown-grace, so the load balancer takes
+// this instance out and clients leave their keep-alive connections; then
+// it stops accepting, lets requests in flight finish (up to 25 s), stops
 // background jobs, seals the audit log and closes the database.
 func (m *Main) Close() error {
 	var errs []error
 	if m.server != nil {
+		m.drain.Start()
+		if g := m.Config.ShutdownGrace; g > 0 {
+			m.Log.Info("停止中：健康检查已返回 503，继续服务以便负载均衡摘除 (draining)", "grace", g)
+			time.Sleep(g)
+		}
 		ctx, cancel := context.WithTimeout(context.Background(), 25*time.Second)
 		errs = append(errs, m.server.Shutdown(ctx))
+		cancel()
+	}
+	if m.server == nil && m.listener != nil { // Run failed after listening
+		m.listener.Close()
+	}
+	if m.metrics != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		errs = append(errs, m.metrics.Shutdown(ctx))
 		cancel()
 	}
 	if m.stopBG != nil {

@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -29,6 +30,21 @@ type Config struct {
 	// whose X-Forwarded-For is believed for rate limiting.
 	TrustedProxies string
 	LogJSON        bool // structured logs as JSON instead of text
+	// PublicURL is the address people type, e.g. https://jubao.example.gov.cn
+	// (behind the TLS proxy). When it is https, cookies are Secure and
+	// responses carry HSTS even though the proxy talks plain HTTP to us.
+	PublicURL string
+	// MetricsAddr is the listen address of /metrics, apart from the public
+	// listener; "off" serves no metrics listener.
+	MetricsAddr string
+	// MetricsToken also serves /metrics on the public listener to requests
+	// with "Authorization: Bearer <token>" (for a scraper that cannot reach
+	// the loopback). Empty: not there.
+	MetricsToken string
+	// ShutdownGrace is how long a stopping serve keeps answering (with
+	// /healthz failing and connections closing after each response) before
+	// it stops accepting.
+	ShutdownGrace time.Duration
 
 	// HotlineAliases adds header names for hotline exports without a code
 	// change: "caller_phone=主叫号码|来电号;town=镇办".
@@ -52,6 +68,8 @@ func Default() Config {
 		Captcha:       "on",
 		RateLimits:    "on",
 		TimeZone:      "Asia/Shanghai",
+		MetricsAddr:   "127.0.0.1:9464",
+		ShutdownGrace: 5 * time.Second,
 		AcceptDays:    15,
 		ConcludeDays:  60,
 		ExtensionDays: 30,
@@ -86,6 +104,10 @@ func (c *Config) Bind(fs *flag.FlagSet, groups int) {
 		fs.StringVar(&c.Captcha, "captcha", c.Captcha, "验证码 on|off；off 仅用于压测和内网终端 (captcha on|off)")
 		fs.StringVar(&c.TrustedProxies, "trusted-proxies", c.TrustedProxies, "可信反向代理地址（逗号分隔 IP/CIDR），用于按真实来源限流 (reverse proxies whose X-Forwarded-For is trusted)")
 		fs.StringVar(&c.RateLimits, "rate-limits", c.RateLimits, "门户按来源限流 on|off；off 仅用于压测 (per-client rate limits on|off)")
+		fs.StringVar(&c.PublicURL, "public-url", c.PublicURL, "公开访问地址，如 https://jubao.example.gov.cn；为 https 时 Cookie 带 Secure 并发送 HSTS (public URL behind the TLS proxy)")
+		fs.StringVar(&c.MetricsAddr, "metrics-addr", c.MetricsAddr, "监控指标 /metrics 的监听地址，off 为不监听 (listen address of /metrics, off for none)")
+		fs.StringVar(&c.MetricsToken, "metrics-token", c.MetricsToken, "在公开端口上也提供 /metrics，需 Authorization: Bearer 令牌 (also serve /metrics publicly behind this bearer token)")
+		fs.DurationVar(&c.ShutdownGrace, "shutdown-grace", c.ShutdownGrace, "停止时先让 /healthz 失败并继续服务这么久，再停止接收 (time to keep serving while draining on stop)")
 		fs.BoolVar(&c.Migrate, "migrate", c.Migrate, "MySQL 上启动前执行未完成的数据库迁移 (apply pending migrations on MySQL)")
 		fs.IntVar(&c.AcceptDays, "accept-days", c.AcceptDays, "受理期限（天）(days to accept or refuse)")
 		fs.IntVar(&c.ConcludeDays, "conclude-days", c.ConcludeDays, "办结期限（天）(days to conclude after acceptance)")
@@ -173,6 +195,23 @@ func (c *Config) Validate() error {
 	}
 	if _, err := c.Aliases(); err != nil {
 		return err
+	}
+	if c.PublicURL != "" {
+		u, err := url.Parse(c.PublicURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("配置错误 --public-url：%q 应为 https://域名 或 http://地址:端口", c.PublicURL)
+		}
+	}
+	if c.MetricsAddr != "off" {
+		if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {
+			return fmt.Errorf("配置错误 --metrics-addr：%q 应为 主机:端口（如 127.0.0.1:9464）或 off", c.MetricsAddr)
+		}
+	}
+	if c.MetricsToken != "" && len(c.MetricsToken) < 16 {
+		return errors.New("配置错误 --metrics-token：令牌至少16个字符")
+	}
+	if c.ShutdownGrace < 0 || c.ShutdownGrace > time.Minute {
+		return fmt.Errorf("配置错误 --shutdown-grace：应在 0 到 1m 之间，而不是 %v", c.ShutdownGrace)
 	}
 	if c.DataDir == "" {
 		return errors.New("配置错误 --data-dir：不能为空")
