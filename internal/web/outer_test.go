@@ -25,9 +25,15 @@ func outer(t *testing.T, o Options) (http.Handler, *Drain) {
 	e := New(o)
 	e.GET("/", func(c *gin.Context) { c.Data(200, "text/html; charset=utf-8", []byte(page)) })
 	e.GET("/stats", func(c *gin.Context) { c.Data(200, "text/html; charset=utf-8", []byte(page)) })
-	e.GET("/static/app.css", func(c *gin.Context) { c.Data(200, "text/css; charset=utf-8", []byte(strings.Repeat("a{color:red}", 300))) })
-	e.GET("/api/v1/towns", func(c *gin.Context) { c.Data(200, "application/json", []byte("["+strings.Repeat(`{"name":"城关镇"},`, 200)+"{}]")) })
-	e.GET("/chart.svg", func(c *gin.Context) { c.Data(200, "image/svg+xml", []byte("<svg>"+strings.Repeat("<rect/>", 400)+"</svg>")) })
+	e.GET("/static/app.css", func(c *gin.Context) {
+		c.Data(200, "text/css; charset=utf-8", []byte(strings.Repeat("a{color:red}", 300)))
+	})
+	e.GET("/api/v1/towns", func(c *gin.Context) {
+		c.Data(200, "application/json", []byte("["+strings.Repeat(`{"name":"城关镇"},`, 200)+"{}]"))
+	})
+	e.GET("/chart.svg", func(c *gin.Context) {
+		c.Data(200, "image/svg+xml", []byte("<svg>"+strings.Repeat("<rect/>", 400)+"</svg>"))
+	})
 	e.GET("/photo.jpg", func(c *gin.Context) { c.Data(200, "image/jpeg", []byte(strings.Repeat("x", 4000))) })
 	e.GET("/cases.csv", func(c *gin.Context) { c.Data(200, "text/csv; charset=utf-8", []byte(strings.Repeat("a,b\n", 1000))) })
 	e.GET("/cases.xlsx", func(c *gin.Context) {
