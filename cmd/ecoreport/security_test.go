@@ -4,10 +4,14 @@ import (
 	"compress/gzip"
 	"io"
 	"net/http"
+	"net/http/cookiejar"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"ecoreport/internal/config"
 )
 
 // noGzip is a client that neither asks for nor undoes compression, so the
@@ -112,4 +116,100 @@ func TestStopDrainsBeforeClosing(t *testing.T) {
 	if _, err := http.Get(base + "/healthz"); err == nil {
 		t.Fatal("still serving after Close")
 	}
+}
+
+// TestSecureCookiesBehindTheTLSProxy logs in through the running service
+// as the TLS proxy would pass it on (plain HTTP): the session cookie is
+// Secure and __Host- (Path=/) and HSTS is sent when the public URL is
+// https or the trusted proxy says https; a client that merely claims
+// X-Forwarded-Proto: https gets neither.
+func TestSecureCookiesBehindTheTLSProxy(t *testing.T) {
+	tests := []struct {
+		name       string
+		set        func(*config.Config)
+		proto      string
+		wantSecure bool
+	}{
+		{"PublicURLHTTPS", func(c *config.Config) { c.PublicURL = "https://jubao.example.gov.cn" }, "", true},
+		{"TrustedProxySaysHTTPS", func(c *config.Config) { c.TrustedProxies = "127.0.0.1" }, "https", true},
+		{"ErrUntrustedClaimsHTTPS", func(c *config.Config) {}, "https", false},
+		{"PlainHTTP", func(c *config.Config) {}, "", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m, out := MustRunMain(t, tt.set)
+			base := "http://" + m.Addr()
+			jar, _ := cookiejar.New(nil)
+			// The jar is told the origin is https when the browser's would be,
+			// so that it keeps and sends Secure cookies as a browser would.
+			origin := base
+			if tt.wantSecure {
+				origin = "https://" + m.Addr()
+			}
+			cl := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+			get := func(path string) *http.Response {
+				req, _ := http.NewRequest("GET", base+path, nil)
+				if tt.proto != "" {
+					req.Header.Set("X-Forwarded-Proto", tt.proto)
+				}
+				for _, ck := range jar.Cookies(mustURL(origin + path)) {
+					req.AddCookie(ck)
+				}
+				resp, err := cl.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return resp
+			}
+			resp := get("/office/login")
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			jar.SetCookies(mustURL(origin+"/office/login"), resp.Cookies())
+			if got := resp.Header.Get("Strict-Transport-Security") != ""; got != tt.wantSecure {
+				t.Fatalf("HSTS %v, want %v", got, tt.wantSecure)
+			}
+			csrf := between(string(b), `name="csrf" value="`, `"`)
+			form := url.Values{"csrf": {csrf}, "username": {"admin"}, "password": {between(out.String(), "密码 ", " ")}}
+			req, _ := http.NewRequest("POST", base+"/office/login", strings.NewReader(form.Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			if tt.proto != "" {
+				req.Header.Set("X-Forwarded-Proto", tt.proto)
+			}
+			for _, ck := range jar.Cookies(mustURL(origin + "/office/login")) {
+				req.AddCookie(ck)
+			}
+			resp, err := cl.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusSeeOther {
+				t.Fatalf("login: %d", resp.StatusCode)
+			}
+			var session *http.Cookie
+			for _, ck := range resp.Cookies() {
+				if strings.HasSuffix(ck.Name, "ecoreport_office") {
+					session = ck
+				}
+			}
+			if session == nil {
+				t.Fatalf("no session cookie in %v", resp.Header["Set-Cookie"])
+			}
+			wantName, wantPath := "ecoreport_office", "/office"
+			if tt.wantSecure {
+				wantName, wantPath = "__Host-ecoreport_office", "/"
+			}
+			if session.Secure != tt.wantSecure || session.Name != wantName || session.Path != wantPath || !session.HttpOnly {
+				t.Fatalf("session cookie %s", session.String())
+			}
+		})
+	}
+}
+
+func mustURL(s string) *url.URL {
+	u, err := url.Parse(s)
+	if err != nil {
+		panic(err)
+	}
+	return u
 }

@@ -87,11 +87,11 @@ func (h *Handler) uploadLimit(c *gin.Context) {
 // liveSession says whether the request carries the cookie of a session
 // that has not ended (the session middleware then loads it and its user).
 func (h *Handler) liveSession(c *gin.Context) bool {
-	token, err := c.Cookie(SessionCookie)
-	if err != nil || token == "" {
+	token := readCookie(c, SessionCookie)
+	if token == "" {
 		return false
 	}
-	_, err = h.Sessions.Lookup(h.ctx(c), token)
+	_, err := h.Sessions.Lookup(h.ctx(c), token)
 	return err == nil
 }
 

@@ -247,8 +247,7 @@ func httpStatus(err error) int { return web.StatusOf(err) }
 // travels in a short-lived cookie, not the URL, so that nobody can put words
 // on a page through a link.
 func done(c *gin.Context, to, msg string) {
-	http.SetCookie(c.Writer, &http.Cookie{Name: flashCookie, Value: url.QueryEscape(msg), Path: "/office", MaxAge: 60,
-		HttpOnly: true, Secure: c.Request.TLS != nil, SameSite: http.SameSiteLaxMode})
+	setCookie(c, flashCookie, url.QueryEscape(msg), 60)
 	c.Redirect(http.StatusSeeOther, to)
 }
 
@@ -256,11 +255,11 @@ const flashCookie = "ecoreport_flash"
 
 // flash reads and clears the message of the previous POST.
 func flash(c *gin.Context) string {
-	v, err := c.Cookie(flashCookie)
-	if err != nil || v == "" {
+	v := readCookie(c, flashCookie)
+	if v == "" {
 		return ""
 	}
-	http.SetCookie(c.Writer, &http.Cookie{Name: flashCookie, Path: "/office", MaxAge: -1, HttpOnly: true})
+	setCookie(c, flashCookie, "", -1)
 	m, err := url.QueryUnescape(v)
 	if err != nil {
 		return ""

@@ -18,9 +18,11 @@ import (
 	"ecoreport/internal/apperr"
 	"ecoreport/internal/auth"
 	"ecoreport/internal/session"
+	"ecoreport/internal/web"
 )
 
-// Cookies and the form field of the CSRF token.
+// Cookies (their names over plain HTTP; over HTTPS with the __Host-
+// prefix, see setCookie) and the form field of the CSRF token.
 const (
 	SessionCookie  = "ecoreport_office"
 	PreLoginCookie = "ecoreport_office_pre"
@@ -69,19 +71,50 @@ func CSRFToken(c *gin.Context) string {
 	return ""
 }
 
-// setCookie writes an HttpOnly, SameSite=Lax cookie under /office, Secure
-// over TLS.
+// setCookie writes an HttpOnly, SameSite=Lax cookie of the back office.
+// When the request reached the browser over HTTPS (web.HTTPS: an https
+// --public-url or a trusted proxy's X-Forwarded-Proto, since the TLS proxy
+// in front talks plain HTTP to us) the cookie is Secure and named with the
+// __Host- prefix, which the browser takes only from a secure origin with
+// Path=/ and no Domain: neither a plain-HTTP page nor a sibling subdomain
+// can then set or overwrite it, which would defeat the double-submit CSRF
+// check of the login form (cookie tossing) or fix a session. Over plain
+// HTTP (development, a kiosk on the intranet) it is the bare name under
+// /office.
 func setCookie(c *gin.Context, name, value string, maxAge int) {
+	path, secure := cookiePath, web.HTTPS(c)
+	if secure {
+		path = "/"
+	}
 	http.SetCookie(c.Writer, &http.Cookie{
-		Name: name, Value: value, Path: cookiePath, MaxAge: maxAge, HttpOnly: true,
-		Secure: c.Request.TLS != nil, SameSite: http.SameSiteLaxMode,
+		Name: cookieName(c, name), Value: value, Path: path, MaxAge: maxAge, HttpOnly: true,
+		Secure: secure, SameSite: http.SameSiteLaxMode,
 	})
+}
+
+// cookieName is name as the browser keeps it for this request (see
+// setCookie).
+func cookieName(c *gin.Context, name string) string {
+	if web.HTTPS(c) {
+		return "__Host-" + name
+	}
+	return name
+}
+
+// readCookie returns the value of the back office's cookie name, "" when
+// there is none. Over HTTPS only the __Host- cookie counts.
+func readCookie(c *gin.Context, name string) string {
+	v, err := c.Cookie(cookieName(c, name))
+	if err != nil {
+		return ""
+	}
+	return v
 }
 
 // startSession starts a session for u and sets its cookie. Every earlier
 // session cookie of this browser is replaced (no fixation).
 func (h *Handler) startSession(c *gin.Context, u *auth.User) error {
-	if old, err := c.Cookie(SessionCookie); err == nil && old != "" {
+	if old := readCookie(c, SessionCookie); old != "" {
 		h.Sessions.Delete(c.Request.Context(), old)
 	}
 	token, ss, err := h.Sessions.Create(c.Request.Context(), u.ID)
@@ -97,7 +130,7 @@ func (h *Handler) startSession(c *gin.Context, u *auth.User) error {
 
 // endSession ends the request's session and clears its cookie.
 func (h *Handler) endSession(c *gin.Context) error {
-	if token, err := c.Cookie(SessionCookie); err == nil && token != "" {
+	if token := readCookie(c, SessionCookie); token != "" {
 		if err := h.Sessions.Delete(c.Request.Context(), token); err != nil {
 			return err
 		}
@@ -114,7 +147,7 @@ func (h *Handler) endSession(c *gin.Context) error {
 func (h *Handler) Middleware() gin.HandlerFunc {
 	return func(c *gin.Context) {
 		ctx := c.Request.Context()
-		if token, err := c.Cookie(SessionCookie); err == nil && token != "" {
+		if token := readCookie(c, SessionCookie); token != "" {
 			ss, err := h.Sessions.Lookup(ctx, token)
 			switch {
 			case err == nil:
@@ -136,8 +169,8 @@ func (h *Handler) Middleware() gin.HandlerFunc {
 			}
 		}
 		if currentSession(c) == nil {
-			pre, err := c.Cookie(PreLoginCookie)
-			if err != nil || len(pre) != 64 {
+			pre := readCookie(c, PreLoginCookie)
+			if len(pre) != 64 {
 				pre = session.RandomToken()
 				setCookie(c, PreLoginCookie, pre, 3600)
 			}
