@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -212,4 +213,46 @@ func mustURL(s string) *url.URL {
 		panic(err)
 	}
 	return u
+}
+
+// countingZeros is a request body of n bytes that counts how much the
+// transport took from it.
+type countingZeros struct{ left, read atomic.Int64 }
+
+func (z *countingZeros) Read(p []byte) (int, error) {
+	n := min(int64(len(p)), z.left.Load())
+	if n == 0 {
+		return 0, io.EOF
+	}
+	clear(p[:n])
+	z.left.Add(-n)
+	z.read.Add(n)
+	return int(n), nil
+}
+
+// TestHugeUploadWithoutSessionOnTheRunningService sends 300 MiB to the
+// hotline import over a real connection without logging in: the service
+// answers with the login page at once and does not read the body (what the
+// client got rid of is what fits in the sockets' buffers, not a temp file
+// of 246 MiB).
+func TestHugeUploadWithoutSessionOnTheRunningService(t *testing.T) {
+	m, _ := MustRunMain(t)
+	body := &countingZeros{}
+	body.left.Store(300 << 20)
+	req, _ := http.NewRequest("POST", "http://"+m.Addr()+"/office/hotline/import", body)
+	req.ContentLength = 300 << 20
+	req.Header.Set("Content-Type", "multipart/form-data; boundary=xyz")
+	start := time.Now()
+	cl := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := cl.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/office/login" {
+		t.Fatalf("%d %s", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	if sent := body.read.Load(); sent > 32<<20 || time.Since(start) > 10*time.Second {
+		t.Fatalf("%d MiB taken from the client in %v", sent>>20, time.Since(start))
+	}
 }

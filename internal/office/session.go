@@ -139,53 +139,69 @@ func (h *Handler) endSession(c *gin.Context) error {
 	return nil
 }
 
-// Middleware loads the session and its user (who must still be active) into
-// the request, and checks the CSRF token of every POST: the hidden field csrf
-// must equal the session's token, or, before login, the pre-login cookie's
-// (double submit). A failed check is 403 (EFORBIDDEN) on the error page and
-// the handler never runs; a session store that cannot answer is 503.
+// Middleware loads the session and checks the CSRF token of a POST
+// (loadSession, then checkCSRF), for a route open to everyone.
 func (h *Handler) Middleware() gin.HandlerFunc {
 	return func(c *gin.Context) {
-		ctx := c.Request.Context()
-		if token := readCookie(c, SessionCookie); token != "" {
-			ss, err := h.Sessions.Lookup(ctx, token)
-			switch {
-			case err == nil:
-				u, uerr := h.Users.ByID(ctx, ss.UserID)
-				if uerr == nil && u.Active {
-					c.Set(ctxSession, ss)
-					c.Set(ctxUser, u)
-				} else if uerr == nil || apperr.Is(uerr, apperr.ENOTFOUND) {
-					h.Sessions.Delete(ctx, token)
-				} else {
-					h.fail(c, fmt.Errorf("%w (office: session user: %w)", errSessionDown, uerr))
-					return
-				}
-			case apperr.Is(err, apperr.EUNAUTHORIZED):
-				setCookie(c, SessionCookie, "", -1)
-			default:
-				h.fail(c, fmt.Errorf("%w (office: session: %w)", errSessionDown, err))
-				return
-			}
+		if h.loadSession(c); c.IsAborted() {
+			return
 		}
-		if currentSession(c) == nil {
-			pre := readCookie(c, PreLoginCookie)
-			if len(pre) != 64 {
-				pre = session.RandomToken()
-				setCookie(c, PreLoginCookie, pre, 3600)
-			}
-			c.Set(ctxPre, pre)
-		}
-		if c.Request.Method == http.MethodPost {
-			want := CSRFToken(c)
-			got := c.PostForm(CSRFField)
-			if want == "" || subtle.ConstantTimeCompare([]byte(got), []byte(want)) != 1 {
-				h.fail(c, errCSRF)
-				return
-			}
-		}
-		c.Next()
+		h.checkCSRF(c)
 	}
+}
+
+// loadSession loads the session and its user (who must still be active)
+// into the request; before login it gives the browser its pre-login CSRF
+// cookie. It reads no body. A session store that cannot answer is 503.
+func (h *Handler) loadSession(c *gin.Context) {
+	ctx := c.Request.Context()
+	if token := readCookie(c, SessionCookie); token != "" {
+		ss, err := h.Sessions.Lookup(ctx, token)
+		switch {
+		case err == nil:
+			u, uerr := h.Users.ByID(ctx, ss.UserID)
+			if uerr == nil && u.Active {
+				c.Set(ctxSession, ss)
+				c.Set(ctxUser, u)
+			} else if uerr == nil || apperr.Is(uerr, apperr.ENOTFOUND) {
+				h.Sessions.Delete(ctx, token)
+			} else {
+				h.fail(c, fmt.Errorf("%w (office: session user: %w)", errSessionDown, uerr))
+				return
+			}
+		case apperr.Is(err, apperr.EUNAUTHORIZED):
+			setCookie(c, SessionCookie, "", -1)
+		default:
+			h.fail(c, fmt.Errorf("%w (office: session: %w)", errSessionDown, err))
+			return
+		}
+	}
+	if currentSession(c) == nil {
+		pre := readCookie(c, PreLoginCookie)
+		if len(pre) != 64 {
+			pre = session.RandomToken()
+			setCookie(c, PreLoginCookie, pre, 3600)
+		}
+		c.Set(ctxPre, pre)
+	}
+}
+
+// checkCSRF checks the token of every POST: the hidden field csrf must
+// equal the session's token, or, before login, the pre-login cookie's
+// (double submit). A failed check is 403 (EFORBIDDEN) on the error page and
+// the handler never runs. It parses the form, so on a route that needs a
+// login it runs after RequireRoles: a POST without a valid session is sent
+// to the login page before a byte of its body is read.
+func (h *Handler) checkCSRF(c *gin.Context) {
+	if c.Request.Method == http.MethodPost {
+		want := CSRFToken(c)
+		got := c.PostForm(CSRFField)
+		if want == "" || subtle.ConstantTimeCompare([]byte(got), []byte(want)) != 1 {
+			h.fail(c, errCSRF)
+			return
+		}
+	}
+	c.Next()
 }
 
 // RequireRoles lets only users of the given roles through: a request without
