@@ -65,6 +65,7 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	m.Ledger = newLedger(cfg, m.DB, m.Keys)
 	m.Users = auth.NewStore(m.DB)
+	m.Users.Keys = m.Keys
 	m.Reward = newReward(m.DB, m.Keys, m.Ledger)
 	if err := m.bootstrapAdmin(ctx); err != nil {
 		return err
@@ -142,7 +143,7 @@ func (m *Main) Addr() string {
 
 // background runs the jobs of serve until ctx ends: the audit sealer every
 // second, reward expiry hourly, contact retention daily, and expired
-// sessions every ten minutes.
+// sessions and forgotten login failures every ten minutes.
 func (m *Main) background(ctx context.Context) {
 	warn := func(f string, a ...any) { m.Log.Warn(fmt.Sprintf(f, a...)) }
 	done := make(chan struct{})
@@ -155,6 +156,9 @@ func (m *Main) background(ctx context.Context) {
 	every(ctx, 10*time.Minute, func() {
 		if _, err := m.Office.Sessions.Purge(ctx); err != nil && ctx.Err() == nil {
 			warn("purge sessions: %v", err)
+		}
+		if _, err := m.Users.PurgeLoginFailures(ctx); err != nil && ctx.Err() == nil {
+			warn("purge login failures: %v", err)
 		}
 	})
 	<-done

@@ -22,9 +22,11 @@ import (
 	"ecoreport/internal/apperr"
 	"ecoreport/internal/auth"
 	"ecoreport/internal/bulletin"
+	"ecoreport/internal/captcha"
 	"ecoreport/internal/conversation"
 	"ecoreport/internal/db"
 	"ecoreport/internal/ledger"
+	"ecoreport/internal/ratelimit"
 	"ecoreport/internal/reward"
 	"ecoreport/internal/session"
 	"ecoreport/internal/view"
@@ -53,7 +55,20 @@ type Deps struct {
 	Hotline         HotlineImports
 	HotlineFeedback HotlineFeedback
 	MaxUpload       int64 // largest hotline file (DefaultMaxUpload when 0)
+	// Captcha is asked at login once a username has failed
+	// auth.CaptchaAfter times; captcha.New(DB, true, Now) when nil. One
+	// that is not Required (--captcha off) skips that step.
+	Captcha *captcha.Captcha
+	// LoginPerMinute bounds the login attempts of one client per minute
+	// on this instance, whatever their outcome (DefaultLoginPerMinute
+	// when 0, none when negative: load tests from one address).
+	LoginPerMinute int
 }
+
+// DefaultLoginPerMinute is the login form's per-client limit: an office
+// behind one address logging in at nine o'clock stays under it, a program
+// hashing passwords on our memory does not.
+const DefaultLoginPerMinute = 30
 
 // Handler serves the back office. Create it with New, mount it with Register.
 type Handler struct {
@@ -76,6 +91,10 @@ type Handler struct {
 	errs  web.Errors
 	views *view.Set
 	nav   []Route // the route table's navigation entries, in order
+
+	captcha    *captcha.Captcha
+	loginLimit *ratelimit.Limiter // nil: no limit
+	clientKeys *ratelimit.Hasher
 }
 
 //go:embed templates/*.html
@@ -112,10 +131,25 @@ func New(d Deps) *Handler {
 	if d.MaxUpload <= 0 {
 		d.MaxUpload = DefaultMaxUpload
 	}
+	if d.Users.Keys == nil { // the login throttle's rows are keyed with the data key
+		d.Users.Keys = d.Ledger.Keys
+	}
+	if d.Captcha == nil {
+		d.Captcha = captcha.New(d.DB, true, d.Now)
+	}
+	if d.LoginPerMinute == 0 {
+		d.LoginPerMinute = DefaultLoginPerMinute
+	}
 	h := &Handler{Ledger: d.Ledger, Users: d.Users, Sessions: d.Sessions, TOTP: d.TOTP, Conversation: d.Conversation, DB: d.DB,
 		Location: d.Location, Now: d.Now, Rewards: d.Rewards,
 		Hotline: d.Hotline, HotlineFeedback: d.HotlineFeedback, MaxUpload: d.MaxUpload, log: d.Logger,
 		errs: web.Errors{Log: d.Logger, Surface: "office"}}
+	h.captcha = d.Captcha
+	if d.LoginPerMinute > 0 {
+		h.loginLimit = ratelimit.New(d.LoginPerMinute, time.Minute)
+		h.loginLimit.Now = d.Now
+	}
+	h.clientKeys = ratelimit.NewHasher(d.Ledger.Keys.RateKey())
 	h.views = h.mustViews(d.Assets)
 	h.nav = navEntries(Routes)
 	return h

@@ -131,7 +131,7 @@ func (h *Handler) totpLoginSubmit(c *gin.Context) {
 	case auth.ChallengeEnded(err):
 		h.setTOTPCookie(c, "", -1)
 		h.errs.HTML(c, err, func(p web.Problem) {
-			h.renderPage(c, p.Status, "login", page{Title: "工作人员登录", Error: p.Message})
+			h.renderPage(c, p.Status, "login", page{Title: "工作人员登录", Error: p.Message, Data: loginData{}})
 		})
 	case apperr.Is(err, apperr.EUNAUTHORIZED), apperr.Is(err, apperr.EFORBIDDEN):
 		h.errs.HTML(c, err, func(p web.Problem) {
