@@ -4,11 +4,12 @@ package auth
 // cost for as long as it runs, so a login form that hashes whatever it is
 // sent is a way to exhaust the server's memory: forty logins at once with
 // 64 MiB each took it from 161 MiB to 2.6 GiB. Every hash therefore runs
-// under one process-wide budget (hashBudget), a hash that cannot get its
-// share within HashWait is refused with ErrBusy, and the parameters are
-// sized so that MaxConcurrentHashes fit the budget. A hash stored with
-// other parameters still verifies (its own are in the encoded string) and
-// is replaced at the next login that proves the password (Rehash).
+// under one process-wide budget (hashBudget: maxHashes hashes of Params),
+// a hash that cannot get its share within HashWait is refused with
+// ErrBusy, and Params are small enough that the budget stays a few tens of
+// MiB. A hash stored with other parameters still verifies (its own are in
+// the encoded string) and is replaced at the next login that proves the
+// password (Store.rehash).
 
 import (
 	"context"
@@ -16,6 +17,7 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"fmt"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -42,8 +44,11 @@ type HashParams struct {
 // need, while guessing stays throttled by Store.Login.
 var Params = HashParams{Memory: 19 * 1024, Time: 2, Threads: 1, KeyLen: 32}
 
-// MaxConcurrentHashes hashes of Params run at once; the next waits.
-const MaxConcurrentHashes = 4
+// maxHashes hashes of Params run at once; the next waits. A hash keeps
+// one core busy, so more than there are cores would only hold more memory
+// without answering sooner: one per core, at least two, at most eight (on
+// two cores: 38 MiB).
+var maxHashes = min(max(runtime.GOMAXPROCS(0), 2), 8)
 
 // HashWait is how long a hash may wait for its share of the budget before
 // the attempt is refused with ErrBusy.
@@ -52,10 +57,10 @@ const HashWait = 3 * time.Second
 var hashWait = HashWait // shortened by tests
 
 // hashBudget is the memory (KiB) that all running hashes may hold
-// together: MaxConcurrentHashes of Params, 76 MiB. A stored hash with a
-// larger cost (the 64 MiB of earlier versions) takes more of it, and so
-// runs with fewer beside it; one above the whole budget takes all of it.
-var hashBudget = semaphore.NewWeighted(int64(MaxConcurrentHashes) * int64(Params.Memory))
+// together: maxHashes of Params. A stored hash with a larger cost (the
+// 64 MiB of earlier versions) takes more of it, and so runs with fewer
+// beside it; one above the whole budget takes all of it.
+var hashBudget = semaphore.NewWeighted(int64(maxHashes) * int64(Params.Memory))
 
 // ErrBusy is the answer when the hashing budget stays full for HashWait:
 // too many logins at once. EUNAVAILABLE (503) with a Retry-After.
@@ -65,7 +70,7 @@ var ErrBusy = &apperr.Error{Code: apperr.EUNAVAILABLE, Message: "登录人数较
 // HashWait for its share and returns ErrBusy after that; otherwise it waits
 // as long as ctx allows. It returns ctx's error when ctx ends first.
 func argon2id(ctx context.Context, p HashParams, pw, salt []byte, bounded bool) ([]byte, error) {
-	w := min(int64(p.Memory), int64(MaxConcurrentHashes)*int64(Params.Memory))
+	w := min(int64(p.Memory), int64(maxHashes)*int64(Params.Memory))
 	wctx := ctx
 	if bounded {
 		var cancel context.CancelFunc

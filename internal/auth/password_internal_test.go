@@ -26,7 +26,7 @@ func oldHash(pw string) string {
 }
 
 // TestHashesRunUnderTheBudget: forty checks at once never run more than
-// MaxConcurrentHashes hashes together (the forty parallel logins
+// maxHashes hashes together (the forty parallel logins
 // took the server to 2.6 GiB), and one with the old 64 MiB cost takes the
 // room of several.
 func TestHashesRunUnderTheBudget(t *testing.T) {
@@ -37,7 +37,7 @@ func TestHashesRunUnderTheBudget(t *testing.T) {
 		encoded string
 		n, most int64
 	}{
-		{"CurrentParams", h, 40, MaxConcurrentHashes},
+		{"CurrentParams", h, 40, int64(maxHashes)},
 		{"OldParams", old, 6, 1},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -65,7 +65,7 @@ func TestHashesRunUnderTheBudget(t *testing.T) {
 func TestBusyWhenTheBudgetStaysFull(t *testing.T) {
 	hashWait = 100 * time.Millisecond
 	defer func() { hashWait = HashWait }()
-	all := int64(MaxConcurrentHashes) * int64(Params.Memory)
+	all := int64(maxHashes) * int64(Params.Memory)
 	if err := hashBudget.Acquire(context.Background(), all); err != nil {
 		t.Fatal(err)
 	}
