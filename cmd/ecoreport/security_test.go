@@ -2,10 +2,13 @@ package main
 
 import (
 	"compress/gzip"
+	"context"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -13,6 +16,8 @@ import (
 	"time"
 
 	"ecoreport/internal/config"
+	"ecoreport/internal/db"
+	"ecoreport/internal/secret"
 )
 
 // noGzip is a client that neither asks for nor undoes compression, so the
@@ -254,5 +259,63 @@ func TestHugeUploadWithoutSessionOnTheRunningService(t *testing.T) {
 	}
 	if sent := body.read.Load(); sent > 32<<20 || time.Since(start) > 10*time.Second {
 		t.Fatalf("%d MiB taken from the client in %v", sent>>20, time.Since(start))
+	}
+}
+
+// TestAuditVerifyHoldsTheChainToCheckpoints: audit verify signs a
+// checkpoint beside the key once the chain verifies; after the last
+// entries are deleted the chain alone would still verify, but audit verify
+// reports the cut, and so does a nulled hash on a sealed entry.
+func TestAuditVerifyHoldsTheChainToCheckpoints(t *testing.T) {
+	tests := []struct{ name, tamper, want string }{
+		{"ErrTailCut", `DELETE FROM audit_log WHERE seq > 2`, "审计链被截断"},
+		{"ErrNulledHash", `UPDATE audit_log SET seq = NULL, hash = NULL WHERE seq = 4`, "移出哈希链"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			dbFlag := "--db=sqlite:" + filepath.Join(dir, "eco.db")
+			env := map[string]string{"ECOREPORT_DATA_DIR": dir}
+			if _, _, err := secret.LoadOrCreate(filepath.Join(dir, "ecoreport.key")); err != nil { // as the first serve does
+				t.Fatal(err)
+			}
+			for _, name := range []string{"insp1", "insp2", "insp3", "insp4"} {
+				if code, _, errOut := runCmd(t, env, "user", "add", "--name="+name, "--role=inspector", dbFlag); code != 0 {
+					t.Fatal(errOut)
+				}
+			}
+			code, out, errOut := runCmd(t, env, "audit", "verify", dbFlag)
+			if code != 0 || !strings.Contains(out, "审计链完整：4 条已校验") || !strings.Contains(out, "已写入签名检查点：4 条") {
+				t.Fatalf("%d %s %s", code, out, errOut)
+			}
+			if b, err := os.ReadFile(filepath.Join(dir, "audit-checkpoints.jsonl")); err != nil || strings.Count(string(b), "\n") != 1 {
+				t.Fatalf("checkpoint file: %q %v", b, err)
+			}
+			d, err := db.Open(context.Background(), "sqlite:"+filepath.Join(dir, "eco.db"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := d.Exec(tt.tamper); err != nil {
+				t.Fatal(err)
+			}
+			d.Close()
+			code, out, _ = runCmd(t, env, "audit", "verify", dbFlag)
+			if code != 1 || !strings.Contains(out, tt.want) {
+				t.Fatalf("after tampering: %d %s", code, out)
+			}
+		})
+	}
+}
+
+// TestServeSignsACheckpointWhenItStops: stopping the service leaves a
+// checkpoint of the whole chain in the file beside the key.
+func TestServeSignsACheckpointWhenItStops(t *testing.T) {
+	m, _ := MustRunMain(t)
+	if err := m.Close(); err != nil {
+		t.Fatal(err)
+	}
+	cps, err := m.Checkpoints.File.Read()
+	if err != nil || len(cps) == 0 || cps[len(cps)-1].Length < 1 || filepath.Dir(m.Checkpoints.File.Path) != filepath.Dir(m.Config.KeyFile) {
+		t.Fatalf("%+v %v (%s)", cps, err, m.Checkpoints.File.Path)
 	}
 }

@@ -14,6 +14,7 @@ import (
 
 	"ecoreport/hotline"
 	"ecoreport/internal/apperr"
+	"ecoreport/internal/audit"
 	"ecoreport/internal/bulletin"
 	"ecoreport/internal/config"
 	"ecoreport/internal/db"
@@ -54,6 +55,11 @@ func openTool(ctx context.Context, cfg *config.Config, errOut io.Writer) (*tool,
 	}
 	l := newLedger(cfg, d, keys)
 	return &tool{DB: d, Keys: keys, Ledger: l, Reward: newReward(d, keys, l)}, nil
+}
+
+// checkpoints is the file of signed audit checkpoints beside the key.
+func checkpoints(cfg *config.Config, keys *secret.Keys) *audit.CheckpointFile {
+	return &audit.CheckpointFile{Path: cfg.AuditCheckpoints, Signer: audit.NewSigner(keys.AuditSeed())}
 }
 
 func (t *tool) importer(cfg *config.Config) *hotline.Importer {
@@ -201,8 +207,8 @@ func runBulletin(ctx context.Context, args []string, out, errOut io.Writer) int 
 	if slices.Contains(args, "-h") || slices.Contains(args, "--help") {
 		return bulletin.Command(ctx, nil, []string{"-h"}, out, errOut)
 	}
-	return withTool(ctx, "bulletin", args, errOut, func(t *tool, _ *config.Config, rest []string) int {
-		return bulletin.Command(ctx, t.DB, rest, out, errOut)
+	return withTool(ctx, "bulletin", args, errOut, func(t *tool, cfg *config.Config, rest []string) int {
+		return bulletin.CommandWith(ctx, t.DB, checkpoints(cfg, t.Keys), rest, out, errOut)
 	})
 }
 

@@ -38,7 +38,7 @@ func TestHashesRunUnderTheBudget(t *testing.T) {
 		n, most int64
 	}{
 		{"CurrentParams", h, 40, int64(maxHashes)},
-		{"OldParams", old, 6, 1},
+		{"OldParams", old, 3, 1},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			PeakHashes(true)

@@ -21,7 +21,10 @@ type Config struct {
 	Addr    string // listen address of serve
 	DataDir string // uploads, generated keys, the SQLite file by default
 	KeyFile string // the data key (AES-256-GCM and HMAC); generated when absent
-	Captcha string // on | off
+	// AuditCheckpoints is the file of signed audit checkpoints, outside the
+	// database; beside the key file when empty.
+	AuditCheckpoints string
+	Captcha          string // on | off
 	// RateLimits turns the portal's per-client request limits on or off.
 	RateLimits string
 	TimeZone   string // IANA name; times are shown in it, stored in UTC
@@ -95,6 +98,7 @@ func (c *Config) Bind(fs *flag.FlagSet, groups int) {
 	if groups&WithKeys != 0 {
 		fs.StringVar(&c.DataDir, "data-dir", c.DataDir, "数据目录：上传文件、生成的密钥 (uploads and generated keys)")
 		fs.StringVar(&c.KeyFile, "key-file", c.KeyFile, "数据密钥文件；缺省为 数据目录/ecoreport.key，首次启动自动生成 (data key file; generated on first start)")
+		fs.StringVar(&c.AuditCheckpoints, "audit-checkpoints", c.AuditCheckpoints, "审计日志签名检查点文件；缺省为密钥文件旁的 audit-checkpoints.jsonl，应与密钥一同备份 (signed audit checkpoints, beside the key by default)")
 	}
 	if groups&WithHotline != 0 {
 		fs.StringVar(&c.HotlineAliases, "hotline-aliases", c.HotlineAliases, "热线导出文件的额外表头别名，如 caller_phone=主叫号码|来电号;town=镇办 (extra header names)")
@@ -218,6 +222,9 @@ func (c *Config) Validate() error {
 	}
 	if c.KeyFile == "" {
 		c.KeyFile = filepath.Join(c.DataDir, "ecoreport.key")
+	}
+	if c.AuditCheckpoints == "" {
+		c.AuditCheckpoints = filepath.Join(filepath.Dir(c.KeyFile), "audit-checkpoints.jsonl")
 	}
 	return nil
 }

@@ -20,6 +20,7 @@ import (
 
 	"ecoreport/hotline"
 	"ecoreport/internal/apperr"
+	"ecoreport/internal/audit"
 	"ecoreport/internal/auth"
 	"ecoreport/internal/bulletin"
 	"ecoreport/internal/captcha"
@@ -63,6 +64,9 @@ type Deps struct {
 	// on this instance, whatever their outcome (DefaultLoginPerMinute
 	// when 0, none when negative: load tests from one address).
 	LoginPerMinute int
+	// AuditCheckpoints are the audit log's signed checkpoints; the
+	// bulletin prints the month's (none when nil).
+	AuditCheckpoints *audit.CheckpointFile
 }
 
 // DefaultLoginPerMinute is the login form's per-client limit: an office
@@ -83,9 +87,10 @@ type Handler struct {
 	Now          func() time.Time
 	Rewards      *reward.Service
 
-	Hotline         HotlineImports
-	HotlineFeedback HotlineFeedback
-	MaxUpload       int64
+	Hotline          HotlineImports
+	HotlineFeedback  HotlineFeedback
+	MaxUpload        int64
+	AuditCheckpoints *audit.CheckpointFile
 
 	log   *slog.Logger
 	errs  web.Errors
@@ -142,7 +147,7 @@ func New(d Deps) *Handler {
 	}
 	h := &Handler{Ledger: d.Ledger, Users: d.Users, Sessions: d.Sessions, TOTP: d.TOTP, Conversation: d.Conversation, DB: d.DB,
 		Location: d.Location, Now: d.Now, Rewards: d.Rewards,
-		Hotline: d.Hotline, HotlineFeedback: d.HotlineFeedback, MaxUpload: d.MaxUpload, log: d.Logger,
+		Hotline: d.Hotline, HotlineFeedback: d.HotlineFeedback, MaxUpload: d.MaxUpload, AuditCheckpoints: d.AuditCheckpoints, log: d.Logger,
 		errs: web.Errors{Log: d.Logger, Surface: "office"}}
 	h.captcha = d.Captcha
 	if d.LoginPerMinute > 0 {
