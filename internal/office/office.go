@@ -72,7 +72,7 @@ type Deps struct {
 // DefaultLoginPerMinute is the login form's per-client limit: an office
 // behind one address logging in at nine o'clock stays under it, a program
 // hashing passwords on our memory does not.
-const DefaultLoginPerMinute = 30
+const DefaultLoginPerMinute = 60
 
 // Handler serves the back office. Create it with New, mount it with Register.
 type Handler struct {
