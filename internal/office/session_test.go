@@ -122,9 +122,9 @@ func (b *hugeBody) Read(p []byte) (int, error) {
 
 // TestNoBodyIsReadBeforeLogin posts 300 MiB to every POST route of the
 // table: without a session, every route but the login forms sends the
-// request to the login page having read nothing of the body, and the login
-// forms read at most the form limit; with the session of a role the route
-// refuses, nothing is read either.
+// request to the login page (no-store) having read nothing of the body,
+// and the login forms read at most the form limit; with the session of a
+// role the route refuses, nothing is read either.
 func TestNoBodyIsReadBeforeLogin(t *testing.T) {
 	e := newEnv(t)
 	unit := e.session("unit")
@@ -160,6 +160,9 @@ func TestNoBodyIsReadBeforeLogin(t *testing.T) {
 			}
 			if w.Code != http.StatusSeeOther || w.Header().Get("Location") != "/office/login" || read != 0 {
 				t.Fatalf("without a session: %d %s, %d bytes read", w.Code, w.Header().Get("Location"), read)
+			}
+			if w.Header().Get("Cache-Control") != "no-store" {
+				t.Fatalf("Cache-Control %q", w.Header().Get("Cache-Control"))
 			}
 			if slices.Contains(rt.Roles, auth.UnitUser) {
 				return
