@@ -12,6 +12,7 @@ import (
 	"ecoreport/internal/auth"
 	"ecoreport/internal/config"
 	"ecoreport/internal/ledger"
+	"ecoreport/internal/secret"
 )
 
 func runMigrate(ctx context.Context, args []string, out, errOut io.Writer) int {
@@ -173,14 +174,14 @@ func currentUser() string {
 
 func runAudit(ctx context.Context, args []string, out, errOut io.Writer) int {
 	if len(args) == 0 || args[0] != "verify" {
-		fmt.Fprintln(errOut, "用法：ecoreport audit verify [--db ...]   校验审计日志哈希链，指出第一条被改动的记录")
+		fmt.Fprintln(errOut, "用法：ecoreport audit verify [--db ...] [--key-file ...]   校验审计日志哈希链及签名检查点，指出第一条被改动的记录")
 		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
 			return 0
 		}
 		return 2
 	}
 	cfg := config.Default()
-	if _, code := flags("audit verify [参数]", "先封存尚未入链的记录，再从头校验审计日志哈希链。", args[1:], &cfg, config.WithDB, errOut, nil); code >= 0 {
+	if _, code := flags("audit verify [参数]", "对照签名检查点校验审计日志哈希链，再封存尚未入链的记录并再次校验；链完整时写入新的检查点。", args[1:], &cfg, config.WithDB|config.WithKeys, errOut, nil); code >= 0 {
 		return code
 	}
 	d, err := openDB(ctx, &cfg)
@@ -189,11 +190,29 @@ func runAudit(ctx context.Context, args []string, out, errOut io.Writer) int {
 		return 1
 	}
 	defer d.Close()
-	if err := audit.SealAll(ctx, d); err != nil {
-		fmt.Fprintln(errOut, "封存审计记录失败："+oneLine(err))
-		return 1
+	var cpf *audit.CheckpointFile
+	if keys, err := secret.Load(cfg.KeyFile); err == nil {
+		cpf = checkpoints(&cfg, keys)
+	} else {
+		fmt.Fprintln(errOut, "注意：没有数据密钥（"+cfg.KeyFile+"），只校验哈希链，不对照签名检查点")
 	}
-	r, err := audit.Verify(ctx, d)
+	var cps []audit.Checkpoint
+	if cpf != nil {
+		if cps, err = cpf.Read(); err != nil {
+			fmt.Fprintln(errOut, "审计检查点文件无法验证："+oneLine(err))
+			return 1
+		}
+	}
+	// First the chain as it is: an entry taken out of it must show as a
+	// break before the sealing below could chain it again.
+	r, err := audit.VerifyAgainst(ctx, d, cps)
+	if err == nil && r.BrokenAt == 0 {
+		if err = audit.SealAll(ctx, d); err != nil {
+			fmt.Fprintln(errOut, "封存审计记录失败："+oneLine(err))
+			return 1
+		}
+		r, err = audit.VerifyAgainst(ctx, d, cps)
+	}
 	if err != nil {
 		fmt.Fprintln(errOut, oneLine(err))
 		return 1
@@ -201,6 +220,14 @@ func runAudit(ctx context.Context, args []string, out, errOut io.Writer) int {
 	fmt.Fprintln(out, r.String())
 	if r.BrokenAt != 0 {
 		return 1
+	}
+	if cpf != nil && r.Sealed > 0 {
+		c, err := (&audit.Checkpointer{DB: d, File: cpf}).Write(ctx)
+		if err != nil {
+			fmt.Fprintln(errOut, "写入审计检查点失败："+oneLine(err))
+			return 1
+		}
+		fmt.Fprintf(out, "已写入签名检查点：%d 条，末条哈希 %s（%s）\n", c.Length, c.Head, cpf.Path)
 	}
 	return 0
 }

@@ -19,12 +19,17 @@ import (
 	"ecoreport/internal/partner"
 )
 
-// MustRunMain starts the whole service on 127.0.0.1:0 on a fresh database.
-func MustRunMain(t *testing.T) (*Main, *bytes.Buffer) {
+// MustRunMain starts the whole service on 127.0.0.1:0 on a fresh database;
+// each set changes the configuration first.
+func MustRunMain(t *testing.T, set ...func(*config.Config)) (*Main, *bytes.Buffer) {
 	t.Helper()
 	_, spec := dbtest.MustOpenDBSpec(t)
 	cfg := config.Default()
 	cfg.DB, cfg.Addr, cfg.DataDir, cfg.Captcha = spec, "127.0.0.1:0", t.TempDir(), "off"
+	cfg.MetricsAddr, cfg.ShutdownGrace = "127.0.0.1:0", 0
+	for _, f := range set {
+		f(&cfg)
+	}
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}

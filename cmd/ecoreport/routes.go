@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"ecoreport/hotline"
+	"ecoreport/internal/captcha"
 	"ecoreport/internal/conversation"
 	"ecoreport/internal/hotlineapi"
 	"ecoreport/internal/office"
@@ -41,8 +42,14 @@ func (m *Main) register() error {
 
 	(&hotlineapi.API{Importer: im, Feedback: fb, Clients: &hotline.Clients{DB: m.DB, Keys: m.Keys}, Logger: m.Log}).Register(m.Engine)
 
+	loginPerMinute := 0 // office.DefaultLoginPerMinute
+	if m.Config.RateLimits == "off" {
+		loginPerMinute = -1
+	}
 	m.Office = office.New(office.Deps{Ledger: m.Ledger, Users: m.Users, DB: m.DB, Location: m.Config.Location, Logger: m.Log, Now: time.Now, Rewards: m.Reward,
-		Assets: assets, Hotline: im, HotlineFeedback: fb, Conversation: conv})
+		Assets: assets, Hotline: im, HotlineFeedback: fb, Conversation: conv,
+		Captcha: captcha.New(m.DB, m.Config.Captcha == "on", time.Now), LoginPerMinute: loginPerMinute,
+		AuditCheckpoints: m.Checkpoints.File})
 	m.Office.Register(m.Engine)
 	return nil
 }

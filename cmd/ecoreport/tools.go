@@ -14,6 +14,7 @@ import (
 
 	"ecoreport/hotline"
 	"ecoreport/internal/apperr"
+	"ecoreport/internal/audit"
 	"ecoreport/internal/bulletin"
 	"ecoreport/internal/config"
 	"ecoreport/internal/db"
@@ -55,6 +56,11 @@ func openTool(ctx context.Context, cfg *config.Config, errOut io.Writer) (*tool,
 	}
 	l := newLedger(cfg, d, keys)
 	return &tool{DB: d, Keys: keys, Ledger: l, Reward: newReward(d, keys, l)}, nil
+}
+
+// checkpoints is the file of signed audit checkpoints beside the key.
+func checkpoints(cfg *config.Config, keys *secret.Keys) *audit.CheckpointFile {
+	return &audit.CheckpointFile{Path: cfg.AuditCheckpoints, Signer: audit.NewSigner(keys.AuditSeed())}
 }
 
 func (t *tool) importer(cfg *config.Config) *hotline.Importer {
@@ -243,8 +249,8 @@ func runDemo(ctx context.Context, args []string, out, errOut io.Writer) int {
 
 func runBulletin(ctx context.Context, args []string, out, errOut io.Writer) int {
 	help := func(w io.Writer) { bulletin.Command(ctx, nil, []string{"-h"}, io.Discard, w) }
-	return withTool(ctx, "bulletin", args, errOut, help, func(t *tool, _ *config.Config, rest []string) int {
-		return bulletin.Command(ctx, t.DB, rest, out, errOut)
+	return withTool(ctx, "bulletin", args, errOut, help, func(t *tool, cfg *config.Config, rest []string) int {
+		return bulletin.CommandWith(ctx, t.DB, checkpoints(cfg, t.Keys), rest, out, errOut)
 	})
 }
 

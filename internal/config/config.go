@@ -21,7 +21,10 @@ type Config struct {
 	Addr    string // listen address of serve
 	DataDir string // uploads, generated keys, the SQLite file by default
 	KeyFile string // the data key (AES-256-GCM and HMAC); generated when absent
-	Captcha string // on | off
+	// AuditCheckpoints is the file of signed audit checkpoints, outside the
+	// database; beside the key file when empty.
+	AuditCheckpoints string
+	Captcha          string // on | off
 	// RateLimits turns the portal's per-client request limits on or off.
 	RateLimits string
 	TimeZone   string // IANA name; times are shown in it, stored in UTC
@@ -30,10 +33,23 @@ type Config struct {
 	// whose X-Forwarded-For is believed for rate limiting.
 	TrustedProxies string
 	LogJSON        bool // structured logs as JSON instead of text
-	// PublicURL is the address residents reach the portal at
-	// (https://hbjb.example.gov.cn): printed on receipts and in their QR
-	// code. Empty: the address each request came to.
+	// PublicURL is the address residents reach the portal at, e.g.
+	// https://jubao.example.gov.cn (behind the TLS proxy): printed on
+	// receipts and in their QR code (empty: the address each request came
+	// to). When it is https, cookies are Secure and responses carry HSTS
+	// even though the proxy talks plain HTTP to us.
 	PublicURL string
+	// MetricsAddr is the listen address of /metrics, apart from the public
+	// listener; "off" serves no metrics listener.
+	MetricsAddr string
+	// MetricsToken also serves /metrics on the public listener to requests
+	// with "Authorization: Bearer <token>" (for a scraper that cannot reach
+	// the loopback). Empty: not there.
+	MetricsToken string
+	// ShutdownGrace is how long a stopping serve keeps answering (with
+	// /healthz failing and connections closing after each response) before
+	// it stops accepting.
+	ShutdownGrace time.Duration
 
 	// HotlineAliases adds header names for hotline exports without a code
 	// change: "caller_phone=主叫号码|来电号;town=镇办".
@@ -57,6 +73,8 @@ func Default() Config {
 		Captcha:       "on",
 		RateLimits:    "on",
 		TimeZone:      "Asia/Shanghai",
+		MetricsAddr:   "127.0.0.1:9464",
+		ShutdownGrace: 5 * time.Second,
 		AcceptDays:    15,
 		ConcludeDays:  60,
 		ExtensionDays: 30,
@@ -82,6 +100,7 @@ func (c *Config) Bind(fs *flag.FlagSet, groups int) {
 	if groups&WithKeys != 0 {
 		fs.StringVar(&c.DataDir, "data-dir", c.DataDir, "数据目录：上传文件、生成的密钥 (uploads and generated keys)")
 		fs.StringVar(&c.KeyFile, "key-file", c.KeyFile, "数据密钥文件；缺省为 数据目录/ecoreport.key，首次启动自动生成 (data key file; generated on first start)")
+		fs.StringVar(&c.AuditCheckpoints, "audit-checkpoints", c.AuditCheckpoints, "审计日志签名检查点文件；缺省为密钥文件旁的 audit-checkpoints.jsonl，应与密钥一同备份 (signed audit checkpoints, beside the key by default)")
 	}
 	if groups&WithHotline != 0 {
 		fs.StringVar(&c.HotlineAliases, "hotline-aliases", c.HotlineAliases, "热线导出文件的额外表头别名，如 caller_phone=主叫号码|来电号;town=镇办 (extra header names)")
@@ -89,9 +108,12 @@ func (c *Config) Bind(fs *flag.FlagSet, groups int) {
 	if groups&WithServe != 0 {
 		fs.StringVar(&c.Addr, "addr", c.Addr, "监听地址 (listen address)")
 		fs.StringVar(&c.Captcha, "captcha", c.Captcha, "验证码 on|off；off 仅用于压测和内网终端 (captcha on|off)")
-		fs.StringVar(&c.PublicURL, "public-url", c.PublicURL, "门户的公开网址，印在回执和二维码上，如 https://hbjb.example.gov.cn (public address of the portal)")
 		fs.StringVar(&c.TrustedProxies, "trusted-proxies", c.TrustedProxies, "可信反向代理地址（逗号分隔 IP/CIDR），用于按真实来源限流 (reverse proxies whose X-Forwarded-For is trusted)")
 		fs.StringVar(&c.RateLimits, "rate-limits", c.RateLimits, "门户按来源限流 on|off；off 仅用于压测 (per-client rate limits on|off)")
+		fs.StringVar(&c.PublicURL, "public-url", c.PublicURL, "门户的公开网址，印在回执和二维码上；为 https 时 Cookie 带 Secure 并发送 HSTS，如 https://jubao.example.gov.cn (public URL behind the TLS proxy)")
+		fs.StringVar(&c.MetricsAddr, "metrics-addr", c.MetricsAddr, "监控指标 /metrics 的监听地址，off 为不监听 (listen address of /metrics, off for none)")
+		fs.StringVar(&c.MetricsToken, "metrics-token", c.MetricsToken, "在公开端口上也提供 /metrics，需 Authorization: Bearer 令牌 (also serve /metrics publicly behind this bearer token)")
+		fs.DurationVar(&c.ShutdownGrace, "shutdown-grace", c.ShutdownGrace, "停止时先让 /healthz 失败并继续服务这么久，再停止接收 (time to keep serving while draining on stop)")
 		fs.BoolVar(&c.Migrate, "migrate", c.Migrate, "MySQL 上启动前执行未完成的数据库迁移 (apply pending migrations on MySQL)")
 		fs.IntVar(&c.AcceptDays, "accept-days", c.AcceptDays, "受理期限（天）(days to accept or refuse)")
 		fs.IntVar(&c.ConcludeDays, "conclude-days", c.ConcludeDays, "办结期限（天）(days to conclude after acceptance)")
@@ -187,11 +209,25 @@ func (c *Config) Validate() error {
 	if _, err := c.Aliases(); err != nil {
 		return err
 	}
+	if c.MetricsAddr != "off" {
+		if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {
+			return fmt.Errorf("配置错误 --metrics-addr：%q 应为 主机:端口（如 127.0.0.1:9464）或 off", c.MetricsAddr)
+		}
+	}
+	if c.MetricsToken != "" && len(c.MetricsToken) < 16 {
+		return errors.New("配置错误 --metrics-token：令牌至少16个字符")
+	}
+	if c.ShutdownGrace < 0 || c.ShutdownGrace > time.Minute {
+		return fmt.Errorf("配置错误 --shutdown-grace：应在 0 到 1m 之间，而不是 %v", c.ShutdownGrace)
+	}
 	if c.DataDir == "" {
 		return errors.New("配置错误 --data-dir：不能为空")
 	}
 	if c.KeyFile == "" {
 		c.KeyFile = filepath.Join(c.DataDir, "ecoreport.key")
+	}
+	if c.AuditCheckpoints == "" {
+		c.AuditCheckpoints = filepath.Join(filepath.Dir(c.KeyFile), "audit-checkpoints.jsonl")
 	}
 	return nil
 }

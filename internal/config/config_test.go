@@ -33,6 +33,11 @@ func TestFlagsEnvAndFiles(t *testing.T) {
 		{name: "ErrBadDays", args: []string{"--accept-days", "0"}, wantErr: "--accept-days"},
 		{name: "ErrHotlineAliases", args: []string{"--hotline-aliases", "phone=主叫号码"}, wantErr: "--hotline-aliases"},
 		{name: "ErrEnvNotANumber", env: map[string]string{"ECOREPORT_ACCEPT_DAYS": "many"}, wantErr: "ECOREPORT_ACCEPT_DAYS"},
+		{name: "ErrPublicURL", args: []string{"--public-url", "jubao.example.gov.cn"}, wantErr: "--public-url"},
+		{name: "ErrMetricsAddr", args: []string{"--metrics-addr", "9464"}, wantErr: "--metrics-addr"},
+		{name: "ErrMetricsTokenShort", args: []string{"--metrics-token", "abc"}, wantErr: "--metrics-token"},
+		{name: "ErrShutdownGrace", args: []string{"--shutdown-grace", "5m"}, wantErr: "--shutdown-grace"},
+		{name: "MetricsOff", args: []string{"--metrics-addr", "off", "--public-url", "https://jubao.example.gov.cn"}, wantDB: "sqlite:./data/ecoreport.db", wantCap: "on"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -36,7 +36,8 @@ type bulletinData struct {
 	User       *auth.User
 }
 
-// bulletin computes the month named by ?month=YYYY-MM (default: last month).
+// bulletin computes the month named by ?month=YYYY-MM (default: last month)
+// with the audit log's signed checkpoint of the month's end.
 func (h *Handler) bulletin(c *gin.Context) (*bulletin.Bulletin, error) {
 	now := h.Now()
 	month := bulletin.LastMonth(now, h.Location)
@@ -47,7 +48,14 @@ func (h *Handler) bulletin(c *gin.Context) (*bulletin.Bulletin, error) {
 		}
 		month = m
 	}
-	return bulletin.Compute(h.ctx(c), h.DB, month, BulletinRules, now)
+	b, err := bulletin.Compute(h.ctx(c), h.DB, month, BulletinRules, now)
+	if err != nil {
+		return nil, err
+	}
+	if err := b.AttachCheckpoint(h.AuditCheckpoints); err != nil {
+		return nil, fmt.Errorf("office: bulletin's audit checkpoint: %w", err)
+	}
+	return b, nil
 }
 
 // bulletinPage shows the month's bulletin as a printable A4 page.

@@ -20,11 +20,14 @@ import (
 
 	"ecoreport/hotline"
 	"ecoreport/internal/apperr"
+	"ecoreport/internal/audit"
 	"ecoreport/internal/auth"
 	"ecoreport/internal/bulletin"
+	"ecoreport/internal/captcha"
 	"ecoreport/internal/conversation"
 	"ecoreport/internal/db"
 	"ecoreport/internal/ledger"
+	"ecoreport/internal/ratelimit"
 	"ecoreport/internal/reward"
 	"ecoreport/internal/session"
 	"ecoreport/internal/view"
@@ -53,7 +56,23 @@ type Deps struct {
 	Hotline         HotlineImports
 	HotlineFeedback HotlineFeedback
 	MaxUpload       int64 // largest hotline file (DefaultMaxUpload when 0)
+	// Captcha is asked at login once a username has failed
+	// auth.CaptchaAfter times; captcha.New(DB, true, Now) when nil. One
+	// that is not Required (--captcha off) skips that step.
+	Captcha *captcha.Captcha
+	// LoginPerMinute bounds the login attempts of one client per minute
+	// on this instance, whatever their outcome (DefaultLoginPerMinute
+	// when 0, none when negative: load tests from one address).
+	LoginPerMinute int
+	// AuditCheckpoints are the audit log's signed checkpoints; the
+	// bulletin prints the month's (none when nil).
+	AuditCheckpoints *audit.CheckpointFile
 }
+
+// DefaultLoginPerMinute is the login form's per-client limit: an office
+// behind one address logging in at nine o'clock stays under it, a program
+// hashing passwords on our memory does not.
+const DefaultLoginPerMinute = 60
 
 // Handler serves the back office. Create it with New, mount it with Register.
 type Handler struct {
@@ -68,14 +87,19 @@ type Handler struct {
 	Now          func() time.Time
 	Rewards      *reward.Service
 
-	Hotline         HotlineImports
-	HotlineFeedback HotlineFeedback
-	MaxUpload       int64
+	Hotline          HotlineImports
+	HotlineFeedback  HotlineFeedback
+	MaxUpload        int64
+	AuditCheckpoints *audit.CheckpointFile
 
 	log   *slog.Logger
 	errs  web.Errors
 	views *view.Set
 	nav   []Route // the route table's navigation entries, in order
+
+	captcha    *captcha.Captcha
+	loginLimit *ratelimit.Limiter // nil: no limit
+	clientKeys *ratelimit.Hasher
 }
 
 //go:embed templates/*.html
@@ -112,10 +136,25 @@ func New(d Deps) *Handler {
 	if d.MaxUpload <= 0 {
 		d.MaxUpload = DefaultMaxUpload
 	}
+	if d.Users.Keys == nil { // the login throttle's rows are keyed with the data key
+		d.Users.Keys = d.Ledger.Keys
+	}
+	if d.Captcha == nil {
+		d.Captcha = captcha.New(d.DB, true, d.Now)
+	}
+	if d.LoginPerMinute == 0 {
+		d.LoginPerMinute = DefaultLoginPerMinute
+	}
 	h := &Handler{Ledger: d.Ledger, Users: d.Users, Sessions: d.Sessions, TOTP: d.TOTP, Conversation: d.Conversation, DB: d.DB,
 		Location: d.Location, Now: d.Now, Rewards: d.Rewards,
-		Hotline: d.Hotline, HotlineFeedback: d.HotlineFeedback, MaxUpload: d.MaxUpload, log: d.Logger,
+		Hotline: d.Hotline, HotlineFeedback: d.HotlineFeedback, MaxUpload: d.MaxUpload, AuditCheckpoints: d.AuditCheckpoints, log: d.Logger,
 		errs: web.Errors{Log: d.Logger, Surface: "office"}}
+	h.captcha = d.Captcha
+	if d.LoginPerMinute > 0 {
+		h.loginLimit = ratelimit.New(d.LoginPerMinute, time.Minute)
+		h.loginLimit.Now = d.Now
+	}
+	h.clientKeys = ratelimit.NewHasher(d.Ledger.Keys.RateKey())
 	h.views = h.mustViews(d.Assets)
 	h.nav = navEntries(Routes)
 	return h
@@ -247,8 +286,7 @@ func httpStatus(err error) int { return web.StatusOf(err) }
 // travels in a short-lived cookie, not the URL, so that nobody can put words
 // on a page through a link.
 func done(c *gin.Context, to, msg string) {
-	http.SetCookie(c.Writer, &http.Cookie{Name: flashCookie, Value: url.QueryEscape(msg), Path: "/office", MaxAge: 60,
-		HttpOnly: true, Secure: c.Request.TLS != nil, SameSite: http.SameSiteLaxMode})
+	setCookie(c, flashCookie, url.QueryEscape(msg), 60)
 	c.Redirect(http.StatusSeeOther, to)
 }
 
@@ -256,11 +294,11 @@ const flashCookie = "ecoreport_flash"
 
 // flash reads and clears the message of the previous POST.
 func flash(c *gin.Context) string {
-	v, err := c.Cookie(flashCookie)
-	if err != nil || v == "" {
+	v := readCookie(c, flashCookie)
+	if v == "" {
 		return ""
 	}
-	http.SetCookie(c.Writer, &http.Cookie{Name: flashCookie, Path: "/office", MaxAge: -1, HttpOnly: true})
+	setCookie(c, flashCookie, "", -1)
 	m, err := url.QueryUnescape(v)
 	if err != nil {
 		return ""

@@ -152,20 +152,27 @@ var Routes = []Route{
 }
 
 // Register mounts the back office under /office on r (an engine or a
-// group). Every route gets no-store, its body limit (before anything reads
-// the body), the session (which checks the CSRF token of every POST) and
-// its role check.
+// group). Every route gets, in this order: no-store; its body limit,
+// before anything reads the body; the session, which reads no body; its
+// role check, which sends a request without a session to the login page
+// and another role away before the body is read; an upload route's
+// multipart form; and the CSRF check of every POST, which parses the
+// form. So only the public routes (the login forms) read a body from
+// someone who has not logged in, and at most maxForm of it.
 func (h *Handler) Register(r gin.IRouter) {
 	g := r.Group("/office", noStore)
 	for _, rt := range Routes {
-		limit := bodyLimit
+		hs := []gin.HandlerFunc{bodyLimit, h.loadSession}
 		if rt.Upload {
-			limit = h.uploadLimit
+			hs[0] = h.uploadLimit
 		}
-		hs := []gin.HandlerFunc{limit, h.Middleware()}
 		if rt.Roles != nil {
 			hs = append(hs, h.RequireRoles(rt.Roles...))
 		}
+		if rt.Upload {
+			hs = append(hs, h.readUpload)
+		}
+		hs = append(hs, h.checkCSRF)
 		fn := rt.Handler
 		hs = append(hs, func(c *gin.Context) { fn(h, c) })
 		g.Handle(rt.Method, rt.Path, hs...)
