@@ -26,7 +26,7 @@ type clock struct {
 	t  time.Time
 }
 
-func (c *clock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
 func (c *clock) add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
 
 var shanghai = func() *time.Location { l, _ := time.LoadLocation("Asia/Shanghai"); return l }()
@@ -470,7 +470,11 @@ func TestStoppingMidSendRetriesAtTheNextStart(t *testing.T) {
 	e.ledger.Accept(ctx, f.Complaint.ID, 0, inspector, ledger.EventInput{})
 	cctx, cancel := context.WithCancel(ctx)
 	stopping := &notify.Worker{Outbox: e.outbox, Senders: map[string]notify.Sender{notify.ChannelSMS: notify.SenderFunc(
-		func(ctx context.Context, _ *notify.Envelope) (string, error) { cancel(); <-ctx.Done(); return "", ctx.Err() })}}
+		func(ctx context.Context, _ *notify.Envelope) (string, error) {
+			cancel()
+			<-ctx.Done()
+			return "", ctx.Err()
+		})}}
 	stopping.RunOnce(cctx)
 	s := &fakeSender{}
 	e.worker(s).RunOnce(ctx)
