@@ -24,6 +24,7 @@ type Envelope struct {
 	Channel     string
 	Recipient   string
 	To          string
+	Ref         string // the public reference it is about (R0000012): all an SMS template gets
 	Subject     string
 	Body        string
 	ComplaintID int64

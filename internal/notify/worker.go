@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"ecoreport/internal/db"
+	"ecoreport/internal/ledger"
 )
 
 // Worker delivers due outbox rows. Several may run, in one process or in
@@ -189,6 +190,9 @@ func (w *Worker) deliver(ctx context.Context, id int64, tok string) error {
 		return w.finish(ctx, &r, tok, started, Skipped, OutcomeSkipped, skip, "")
 	}
 	env.To = to
+	if r.ComplaintID.Valid {
+		env.Ref = ledger.ComplaintRef(r.ComplaintID.Int64)
+	}
 	if r.Channel == ChannelSMS {
 		if until := o.Settings.quietUntil(started, o.loc()); !until.IsZero() {
 			return w.deferTo(ctx, &r, tok, started, until, "免打扰时段，"+until.In(o.loc()).Format("01-02 15:04")+" 后发送")
