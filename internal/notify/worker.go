@@ -59,10 +59,11 @@ const rowColumns = `id, msg_key, rule, channel, recipient, recipient_label, subj
  next_at, claim_token, claimed_until, last_error, provider_ref, created_at, sent_at, updated_at`
 
 const (
-	dueSQL = `SELECT id, channel, recipient FROM outbox WHERE status = ? AND next_at <= ? AND (claimed_until IS NULL OR claimed_until < ?)
+	dueSQL = `SELECT id, channel, recipient, complaint_id FROM outbox WHERE status = ? AND next_at <= ? AND (claimed_until IS NULL OR claimed_until < ?)
  ORDER BY next_at, id LIMIT ?`
 	claimSQL = `UPDATE outbox SET claim_token = ?, claimed_until = ?, attempts = attempts + 1, updated_at = ?
  WHERE id = ? AND status = ? AND next_at <= ? AND (claimed_until IS NULL OR claimed_until < ?)`
+	olderSQL      = `SELECT COUNT(*) FROM outbox WHERE recipient = ? AND complaint_id = ? AND status = ? AND id < ?`
 	claimedRowSQL = `SELECT ` + rowColumns + ` FROM outbox WHERE id = ? AND claim_token = ?`
 	sentSQL       = `UPDATE outbox SET status = ?, sent_at = ?, provider_ref = ?, last_error = '', claim_token = NULL, claimed_until = NULL,
  updated_at = ? WHERE id = ? AND claim_token = ?`
@@ -127,9 +128,10 @@ func (w *Worker) RunOnce(ctx context.Context) (int, error) {
 	}
 	now := o.now()
 	var due []struct {
-		ID        int64  `db:"id"`
-		Channel   string `db:"channel"`
-		Recipient string `db:"recipient"`
+		ID          int64         `db:"id"`
+		Channel     string        `db:"channel"`
+		Recipient   string        `db:"recipient"`
+		ComplaintID sql.NullInt64 `db:"complaint_id"`
 	}
 	if err := o.DB.SelectContext(ctx, &due, dueSQL, Pending, now, now, batch); err != nil {
 		return 0, fmt.Errorf("due rows: %w", err)
@@ -147,6 +149,18 @@ func (w *Worker) RunOnce(ctx context.Context) (int, error) {
 				continue
 			}
 			reporters[d.Recipient] = true
+		}
+		if d.Channel == ChannelHotline && d.ComplaintID.Valid {
+			// A hotline system hears of a ticket's changes in the order
+			// they happened: a newer state never overtakes an older one
+			// still waiting (retried, or being sent).
+			var older int
+			if err := o.DB.GetContext(ctx, &older, olderSQL, d.Recipient, d.ComplaintID.Int64, Pending, id); err != nil {
+				return n, fmt.Errorf("order of %d: %w", id, err)
+			}
+			if older > 0 {
+				continue
+			}
 		}
 		tok := token()
 		now := o.now()
