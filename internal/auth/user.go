@@ -74,6 +74,8 @@ type User struct {
 type Store struct {
 	DB  *db.DB
 	Now func() time.Time
+	// Alert, when set, is told of throttled and locked logins (alert.go).
+	Alert Alert
 }
 
 // NewStore returns a Store on the real clock.
@@ -291,8 +293,12 @@ func (s *Store) countFailure(ctx context.Context, id int64, now time.Time) error
 		if _, err := tx.ExecContext(ctx, countFailureSQL, id); err != nil {
 			return fmt.Errorf("auth: count failed login of %d: %w", id, err)
 		}
-		if _, err := tx.ExecContext(ctx, lockSQL, now.Add(LockoutFor), id, MaxFailedLogins); err != nil {
+		res, err := tx.ExecContext(ctx, lockSQL, now.Add(LockoutFor), id, MaxFailedLogins)
+		if err != nil {
 			return fmt.Errorf("auth: lock %d: %w", id, err)
+		}
+		if k, _ := res.RowsAffected(); k == 1 {
+			return s.alert(ctx, tx, LoginAlert{Action: "user.locked", UserID: id, Failures: MaxFailedLogins, Until: now.Add(LockoutFor), At: now})
 		}
 		return nil
 	}))

@@ -543,3 +543,37 @@ func TestTheLeadersGetOneDigestADay(t *testing.T) {
 		t.Fatalf("%d digests: %q", len(bodies), bodies)
 	}
 }
+
+func TestAdminsHearOfALockedAccountOnceAnHour(t *testing.T) {
+	e := newEnv(t)
+	e.outbox.Settings.Mail = true
+	e.user(t, "root1", auth.Admin, 0, "root1@example.cn")
+	e.user(t, "insp1", auth.Inspector, 0, "")
+	e.users.Alert = e.outbox
+	for round := 0; round < 2; round++ { // two locks within the hour
+		for i := 0; i < auth.MaxFailedLogins; i++ {
+			if _, err := e.users.Authenticate(ctx, "insp1", "wrong password"); err == nil {
+				t.Fatal("a wrong password logged in")
+			}
+		}
+		e.clk.add(16 * time.Minute)
+	}
+	var got []struct {
+		Recipient string `db:"recipient"`
+		Channel   string `db:"channel"`
+		Body      string `db:"body"`
+	}
+	if err := e.outbox.DB.SelectContext(ctx, &got, `SELECT recipient, channel, body FROM outbox WHERE rule = ?`, notify.RuleAdminLogin); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0].Channel != notify.ChannelEmail || !strings.Contains(got[0].Body, "账号：insp1") {
+		t.Fatalf("%+v", got)
+	}
+	e.clk.add(time.Hour)
+	for i := 0; i < auth.MaxFailedLogins; i++ {
+		e.users.Authenticate(ctx, "insp1", "wrong password")
+	}
+	if n := e.count(t, `SELECT COUNT(*) FROM outbox WHERE rule = ?`, notify.RuleAdminLogin); n != 2 {
+		t.Fatalf("%d alerts after the next hour's lock", n)
+	}
+}
