@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"ecoreport/internal/apperr"
 	"ecoreport/internal/audit"
@@ -18,6 +19,7 @@ import (
 	"ecoreport/internal/config"
 	"ecoreport/internal/db"
 	"ecoreport/internal/ledger"
+	"ecoreport/internal/notify"
 	"ecoreport/internal/office"
 	"ecoreport/internal/reward"
 	"ecoreport/internal/secret"
@@ -38,6 +40,13 @@ type Main struct {
 	Engine *gin.Engine
 	Office *office.Handler
 	Reward *reward.Service
+	Outbox *notify.Outbox
+
+	// Registry holds the metrics /metrics serves (the engine's and the
+	// outbox's).
+	Registry  *prometheus.Registry
+	worker    *notify.Worker
+	scheduler *notify.Scheduler
 
 	listener net.Listener
 	server   *http.Server
@@ -63,13 +72,16 @@ func (m *Main) Run(ctx context.Context) error {
 	m.Ledger = newLedger(cfg, m.DB, m.Keys)
 	m.Users = auth.NewStore(m.DB)
 	m.Reward = newReward(m.DB, m.Keys, m.Ledger)
+	if err := m.wireNotify(); err != nil {
+		return err
+	}
 	if err := m.bootstrapAdmin(ctx); err != nil {
 		return err
 	}
 	if cfg.Captcha == "off" {
 		log.Warn("验证码已关闭：仅用于压测和内网终端 (captcha is off)")
 	}
-	m.Engine = web.New(web.Options{Logger: log, DB: m.DB, StaffPrefixes: []string{"/office"}, TrustedProxies: cfg.Proxies()})
+	m.Engine = web.New(web.Options{Logger: log, DB: m.DB, StaffPrefixes: []string{"/office"}, TrustedProxies: cfg.Proxies(), Registry: m.Registry})
 	if err := m.register(); err != nil {
 		return err
 	}
@@ -111,8 +123,8 @@ func (m *Main) Addr() string {
 }
 
 // background runs the jobs of serve until ctx ends: the audit sealer every
-// second, reward expiry hourly, contact retention daily, and expired
-// sessions every ten minutes.
+// second, reward expiry hourly, contact retention daily, the outbox's
+// worker and scheduler, and expired sessions every ten minutes.
 func (m *Main) background(ctx context.Context) {
 	warn := func(f string, a ...any) { m.Log.Warn(fmt.Sprintf(f, a...)) }
 	done := make(chan struct{})
@@ -122,6 +134,7 @@ func (m *Main) background(ctx context.Context) {
 	}()
 	go m.Reward.Run(ctx, time.Hour, warn)
 	go office.RetentionJob(ctx, m.Ledger, 24*time.Hour, office.DefaultRetentionYears, warn)
+	go m.runNotifyJobs(ctx)
 	every(ctx, 10*time.Minute, func() {
 		if _, err := m.Office.Sessions.Purge(ctx); err != nil && ctx.Err() == nil {
 			warn("purge sessions: %v", err)
@@ -187,7 +200,7 @@ func (m *Main) bootstrapAdmin(ctx context.Context) error {
 func runServe(ctx context.Context, args []string, out, errOut io.Writer) int {
 	cfg := config.Default()
 	if _, code := flags("serve [参数]", "启动服务：居民举报门户、工作人员后台和对接接口。首次在 SQLite 上启动时自动建库。", args, &cfg,
-		config.WithDB|config.WithServe|config.WithKeys|config.WithHotline, errOut, nil); code >= 0 {
+		config.WithDB|config.WithServe|config.WithKeys|config.WithHotline|config.WithNotify, errOut, nil); code >= 0 {
 		return code
 	}
 	m := &Main{Config: cfg, Log: newLogger(&cfg, errOut), Out: out}
