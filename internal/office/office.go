@@ -53,6 +53,8 @@ type Deps struct {
 	Hotline         HotlineImports
 	HotlineFeedback HotlineFeedback
 	MaxUpload       int64 // largest hotline file (DefaultMaxUpload when 0)
+	// Outbox is the admins' outbox page (outbox.go); it answers 503 when nil.
+	Outbox Outbox
 }
 
 // Handler serves the back office. Create it with New, mount it with Register.
@@ -71,6 +73,7 @@ type Handler struct {
 	Hotline         HotlineImports
 	HotlineFeedback HotlineFeedback
 	MaxUpload       int64
+	Outbox          Outbox
 
 	log   *slog.Logger
 	errs  web.Errors
@@ -114,7 +117,7 @@ func New(d Deps) *Handler {
 	}
 	h := &Handler{Ledger: d.Ledger, Users: d.Users, Sessions: d.Sessions, TOTP: d.TOTP, Conversation: d.Conversation, DB: d.DB,
 		Location: d.Location, Now: d.Now, Rewards: d.Rewards,
-		Hotline: d.Hotline, HotlineFeedback: d.HotlineFeedback, MaxUpload: d.MaxUpload, log: d.Logger,
+		Hotline: d.Hotline, HotlineFeedback: d.HotlineFeedback, MaxUpload: d.MaxUpload, Outbox: d.Outbox, log: d.Logger,
 		errs: web.Errors{Log: d.Logger, Surface: "office"}}
 	h.views = h.mustViews(d.Assets)
 	h.nav = navEntries(Routes)
@@ -159,6 +162,9 @@ var viewLayouts = map[string]string{
 	"hotline_receipt":    "layout",
 	"hotline_quarantine": "layout",
 	"hotline_feedback":   "layout",
+
+	"outbox":         "layout",
+	"outbox_message": "layout",
 
 	"bulletin_page": view.Standalone,
 }
