@@ -156,6 +156,11 @@ func (o *Outbox) Get(ctx context.Context, id int64) (*Item, error) {
  FROM outbox_attempts WHERE outbox_id = ? ORDER BY id`, id); err != nil {
 		return nil, db.Classify(fmt.Errorf("notify: attempts of %d: %w", id, err))
 	}
+	for i := range it.History {
+		// Numbered as they happened: a manual retry starts the row's own
+		// count again, the record does not.
+		it.History[i].Attempt = i + 1
+	}
 	return &it, nil
 }
 
