@@ -235,27 +235,33 @@ func Mobile(s string) string {
 
 // staffMessages are the units' and the inspectors' messages of an event.
 func (o *Outbox) staffMessages(ctx context.Context, tx *sqlx.Tx, ev *ledger.Event) ([]Message, error) {
-	var rule string
-	var to []staffUser
-	var err error
+	rule := ""
+	switch {
+	case ev.Kind == "notice.issued":
+		rule = RuleUnitNotice
+	case ev.Kind == "case.reopened":
+		rule = RuleUnitSentBack
+	case inspectorRules[ev.Kind] != "":
+		rule = inspectorRules[ev.Kind]
+	}
+	if rule == "" || !o.Settings.On(rule) {
+		return nil, nil // most events (imports among them) owe staff nothing: no query
+	}
 	caseID := ev.CaseID.Int64
 	if caseID == 0 && ev.ComplaintID.Valid {
 		if err := tx.GetContext(ctx, &caseID, `SELECT COALESCE(case_id, 0) FROM complaints WHERE id = ?`, ev.ComplaintID.Int64); err != nil {
 			return nil, err
 		}
 	}
-	switch {
-	case ev.Kind == "notice.issued" && o.Settings.On(RuleUnitNotice):
-		rule = RuleUnitNotice
+	var to []staffUser
+	var err error
+	switch rule {
+	case RuleUnitNotice:
 		to, err = o.unitUsers(ctx, tx, `SELECT unit_id FROM notices WHERE case_id = ? ORDER BY id DESC LIMIT 1`, caseID)
-	case ev.Kind == "case.reopened" && o.Settings.On(RuleUnitSentBack):
-		rule = RuleUnitSentBack
+	case RuleUnitSentBack:
 		to, err = o.unitUsers(ctx, tx, `SELECT COALESCE(unit_id, 0) FROM cases WHERE id = ?`, caseID)
-	case inspectorRules[ev.Kind] != "" && o.Settings.On(inspectorRules[ev.Kind]):
-		rule = inspectorRules[ev.Kind]
-		to, err = holders(ctx, tx, caseID)
 	default:
-		return nil, nil
+		to, err = holders(ctx, tx, caseID)
 	}
 	if err != nil {
 		return nil, err
