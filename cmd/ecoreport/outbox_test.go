@@ -23,6 +23,7 @@ import (
 	"testing"
 	"time"
 
+	"ecoreport/internal/db"
 	"ecoreport/internal/db/dbtest"
 	"ecoreport/internal/ledger"
 	"ecoreport/internal/notify/sms/smstest"
@@ -367,4 +368,87 @@ func TestAProviderDownAtTheChangeDeliversAfterRestart(t *testing.T) {
 	if rs := provider.Requests(); len(rs) != 1 || !rs[0].Valid || rs[0].Phone != "+8613712345678" || rs[0].Templ[0] != f.Complaint.Ref() {
 		t.Fatalf("requests %+v", rs)
 	}
+}
+
+func TestANotificationMisconfigurationStopsServeWithOneLine(t *testing.T) {
+	dir := t.TempDir()
+	db := "--db=sqlite:" + filepath.Join(dir, "eco.db")
+	tests := []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"UnknownSMSProvider", []string{"--sms=twilio"}, 2, "配置错误 --sms："},
+		{"AliyunWithoutTemplate", []string{"--sms=aliyun", "--sms-key-id=a", "--sms-key-secret=b", "--sms-sign-name=c"}, 1, "配置错误 --sms-template"},
+		{"TencentWithoutAppID", []string{"--sms=tencent", "--sms-key-id=a", "--sms-key-secret=b", "--sms-sign-name=c", "--sms-template=1"}, 1, "配置错误 --sms-app-id"},
+		{"BadSMTPAddress", []string{"--mail=smtp", "--smtp-addr=smtp.example.cn", "--smtp-from=a@example.cn"}, 1, "配置错误 --smtp-addr"},
+		{"BadSender", []string{"--mail=smtp", "--smtp-addr=smtp.example.cn:587", "--smtp-from=督查专班"}, 1, "配置错误 --smtp-from"},
+		{"UnknownRule", []string{"--notify-off=reporter.everything"}, 1, "配置错误 --notify-off"},
+		{"BadQuietHours", []string{"--quiet-hours=night"}, 1, "配置错误 --quiet-hours"},
+		{"WebhookWithoutSecret", []string{"--webhook-url=https://oa.example.cn/hook"}, 2, "配置错误 --webhook-secret"},
+		{"BadPublicURL", []string{"--public-url=jubao.example.cn"}, 2, "配置错误 --public-url"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, _, errOut := runCmd(t, map[string]string{"ECOREPORT_DATA_DIR": dir}, append([]string{"serve", db, "--addr=127.0.0.1:0"}, tt.args...)...)
+			lines := strings.Split(strings.TrimSpace(errOut), "\n")
+			last := lines[len(lines)-1] // log lines of the first start may come before it
+			if code != tt.code || !strings.Contains(last, tt.want) || strings.Count(errOut, tt.want) != 1 {
+				t.Fatalf("code %d, want %d:\n%s", code, tt.code, errOut)
+			}
+		})
+	}
+}
+
+func TestOutboxCommands(t *testing.T) {
+	dir := t.TempDir()
+	db := "--db=sqlite:" + filepath.Join(dir, "eco.db")
+	env := map[string]string{"ECOREPORT_DATA_DIR": dir}
+	if code, _, e := runCmd(t, env, "user", "add", "--name=insp1", "--role=inspector", db); code != 0 {
+		t.Fatal(e)
+	}
+	d, err := dbOpen(t, strings.TrimPrefix(db, "--db="))
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UTC()
+	for i, st := range []string{"dead", "sent"} {
+		if _, err := d.Exec(`INSERT INTO outbox (msg_key, rule, channel, recipient, recipient_label, subject, body, status, attempts, next_at,
+ last_error, provider_ref, created_at, updated_at) VALUES (?, 'unit.notice', 'email', 'user:1', 'insp1', '主题', '正文', ?, 3, ?, ?, '', ?, ?)`,
+			"k"+strconv.Itoa(i), st, now, map[string]string{"dead": "邮件发送失败：550", "sent": ""}[st], now.AddDate(0, 0, -100), now.AddDate(0, 0, -100)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	d.Close()
+	tests := []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"ListFailures", []string{"outbox", "list", db}, 0, "邮件发送失败：550"},
+		{"Show", []string{"outbox", "show", "1", db}, 0, "收到整改通知书"},
+		{"ErrShowUnknown", []string{"outbox", "show", "99", db}, 1, "不存在"},
+		{"Retry", []string{"outbox", "retry", "1", db}, 0, "已重新排入发送"},
+		{"ErrRetrySent", []string{"outbox", "retry", "2", db}, 1, "无需重试"},
+		{"Purge", []string{"outbox", "purge", "--days=90", db}, 0, "已删除 1 条"},
+		{"Address", []string{"outbox", "address", "--user=insp1", "--email=insp1@example.cn", db}, 0, "insp1@example.cn"},
+		{"ErrAddressBad", []string{"outbox", "address", "--user=insp1", "--email=not an address", db}, 2, "--email"},
+		{"ErrAddressNoUser", []string{"outbox", "address", "--user=ghost", "--email=g@example.cn", db}, 1, "不存在"},
+		{"ErrUsage", []string{"outbox"}, 2, "outbox list"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, out, errOut := runCmd(t, env, tt.args...)
+			if code != tt.code || !strings.Contains(out+errOut, tt.want) {
+				t.Fatalf("code %d, want %d\nout: %s\nerr: %s", code, tt.code, out, errOut)
+			}
+		})
+	}
+}
+
+func dbOpen(t *testing.T, spec string) (*db.DB, error) {
+	t.Helper()
+	return db.Open(context.Background(), spec)
 }
