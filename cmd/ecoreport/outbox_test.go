@@ -452,3 +452,32 @@ func dbOpen(t *testing.T, spec string) (*db.DB, error) {
 	t.Helper()
 	return db.Open(context.Background(), spec)
 }
+
+func TestMetricsCountTheOutbox(t *testing.T) {
+	m, _ := MustRunMain(t)
+	f, err := m.Ledger.File(context.Background(), ledger.NewComplaint{Channel: ledger.ChannelWeb, Categories: ledger.Categories{ledger.Air},
+		Description: "夜里焚烧垃圾，烟很大，呛得睡不着。", Identity: ledger.Confidential, Contact: &ledger.Contact{Phone: "13812345678"}}, ledger.Resident)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Ledger.Accept(context.Background(), f.Complaint.ID, 0, ledger.Actor{Name: "inspector1"}, ledger.EventInput{}); err != nil {
+		t.Fatal(err)
+	}
+	var body string
+	waitFor(t, "the outbox metrics", 10*time.Second, func() bool {
+		resp, err := http.Get("http://" + m.Addr() + "/metrics")
+		if err != nil {
+			return false
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		body = string(b)
+		return strings.Contains(body, `ecoreport_outbox_messages{state="queued"}`) &&
+			(strings.Contains(body, `ecoreport_outbox_messages{state="sent"} 1`) || strings.Contains(body, `ecoreport_outbox_messages{state="queued"} 1`))
+	})
+	for _, want := range []string{`ecoreport_outbox_messages{state="dead"} 0`, `ecoreport_http_requests_total`} {
+		if !strings.Contains(body, want) {
+			t.Fatalf("/metrics lacks %s:\n%s", want, body)
+		}
+	}
+}
