@@ -118,6 +118,12 @@ const (
 
 // List returns up to limit rows of a view, newest first.
 func (o *Outbox) List(ctx context.Context, view string, limit int) ([]Item, error) {
+	return o.ListChannel(ctx, view, "", limit)
+}
+
+// ListChannel is List for one channel ("" for all): the hotline operators
+// see the callbacks to their hotline systems.
+func (o *Outbox) ListChannel(ctx context.Context, view, channel string, limit int) ([]Item, error) {
 	if limit <= 0 || limit > 1000 {
 		limit = 200
 	}
@@ -133,6 +139,14 @@ func (o *Outbox) List(ctx context.Context, view string, limit int) ([]Item, erro
 	case ViewAll, "":
 	default:
 		return nil, apperr.Invalid(map[string]string{"view": "只能是 queue、failed、sent 或 all"})
+	}
+	if channel != "" {
+		if where == "" {
+			where = `WHERE channel = ?`
+		} else {
+			where = `WHERE channel = ? AND (` + strings.TrimPrefix(where, "WHERE ") + `)`
+		}
+		args = append([]any{channel}, args...)
 	}
 	var rows []row
 	if err := o.DB.SelectContext(ctx, &rows, `SELECT `+rowColumns+` FROM outbox `+where+` ORDER BY id DESC LIMIT ?`, append(args, limit)...); err != nil {
