@@ -283,7 +283,7 @@ func TestKilledMidDeliveryTheMessageArrivesOnceAfterRestart(t *testing.T) {
 	receiver.mu.Lock()
 	receiver.hang = false
 	receiver.mu.Unlock()
-	srv = startServe(t, args...)
+	startServe(t, args...)
 	waitFor(t, "the SMS and the callback after the restart", 30*time.Second, func() bool {
 		_, accepted, _ := receiver.state()
 		return len(provider.Delivered()) == 1 && accepted == 1
