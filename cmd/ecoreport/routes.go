@@ -49,7 +49,7 @@ func (m *Main) register() error {
 	m.Office = office.New(office.Deps{Ledger: m.Ledger, Users: m.Users, DB: m.DB, Location: m.Config.Location, Logger: m.Log, Now: time.Now, Rewards: m.Reward,
 		Assets: assets, Hotline: im, HotlineFeedback: fb, Conversation: conv,
 		Captcha: captcha.New(m.DB, m.Config.Captcha == "on", time.Now), LoginPerMinute: loginPerMinute,
-		AuditCheckpoints: m.Checkpoints.File})
+		AuditCheckpoints: m.Checkpoints.File, Outbox: m.Outbox})
 	m.Office.Register(m.Engine)
 	return nil
 }

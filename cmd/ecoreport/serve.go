@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"ecoreport/internal/apperr"
 	"ecoreport/internal/audit"
@@ -18,6 +19,7 @@ import (
 	"ecoreport/internal/config"
 	"ecoreport/internal/db"
 	"ecoreport/internal/ledger"
+	"ecoreport/internal/notify"
 	"ecoreport/internal/office"
 	"ecoreport/internal/reward"
 	"ecoreport/internal/secret"
@@ -44,6 +46,14 @@ type Main struct {
 	// Checkpoints signs the audit chain's checkpoints into the file beside
 	// the key: every CheckpointEvery and when the service stops.
 	Checkpoints *audit.Checkpointer
+
+	Outbox *notify.Outbox
+
+	// Registry holds the metrics /metrics serves (the engine's and the
+	// outbox's).
+	Registry  *prometheus.Registry
+	worker    *notify.Worker
+	scheduler *notify.Scheduler
 
 	listener net.Listener
 	server   *http.Server
@@ -75,13 +85,16 @@ func (m *Main) Run(ctx context.Context) error {
 	m.Users = auth.NewStore(m.DB)
 	m.Users.Keys = m.Keys
 	m.Reward = newReward(m.DB, m.Keys, m.Ledger)
+	if err := m.wireNotify(); err != nil {
+		return err
+	}
 	if err := m.bootstrapAdmin(ctx); err != nil {
 		return err
 	}
 	if cfg.Captcha == "off" {
 		log.Warn("验证码已关闭：仅用于压测和内网终端 (captcha is off)")
 	}
-	reg := web.NewRegistry()
+	reg := m.Registry // wireNotify made it, with the outbox's metrics
 	m.drain = &web.Drain{}
 	m.Engine = web.New(web.Options{Logger: log, DB: m.DB, StaffPrefixes: []string{"/office"}, TrustedProxies: cfg.Proxies(),
 		Registry: reg, PublicURL: cfg.PublicURL, MetricsToken: cfg.MetricsToken, Drain: m.drain})
@@ -152,8 +165,8 @@ func (m *Main) Addr() string {
 
 // background runs the jobs of serve until ctx ends: the audit sealer every
 // second, a signed audit checkpoint every ten minutes, reward expiry
-// hourly, contact retention daily, and expired sessions and forgotten
-// login failures every ten minutes.
+// hourly, contact retention daily, the outbox's worker and scheduler, and
+// expired sessions and forgotten login failures every ten minutes.
 func (m *Main) background(ctx context.Context) {
 	warn := func(f string, a ...any) { m.Log.Warn(fmt.Sprintf(f, a...)) }
 	done := make(chan struct{})
@@ -172,6 +185,7 @@ func (m *Main) background(ctx context.Context) {
 		}
 	})
 	go every(ctx, CheckpointEvery, func() { m.checkpoint(ctx) })
+	go m.runNotifyJobs(ctx)
 	every(ctx, 10*time.Minute, func() {
 		if _, err := m.Office.Sessions.Purge(ctx); err != nil && ctx.Err() == nil {
 			warn("purge sessions: %v", err)
@@ -294,7 +308,7 @@ func (m *Main) announceAdmin() {
 func runServe(ctx context.Context, args []string, out, errOut io.Writer) int {
 	cfg := config.Default()
 	if _, code := flags("serve [参数]", "启动服务：居民举报门户、工作人员后台和对接接口。首次在 SQLite 上启动时自动建库。", args, &cfg,
-		config.WithDB|config.WithServe|config.WithKeys|config.WithHotline, errOut, nil); code >= 0 {
+		config.WithDB|config.WithServe|config.WithKeys|config.WithHotline|config.WithNotify, errOut, nil); code >= 0 {
 		return code
 	}
 	m := &Main{Config: cfg, Log: newLogger(&cfg, errOut), Out: out}

@@ -158,9 +158,11 @@ func runImport(ctx context.Context, args []string, out, errOut io.Writer) int {
 }
 
 func runHotline(ctx context.Context, args []string, out, errOut io.Writer) int {
-	if len(args) == 0 || (args[0] != "add-client" && args[0] != "feedback") {
+	if len(args) == 0 || (args[0] != "add-client" && args[0] != "set-callback" && args[0] != "feedback") {
 		fmt.Fprintln(errOut, `用法：
-  ecoreport hotline add-client 名称                      新增一个推送接口客户端，密钥只显示一次
+  ecoreport hotline add-client [--callback-url 网址] 名称 新增一个推送接口客户端，密钥只显示一次；
+                                                        给了回调地址则每次办理状态变化回调一次
+  ecoreport hotline set-callback 名称 网址                设置（网址为 "" 时删除）客户端的回调地址
   ecoreport hotline feedback [--since-last | --from 日期 --to 日期] [--format csv|csv-gbk|xlsx] -o 文件
                                                         导出办理结果（回音）给热线
 每个子命令的参数：ecoreport hotline 子命令 -h`)
@@ -171,8 +173,12 @@ func runHotline(ctx context.Context, args []string, out, errOut io.Writer) int {
 	}
 	sub := args[0]
 	help := func(w io.Writer) {
-		if sub == "add-client" {
+		switch sub {
+		case "add-client":
 			hotline.ClientCommand(ctx, nil, []string{"-h"}, io.Discard, w)
+			return
+		case "set-callback":
+			fmt.Fprintln(w, "用法：ecoreport hotline set-callback 名称 网址（网址为 \"\" 时删除回调地址）")
 			return
 		}
 		hotline.FeedbackCommand(ctx, nil, []string{"-h"}, io.Discard, w)
@@ -180,6 +186,17 @@ func runHotline(ctx context.Context, args []string, out, errOut io.Writer) int {
 	return withTool(ctx, "hotline "+sub, args[1:], errOut, help, func(t *tool, cfg *config.Config, rest []string) int {
 		if sub == "add-client" {
 			return hotline.ClientCommand(ctx, &hotline.Clients{DB: t.DB, Keys: t.Keys}, rest, out, errOut)
+		}
+		if sub == "set-callback" {
+			if len(rest) != 2 {
+				fmt.Fprintln(errOut, "用法：ecoreport hotline set-callback 名称 网址")
+				return 2
+			}
+			if err := (&hotline.Clients{DB: t.DB, Keys: t.Keys}).SetCallback(ctx, rest[0], rest[1]); err != nil {
+				return userErr(err, errOut)
+			}
+			fmt.Fprintf(out, "已设置 %s 的回调地址：%s\n", rest[0], rest[1])
+			return 0
 		}
 		return hotline.FeedbackCommand(ctx, t.feedback(), rest, out, errOut)
 	})

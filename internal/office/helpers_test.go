@@ -21,6 +21,7 @@ import (
 	"ecoreport/internal/db"
 	"ecoreport/internal/db/dbtest"
 	"ecoreport/internal/ledger"
+	"ecoreport/internal/notify"
 	"ecoreport/internal/office"
 	"ecoreport/internal/secret"
 	"ecoreport/static"
@@ -94,8 +95,10 @@ func newEnv(t *testing.T) *env {
 		add(string(r), r.Label()+"甲", r, unit)
 	}
 	add("unit2", "饶峰镇", auth.UnitUser, 2)
+	ob := &notify.Outbox{DB: d, Keys: keys, Settings: notify.DefaultSettings, Location: l.Location, Now: clk.now}
+	l.OnEvent = append(l.OnEvent, ob.Hook)
 	h := office.New(office.Deps{Ledger: l, Users: users, Now: clk.now,
-		Hotline: &hotline.Importer{Ledger: l, DB: d}, HotlineFeedback: &hotline.Feedback{Ledger: l, DB: d}})
+		Hotline: &hotline.Importer{Ledger: l, DB: d}, HotlineFeedback: &hotline.Feedback{Ledger: l, DB: d}, Outbox: ob})
 	r := gin.New()
 	h.Register(r)
 	return &env{t: t, db: d, ledger: l, users: users, h: h, r: r, clk: clk}

@@ -16,10 +16,10 @@ func TestNavFromRouteTable(t *testing.T) {
 		role string
 		want []string
 	}{
-		{"admin", append(all[:6:6], "登记来访来信", "12369热线工单", "举报奖励", "月度通报")},
+		{"admin", append(all[:6:6], "登记来访来信", "12369热线工单", "举报奖励", "月度通报", "消息发件箱")},
 		{"inspector", append(all[:6:6], "登记来访来信", "月度通报")},
 		{"leader", append(all[:6:6], "举报奖励", "月度通报")},
-		{"operator", []string{"登记来访来信", "12369热线工单"}},
+		{"operator", []string{"登记来访来信", "12369热线工单", "消息发件箱"}},
 		{"unit", []string{"本单位整改通知书"}},
 		{"reward_officer", []string{"举报奖励"}},
 		{"reward_approver", []string{"举报奖励"}},

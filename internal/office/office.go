@@ -67,6 +67,8 @@ type Deps struct {
 	// AuditCheckpoints are the audit log's signed checkpoints; the
 	// bulletin prints the month's (none when nil).
 	AuditCheckpoints *audit.CheckpointFile
+	// Outbox is the admins' outbox page (outbox.go); it answers 503 when nil.
+	Outbox Outbox
 }
 
 // DefaultLoginPerMinute is the login form's per-client limit: an office
@@ -91,6 +93,7 @@ type Handler struct {
 	HotlineFeedback  HotlineFeedback
 	MaxUpload        int64
 	AuditCheckpoints *audit.CheckpointFile
+	Outbox           Outbox
 
 	log   *slog.Logger
 	errs  web.Errors
@@ -147,7 +150,7 @@ func New(d Deps) *Handler {
 	}
 	h := &Handler{Ledger: d.Ledger, Users: d.Users, Sessions: d.Sessions, TOTP: d.TOTP, Conversation: d.Conversation, DB: d.DB,
 		Location: d.Location, Now: d.Now, Rewards: d.Rewards,
-		Hotline: d.Hotline, HotlineFeedback: d.HotlineFeedback, MaxUpload: d.MaxUpload, AuditCheckpoints: d.AuditCheckpoints, log: d.Logger,
+		Hotline: d.Hotline, HotlineFeedback: d.HotlineFeedback, MaxUpload: d.MaxUpload, AuditCheckpoints: d.AuditCheckpoints, Outbox: d.Outbox, log: d.Logger,
 		errs: web.Errors{Log: d.Logger, Surface: "office"}}
 	h.captcha = d.Captcha
 	if d.LoginPerMinute > 0 {
@@ -198,6 +201,9 @@ var viewLayouts = map[string]string{
 	"hotline_receipt":    "layout",
 	"hotline_quarantine": "layout",
 	"hotline_feedback":   "layout",
+
+	"outbox":         "layout",
+	"outbox_message": "layout",
 
 	"bulletin_page": view.Standalone,
 }

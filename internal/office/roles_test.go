@@ -28,7 +28,7 @@ func (e *env) snapshot() string {
 	for _, q := range []string{
 		`SELECT id, status, updated_at FROM complaints ORDER BY id`, `SELECT id, status, updated_at FROM cases ORDER BY id`,
 		`SELECT id, status, unit_id FROM notices ORDER BY id`, `SELECT id, password_hash, failed_logins FROM users ORDER BY id`,
-		`SELECT id, status FROM import_rejects ORDER BY id`,
+		`SELECT id, status FROM import_rejects ORDER BY id`, `SELECT id, status, attempts, next_at FROM outbox ORDER BY id`,
 	} {
 		rows, err := e.db.Queryx(q)
 		if err != nil {
@@ -82,6 +82,8 @@ func TestEveryRouteWithEveryRole(t *testing.T) {
 			id = strconv.FormatInt(n.ID, 10)
 		case strings.HasPrefix(p, "/hotline/"):
 			id = strconv.FormatInt(reject, 10)
+		case strings.HasPrefix(p, "/outbox/"):
+			id = strconv.FormatInt(e.lastID("outbox"), 10)
 		}
 		return "/office" + strings.Replace(p, ":id", id, 1)
 	}

@@ -149,6 +149,12 @@ var Routes = []Route{
 	// The monthly bulletin (月度通报).
 	get("/bulletin", BulletinReaders, (*Handler).bulletinPage).nav("月度通报"),
 	get("/bulletin.xlsx", BulletinReaders, (*Handler).bulletinXLSX),
+
+	// The outbox (消息发件箱): queue, failures, retry; operators see the
+	// hotline callbacks.
+	get("/outbox", OutboxReaders, outboxOnly((*Handler).outboxPage)).nav("消息发件箱"),
+	get("/outbox/:id", OutboxReaders, outboxOnly((*Handler).outboxMessage)),
+	post("/outbox/:id/retry", OutboxReaders, outboxOnly((*Handler).outboxRetry)),
 }
 
 // Register mounts the back office under /office on r (an engine or a
