@@ -37,6 +37,17 @@ func openAtVersion(t *testing.T, version int64) (*DB, *sql.DB) {
 	return d, bare
 }
 
+// upTo migrates d up to version and no further: the tests of 00078 look at
+// the database as that migration leaves it, whatever later ones add.
+func upTo(ctx context.Context, d *DB, version int64) error {
+	p, err := d.provider()
+	if err != nil {
+		return err
+	}
+	_, err = p.UpTo(ctx, version)
+	return err
+}
+
 // oldCase is a case row as an older binary wrote it: opened_at in whichever
 // form the test gives, a due date, and an update time.
 type oldCase struct {
@@ -98,7 +109,7 @@ func TestMigration00078RewritesOldTimes(t *testing.T) {
 		t.Fatalf("fixture not in the old form: %q, %q", before, beforeNow)
 	}
 
-	if _, err := d.Migrate(ctx); err != nil {
+	if err := upTo(ctx, d, isoTimesVersion); err != nil {
 		t.Fatal(err)
 	}
 
@@ -162,7 +173,7 @@ func TestMigration00078RewritesOldTimes(t *testing.T) {
 		if err := d.Get(&old, `SELECT CAST(due_at AS TEXT) FROM cases WHERE id = 1`); err != nil || old != "2026-09-28 00:00:00 +0000 UTC" {
 			t.Fatalf("down left %q, %v", old, err)
 		}
-		if _, err := d.Migrate(ctx); err != nil {
+		if err := upTo(ctx, d, isoTimesVersion); err != nil {
 			t.Fatal(err)
 		}
 		again := storedTexts(t, d)
@@ -188,8 +199,19 @@ func TestMigration00078FailsOnAnUnreadableTime(t *testing.T) {
 	if err := bare.QueryRow(`SELECT CAST(expires_at AS TEXT) FROM captchas WHERE id = 'a'`).Scan(&first); err != nil || first != now.String() {
 		t.Fatalf("row a is %q, %v", first, err)
 	}
-	if n, _ := d.Pending(ctx); n != 1 {
-		t.Fatalf("pending = %d, want 1", n)
+	// 00078 and every later migration are still to run.
+	p, err := d.provider()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := 0
+	for _, src := range p.ListSources() {
+		if src.Version >= isoTimesVersion {
+			want++
+		}
+	}
+	if n, _ := d.Pending(ctx); n != want {
+		t.Fatalf("pending = %d, want %d", n, want)
 	}
 }
 
@@ -205,7 +227,7 @@ func storedTexts(t *testing.T, d *DB) []string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(tables["cases"]) != 7 || len(tables["rewards"]) < 10 {
+	if len(tables["cases"]) < 7 || len(tables["rewards"]) < 10 {
 		t.Fatalf("time columns found: %v", tables)
 	}
 	var out []string
