@@ -259,6 +259,7 @@ type Finding struct {
 	TownID      int64 // 0 when not in a town
 	Subject     string
 	Description string
+	Address     string // where it was found (地点), optional
 }
 
 // Validate names every bad field in Chinese.
@@ -280,6 +281,9 @@ func (f *Finding) Validate() error {
 	}
 	if x := checkText(f.Description, true, 2000, "请描述发现的问题"); x != "" {
 		m["description"] = x
+	}
+	if x := checkText(f.Address, false, 200, ""); x != "" {
+		m["address"] = x
 	}
 	return invalid(m)
 }
@@ -340,7 +344,8 @@ func (s *Service) RecordFinding(ctx context.Context, taskID int64, in Finding, b
 		}
 		caseID, err = s.Ledger.OpenCaseTx(ctx, tx, ledger.NewCase{Source: ledger.SourceInspection,
 			SourceDetail: t.Kind.Label() + " " + t.Ref() + " " + t.Theme, Title: strings.TrimSpace(in.Title),
-			Categories: in.Categories, TownID: in.TownID, Subject: strings.TrimSpace(in.Subject)}, by)
+			Description: in.Description, Address: in.Address, Categories: in.Categories, TownID: in.TownID,
+			Subject: strings.TrimSpace(in.Subject)}, by)
 		if err != nil {
 			return err
 		}
