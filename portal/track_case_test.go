@@ -81,7 +81,9 @@ func TestReopenedCaseWithdrawsTheReply(t *testing.T) {
 		},
 		func() error { return v.svc.Assign(ctx, caseID, 1, staff, ledger.EventInput{}) },
 		func() error { return v.svc.SubmitRectification(ctx, caseID, staff, ledger.EventInput{}) },
-		func() error { return v.svc.Close(ctx, caseID, "已整改到位，予以销号。", staff, ledger.EventInput{}) },
+		func() error {
+			return v.svc.Close(ctx, caseID, "已整改到位，予以销号。", staff, ledger.EventInput{})
+		},
 	}
 	for _, step := range steps {
 		if err := step(); err != nil {
