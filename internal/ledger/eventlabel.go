@@ -26,6 +26,7 @@ var eventLabels = map[string]string{
 	"case.merged":       "并入其他问题",
 	"case.merged_in":    "并入重复问题",
 	"case.revisit_held": "回头看",
+	"case.photos_added": "上传现场照片",
 
 	// Rectification notices (整改通知书).
 	"notice.issued":   "下达整改通知书",

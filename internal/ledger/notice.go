@@ -313,11 +313,14 @@ func (s *Service) NoticesOfUnit(ctx context.Context, unitID int64) ([]Notice, er
 }
 
 // ReportRectification is the unit's answer to a notice (报告整改完成): the
-// notice becomes reported and its case moves to submitted (待验收), in one
-// transaction. unitID is the reporting user's unit: a notice of another unit
-// is ENOTFOUND, exactly as if it did not exist. ECONFLICT when the notice was
-// superseded or the case is not waiting for the unit; EINVALID without a note.
-func (s *Service) ReportRectification(ctx context.Context, noticeID, unitID int64, note string, by Actor) error {
+// notice becomes reported, its case moves to submitted (待验收) and the
+// photos sent with it (整改前/整改后, already stored) are recorded against
+// the notice, in one transaction. unitID is the reporting user's unit: a
+// notice of another unit is ENOTFOUND, exactly as if it did not exist.
+// ECONFLICT when the notice was superseded or the case is not waiting for
+// the unit; EINVALID without a note, or for photos of another kind or too
+// many.
+func (s *Service) ReportRectification(ctx context.Context, noticeID, unitID int64, note string, by Actor, photos ...Photo) error {
 	note = strings.TrimSpace(note)
 	switch {
 	case note == "":
@@ -326,6 +329,9 @@ func (s *Service) ReportRectification(ctx context.Context, noticeID, unitID int6
 		return apperr.Invalid(map[string]string{"note": "整改情况不能超过4000个字"})
 	case CheckText(note) != "":
 		return apperr.Invalid(map[string]string{"note": CheckText(note)})
+	}
+	if err := checkPhotos(photos, "photos", PhotoBefore, PhotoAfter); err != nil {
+		return err
 	}
 	n, err := s.Notice(ctx, noticeID)
 	if err != nil {
@@ -348,7 +354,14 @@ func (s *Service) ReportRectification(ctx context.Context, noticeID, unitID int6
 		if _, err := tx.ExecContext(ctx, noticeReportedSQL, NoticeReported, n.ID, NoticeSuperseded); err != nil {
 			return fmt.Errorf("ledger: notice %d reported: %w", n.ID, err)
 		}
+		if err := s.AddPhotosTx(ctx, tx, c.ID, n.ID, photos, by); err != nil {
+			return err
+		}
+		internal := n.Ref() + " 整改情况：" + note
+		if len(photos) > 0 {
+			internal += fmt.Sprintf("（附照片%d张）", len(photos))
+		}
 		return s.moveCase(ctx, tx, c, Submitted, "case.submitted", by,
-			EventInput{PublicNote: "责任单位已报告整改完成，待验收。", InternalNote: n.Ref() + " 整改情况：" + note}, "")
+			EventInput{PublicNote: "责任单位已报告整改完成，待验收。", InternalNote: internal}, "")
 	})
 }
