@@ -365,3 +365,13 @@ func (s *Service) ReportRectification(ctx context.Context, noticeID, unitID int6
 			EventInput{PublicNote: "责任单位已报告整改完成，待验收。", InternalNote: internal}, "")
 	})
 }
+
+// UnitHasNotice reports whether a unit has (or had) a notice on a case: the
+// unit works the case, and may see what inspectors share with it.
+func (s *Service) UnitHasNotice(ctx context.Context, caseID, unitID int64) (bool, error) {
+	var n int
+	if err := s.DB.GetContext(ctx, &n, `SELECT COUNT(*) FROM notices WHERE case_id = ? AND unit_id = ?`, caseID, unitID); err != nil {
+		return false, db.Classify(fmt.Errorf("ledger: notices of case %d for unit %d: %w", caseID, unitID, err))
+	}
+	return n > 0, nil
+}
