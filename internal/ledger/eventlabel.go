@@ -42,6 +42,10 @@ var eventLabels = map[string]string{
 	// Staff.
 	"staff.message": "工作人员留言",
 
+	// Evidence (佐证材料).
+	"evidence.shared": "向责任单位提供照片",
+	"photo.viewed":    "查看照片",
+
 	// Rewards (举报奖励).
 	"reward.created":         "生成奖励记录",
 	"reward.eligible":        "符合奖励条件",
