@@ -1,6 +1,7 @@
 package main
 
 import (
+	"path/filepath"
 	"time"
 
 	"ecoreport/hotline"
@@ -41,7 +42,7 @@ func (m *Main) register() error {
 	(&hotlineapi.API{Importer: im, Feedback: fb, Clients: &hotline.Clients{DB: m.DB, Keys: m.Keys}, Logger: m.Log}).Register(m.Engine)
 
 	m.Office = office.New(office.Deps{Ledger: m.Ledger, Users: m.Users, DB: m.DB, Location: m.Config.Location, Logger: m.Log, Now: time.Now, Rewards: m.Reward,
-		Assets: assets, Hotline: im, HotlineFeedback: fb, Conversation: conv})
+		Assets: assets, Hotline: im, HotlineFeedback: fb, Conversation: conv, UploadDir: filepath.Join(m.Config.DataDir, "uploads")})
 	m.Office.Register(m.Engine)
 	return nil
 }

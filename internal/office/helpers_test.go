@@ -62,6 +62,9 @@ type env struct {
 	h      *office.Handler
 	r      *gin.Engine
 	clk    *clock
+	// uploads is the photo folder the back office serves from (the
+	// portal's DataDir/uploads in the application).
+	uploads string
 }
 
 func newEnv(t *testing.T) *env {
@@ -94,11 +97,12 @@ func newEnv(t *testing.T) *env {
 		add(string(r), r.Label()+"甲", r, unit)
 	}
 	add("unit2", "饶峰镇", auth.UnitUser, 2)
-	h := office.New(office.Deps{Ledger: l, Users: users, Now: clk.now,
+	uploads := t.TempDir()
+	h := office.New(office.Deps{Ledger: l, Users: users, Now: clk.now, UploadDir: uploads,
 		Hotline: &hotline.Importer{Ledger: l, DB: d}, HotlineFeedback: &hotline.Feedback{Ledger: l, DB: d}})
 	r := gin.New()
 	h.Register(r)
-	return &env{t: t, db: d, ledger: l, users: users, h: h, r: r, clk: clk}
+	return &env{t: t, db: d, ledger: l, users: users, h: h, r: r, clk: clk, uploads: uploads}
 }
 
 // client is a browser: it keeps cookies and the current CSRF token.
