@@ -313,9 +313,8 @@ type noticeData struct {
 	Notice    *ledger.Notice
 	Case      *ledger.Case
 	Unit      string
-	Town      string // the problem's town (the raw text when not on the list)
-	TownKnown bool
-	IssuedBy  string
+	Place    string // where the problem is: town and address
+	IssuedBy string
 }
 
 // noticePage is the printable notice (A4). A unit user sees only notices of
@@ -347,7 +346,7 @@ func (h *Handler) noticePage(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
-	d := noticeData{Notice: n, Case: cs, Unit: names[n.UnitID], Town: names[cs.TownID.Int64], TownKnown: cs.TownID.Valid}
+	d := noticeData{Notice: n, Case: cs, Unit: names[n.UnitID], Place: place(names[cs.TownID.Int64], cs.Address)}
 	if n.IssuedBy.Valid {
 		d.IssuedBy = h.userName(ctx, n.IssuedBy.Int64)
 	}

@@ -19,6 +19,7 @@ type unitNotice struct {
 	Town        string
 	TownKnown   bool
 	Address     string
+	Place       string // town and address for a sentence (a listed town only)
 	CanReport   bool
 	DaysOverdue int
 	Evidence    *evidence.UnitEvidence
@@ -86,10 +87,14 @@ func (h *Handler) unitPage(c *gin.Context) {
 				}
 			}
 		}
+		un.Place = place(un.Town, un.Address)
 		if n.Status != ledger.NoticeSuperseded {
 			if un.Evidence, err = h.Evidence.ForUnit(ctx, cs.ID, u.UnitID.Int64); err != nil {
 				h.fail(c, err)
 				return
+			}
+			for i := range un.Evidence.Shared {
+				un.Evidence.Shared[i].Shared = false // all of them are: no tag on the unit's own page
 			}
 		}
 		if un.DaysOverdue > 0 {
