@@ -310,9 +310,9 @@ func (h *Handler) issueNotice(c *gin.Context) {
 }
 
 type noticeData struct {
-	Notice    *ledger.Notice
-	Case      *ledger.Case
-	Unit      string
+	Notice   *ledger.Notice
+	Case     *ledger.Case
+	Unit     string
 	Place    string // where the problem is: town and address
 	IssuedBy string
 }
