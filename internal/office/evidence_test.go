@@ -460,10 +460,9 @@ func TestPhotoUploadLimits(t *testing.T) {
 func TestUnitSeesDeadlinesAndSendBack(t *testing.T) {
 	e := newEnv(t)
 	id, _, n := e.evidenceCase()
-	unit, insp := e.session("unit"), e.session("inspector")
-	mustNotContain(t, unit.get("/office/unit"), "已超期")
+	mustNotContain(t, e.session("unit").get("/office/unit"), "已超期")
 	e.clk.add(17 * 24 * time.Hour)
-	unit, insp = e.session("unit"), e.session("inspector") // the first sessions ran out
+	unit, insp := e.session("unit"), e.session("inspector") // sessions of the later day
 	mustContain(t, unit.get("/office/unit"), "已超期2天", "有1份整改通知书已超过整改期限")
 	caseURL := "/office/cases/" + strconv.FormatInt(id, 10)
 	mustContain(t, insp.get(caseURL), "整改通知书已超期", "已超期2天")
