@@ -68,7 +68,7 @@ func runMigrate(ctx context.Context, args []string, out, errOut io.Writer) int {
 func runUser(ctx context.Context, args []string, out, errOut io.Writer) int {
 	if len(args) == 0 || (args[0] != "add" && args[0] != "passwd" && args[0] != "disable") {
 		fmt.Fprintln(errOut, `用法：
-  ecoreport user add --name 用户名 --role 角色 [--unit 单位名称] [--password 密码]
+  ecoreport user add --name 用户名 --role 角色 [--display-name 姓名] [--unit 单位名称] [--password 密码]
   ecoreport user passwd --name 用户名 [--password 密码]
   ecoreport user disable --name 用户名
 角色 (roles): admin operator inspector unit reward_officer reward_approver finance leader`)
@@ -79,7 +79,7 @@ func runUser(ctx context.Context, args []string, out, errOut io.Writer) int {
 	}
 	sub := args[0]
 	cfg := config.Default()
-	var name, role, unit, password string
+	var name, display, role, unit, password string
 	_, code := flags("user "+sub+" [参数]", "管理工作人员账号。不给 --password 时生成随机密码并只显示一次。", args[1:], &cfg, config.WithDB, errOut, func(fs *flag.FlagSet) {
 		fs.StringVar(&name, "name", "", "用户名（登录名）(username)")
 		if sub != "disable" {
@@ -88,6 +88,7 @@ func runUser(ctx context.Context, args []string, out, errOut io.Writer) int {
 		if sub == "add" {
 			fs.StringVar(&role, "role", "", "角色 (role): admin operator inspector unit reward_officer reward_approver finance leader")
 			fs.StringVar(&unit, "unit", "", "所属单位名称，责任单位账号必填，如 城关镇 (unit name, for role unit)")
+			fs.StringVar(&display, "display-name", "", "姓名，显示在办理过程中，如 王建国 (the name timelines show; the role's name when empty)")
 		}
 	})
 	if code >= 0 {
@@ -128,7 +129,7 @@ func runUser(ctx context.Context, args []string, out, errOut io.Writer) int {
 				return 2
 			}
 		}
-		pw, err := users.Create(ctx, auth.NewUser{Username: name, Role: auth.Role(role), UnitID: unitID, Password: password}, by)
+		pw, err := users.Create(ctx, auth.NewUser{Username: name, DisplayName: display, Role: auth.Role(role), UnitID: unitID, Password: password}, by)
 		if err != nil {
 			return userErr(err, errOut)
 		}

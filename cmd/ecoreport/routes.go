@@ -1,6 +1,7 @@
 package main
 
 import (
+	"path/filepath"
 	"time"
 
 	"ecoreport/hotline"
@@ -49,7 +50,8 @@ func (m *Main) register() error {
 	m.Office = office.New(office.Deps{Ledger: m.Ledger, Users: m.Users, DB: m.DB, Location: m.Config.Location, Logger: m.Log, Now: time.Now, Rewards: m.Reward,
 		Assets: assets, Hotline: im, HotlineFeedback: fb, Conversation: conv,
 		Captcha: captcha.New(m.DB, m.Config.Captcha == "on", time.Now), LoginPerMinute: loginPerMinute,
-		AuditCheckpoints: m.Checkpoints.File, Outbox: m.Outbox})
+		AuditCheckpoints: m.Checkpoints.File, Outbox: m.Outbox,
+		UploadDir: filepath.Join(m.Config.DataDir, "uploads")})
 	m.Office.Register(m.Engine)
 	return nil
 }

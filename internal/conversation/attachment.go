@@ -132,3 +132,25 @@ func (s *Service) Attachment(ctx context.Context, complaintID, id int64) (*Attac
 }
 
 func isNotFound(err error) bool { return apperr.Is(err, apperr.ENOTFOUND) }
+
+const attachmentByIDSQL = `SELECT id, complaint_id, addition_id, stored_name, mime, size_bytes, created_at FROM attachments WHERE id = ?`
+
+// AttachmentByID returns one photo of any complaint, for staff (whoever
+// calls it checks who may see it). ENOTFOUND when there is none.
+func (s *Service) AttachmentByID(ctx context.Context, id int64) (*Attachment, error) {
+	var a Attachment
+	if err := s.DB.GetContext(ctx, &a, attachmentByIDSQL, id); err != nil {
+		return nil, db.Classify(db.NotFound(err, "照片不存在"))
+	}
+	return &a, nil
+}
+
+// Additions lists a complaint's additions (补充材料) with their photos, and
+// the photos filed with the report, for staff.
+func (s *Service) Additions(ctx context.Context, complaintID int64) (additions []Addition, filed []Attachment, err error) {
+	photos, err := s.Attachments(ctx, complaintID)
+	if err != nil {
+		return nil, nil, err
+	}
+	return s.additions(ctx, complaintID, photos)
+}

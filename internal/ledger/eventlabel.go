@@ -26,6 +26,7 @@ var eventLabels = map[string]string{
 	"case.merged":       "并入其他问题",
 	"case.merged_in":    "并入重复问题",
 	"case.revisit_held": "回头看",
+	"case.photos_added": "上传现场照片",
 
 	// Rectification notices (整改通知书).
 	"notice.issued":   "下达整改通知书",
@@ -41,6 +42,10 @@ var eventLabels = map[string]string{
 
 	// Staff.
 	"staff.message": "工作人员留言",
+
+	// Evidence (佐证材料).
+	"evidence.shared": "向责任单位提供照片",
+	"photo.viewed":    "查看照片",
 
 	// Rewards (举报奖励).
 	"reward.created":         "生成奖励记录",

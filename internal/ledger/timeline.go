@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -29,9 +30,46 @@ type Event struct {
 	PublicNote   string        `db:"public_note"`
 	InternalNote string        `db:"internal_note"`
 	CreatedAt    time.Time     `db:"created_at"`
+	// ActorDisplay and ActorRole are the staff member's display name and
+	// role, read for staff timelines only (CaseTimeline, ComplaintTimeline).
+	ActorDisplay sql.NullString `db:"actor_display"`
+	ActorRole    sql.NullString `db:"actor_role"`
+}
+
+// Who is who did it, as staff read it in a Chinese timeline: a staff
+// member's display name, 举报人 for the reporter, 系统 for jobs, the
+// partner app or hotline by its name; never a username (a member of staff
+// without a display name is 工作人员: the surface names the role instead,
+// from ActorRole).
+func (e *Event) Who() string {
+	if e.ActorDisplay.Valid && strings.TrimSpace(e.ActorDisplay.String) != "" {
+		return e.ActorDisplay.String
+	}
+	switch a := e.Actor; {
+	case a == Resident.Name:
+		return "举报人"
+	case a == System.Name || a == "":
+		return "系统"
+	case strings.HasPrefix(a, "open311:"):
+		return "合作应用（" + strings.TrimPrefix(a, "open311:") + "）"
+	case strings.HasPrefix(a, "hotline:"):
+		return "12369热线（" + strings.TrimPrefix(a, "hotline:") + "）"
+	case e.ActorID.Valid || e.ActorRole.Valid:
+		return "工作人员"
+	}
+	return e.Actor
 }
 
 const eventColumns = `id, case_id, complaint_id, kind, from_status, to_status, actor_id, actor, public_note, internal_note, created_at`
+
+// staffEventColumns adds the actor's display name: by the user id, or for
+// an actor recorded by username only (a hotline operator's import) by that
+// name; never for the reporter or the system, whatever accounts exist.
+const staffEventColumns = `e.id, e.case_id, e.complaint_id, e.kind, e.from_status, e.to_status, e.actor_id, e.actor, e.public_note,
+ e.internal_note, e.created_at, COALESCE(u.display_name, v.display_name) AS actor_display,
+ COALESCE(u.role, v.role) AS actor_role
+ FROM events e LEFT JOIN users u ON u.id = e.actor_id LEFT JOIN users v ON e.actor_id IS NULL AND v.username = e.actor
+ AND e.actor NOT IN ('` + residentName + `', '` + systemName + `')`
 
 // PublicTimeline is what a reporter sees, oldest first: the public notes of
 // the complaint's own events, and of its case's events from the moment the
@@ -119,10 +157,21 @@ func (s *Service) caseSpans(ctx context.Context, c *Complaint, own []Event) ([]c
 // its complaints, oldest first.
 func (s *Service) CaseTimeline(ctx context.Context, caseID int64) ([]Event, error) {
 	var evs []Event
-	err := s.DB.SelectContext(ctx, &evs, `SELECT `+eventColumns+` FROM events
-		WHERE case_id = ? OR complaint_id IN (SELECT id FROM complaints WHERE case_id = ?) ORDER BY id`, caseID, caseID)
+	err := s.DB.SelectContext(ctx, &evs, `SELECT `+staffEventColumns+`
+		WHERE e.case_id = ? OR e.complaint_id IN (SELECT id FROM complaints WHERE case_id = ?) ORDER BY e.id`, caseID, caseID)
 	if err != nil {
 		return nil, db.Classify(fmt.Errorf("ledger: timeline of case %d: %w", caseID, err))
+	}
+	return evs, nil
+}
+
+// ComplaintTimeline is the staff view of one complaint: its own events,
+// oldest first (its case's are on the case's timeline).
+func (s *Service) ComplaintTimeline(ctx context.Context, complaintID int64) ([]Event, error) {
+	var evs []Event
+	err := s.DB.SelectContext(ctx, &evs, `SELECT `+staffEventColumns+` WHERE e.complaint_id = ? ORDER BY e.id`, complaintID)
+	if err != nil {
+		return nil, db.Classify(fmt.Errorf("ledger: timeline of complaint %d: %w", complaintID, err))
 	}
 	return evs, nil
 }

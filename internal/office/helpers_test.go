@@ -63,6 +63,9 @@ type env struct {
 	h      *office.Handler
 	r      *gin.Engine
 	clk    *clock
+	// uploads is the photo folder the back office serves from (the
+	// portal's DataDir/uploads in the application).
+	uploads string
 }
 
 func newEnv(t *testing.T) *env {
@@ -95,13 +98,14 @@ func newEnv(t *testing.T) *env {
 		add(string(r), r.Label()+"甲", r, unit)
 	}
 	add("unit2", "饶峰镇", auth.UnitUser, 2)
+	uploads := t.TempDir()
 	ob := &notify.Outbox{DB: d, Keys: keys, Settings: notify.DefaultSettings, Location: l.Location, Now: clk.now}
 	l.OnEvent = append(l.OnEvent, ob.Hook)
-	h := office.New(office.Deps{Ledger: l, Users: users, Now: clk.now,
+	h := office.New(office.Deps{Ledger: l, Users: users, Now: clk.now, UploadDir: uploads,
 		Hotline: &hotline.Importer{Ledger: l, DB: d}, HotlineFeedback: &hotline.Feedback{Ledger: l, DB: d}, Outbox: ob})
 	r := gin.New()
 	h.Register(r)
-	return &env{t: t, db: d, ledger: l, users: users, h: h, r: r, clk: clk}
+	return &env{t: t, db: d, ledger: l, users: users, h: h, r: r, clk: clk, uploads: uploads}
 }
 
 // client is a browser: it keeps cookies and the current CSRF token.

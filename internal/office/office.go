@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -26,6 +27,7 @@ import (
 	"ecoreport/internal/captcha"
 	"ecoreport/internal/conversation"
 	"ecoreport/internal/db"
+	"ecoreport/internal/evidence"
 	"ecoreport/internal/ledger"
 	"ecoreport/internal/ratelimit"
 	"ecoreport/internal/reward"
@@ -43,11 +45,18 @@ type Deps struct {
 	TOTP     *auth.TOTP     // the second factor of Users, sealed with Ledger.Keys, when nil
 	// Conversation is the reporter conversation; conversation.New(Ledger) when nil.
 	Conversation *conversation.Service
-	DB           *db.DB         // Ledger.DB when nil
-	Location     *time.Location // Ledger.Location when nil
-	Logger       *slog.Logger   // slog.Default() when nil
-	Now          func() time.Time
-	Rewards      *reward.Service // reward pages (reward*.go); they answer 503 when nil
+	// Evidence gathers a case's photos and decides who opens them;
+	// evidence.New(Ledger, Conversation) when nil.
+	Evidence *evidence.Service
+	// UploadDir holds the photo files, the residents' (written by the
+	// portal) and the staff's and units' (written here): DataDir/uploads.
+	// Without it the photo routes answer 503.
+	UploadDir string
+	DB        *db.DB         // Ledger.DB when nil
+	Location  *time.Location // Ledger.Location when nil
+	Logger    *slog.Logger   // slog.Default() when nil
+	Now       func() time.Time
+	Rewards   *reward.Service // reward pages (reward*.go); they answer 503 when nil
 	// Assets are the files of static/ the pages link (view.MustAssets(static.FS)
 	// when nil); the application serves them (Assets.Register).
 	Assets *view.Assets
@@ -84,6 +93,7 @@ type Handler struct {
 	TOTP     *auth.TOTP
 	// Conversation holds the messages and follow-ups with reporters.
 	Conversation *conversation.Service
+	Evidence     *evidence.Service
 	DB           *db.DB
 	Location     *time.Location
 	Now          func() time.Time
@@ -95,6 +105,7 @@ type Handler struct {
 	AuditCheckpoints *audit.CheckpointFile
 	Outbox           Outbox
 
+	files photoFiles // the photo files (uploads.go)
 	log   *slog.Logger
 	errs  web.Errors
 	views *view.Set
@@ -130,6 +141,9 @@ func New(d Deps) *Handler {
 	if d.Conversation == nil {
 		d.Conversation = conversation.New(d.Ledger)
 	}
+	if d.Evidence == nil {
+		d.Evidence = evidence.New(d.Ledger, d.Conversation)
+	}
 	if d.TOTP == nil {
 		d.TOTP = &auth.TOTP{Users: d.Users, Keys: d.Ledger.Keys}
 	}
@@ -148,7 +162,8 @@ func New(d Deps) *Handler {
 	if d.LoginPerMinute == 0 {
 		d.LoginPerMinute = DefaultLoginPerMinute
 	}
-	h := &Handler{Ledger: d.Ledger, Users: d.Users, Sessions: d.Sessions, TOTP: d.TOTP, Conversation: d.Conversation, DB: d.DB,
+	h := &Handler{Ledger: d.Ledger, Users: d.Users, Sessions: d.Sessions, TOTP: d.TOTP, Conversation: d.Conversation,
+		Evidence: d.Evidence, DB: d.DB, files: photoFiles{dir: d.UploadDir},
 		Location: d.Location, Now: d.Now, Rewards: d.Rewards,
 		Hotline: d.Hotline, HotlineFeedback: d.HotlineFeedback, MaxUpload: d.MaxUpload, AuditCheckpoints: d.AuditCheckpoints, Outbox: d.Outbox, log: d.Logger,
 		errs: web.Errors{Log: d.Logger, Surface: "office"}}
@@ -178,6 +193,7 @@ var viewLayouts = map[string]string{
 	"cases":        "layout",
 	"case":         "layout",
 	"message_case": "layout",
+	"complaint":    "layout",
 	"revisit_list": "layout",
 	"register":     "layout",
 	"receipt":      "layout",
@@ -213,7 +229,7 @@ func (h *Handler) mustViews(assets *view.Assets) *view.Set {
 	if err != nil {
 		panic(err)
 	}
-	return view.Must(view.Config{Name: "office", FS: sub, Views: viewLayouts, Funcs: h.funcs(),
+	return view.Must(view.Config{Name: "office", FS: sub, Views: viewLayouts, Funcs: h.funcs(), Partials: []string{"partials_evidence.html"},
 		Location: h.Location, Assets: assets, Logger: h.log, Fallback: []byte(renderErrorPage)})
 }
 
@@ -242,6 +258,27 @@ func (h *Handler) funcs() template.FuncMap {
 			return map[string]string{hotline.SourceFile: "文件", hotline.SourcePush: "推送", hotline.SourceFix: "修正"}[s]
 		},
 		"outcomeLabel": hotline.OutcomeLabel,
+		// who names the actor of a timeline event: the staff member's
+		// display name, else the role (never a username), 举报人, 系统.
+		"who": func(e ledger.Event) string {
+			if e.ActorDisplay.Valid && strings.TrimSpace(e.ActorDisplay.String) != "" {
+				return e.ActorDisplay.String
+			}
+			if e.ActorRole.Valid {
+				if l := auth.Role(e.ActorRole.String).Label(); l != "" {
+					return l
+				}
+			}
+			return e.Who()
+		},
+		// photoURL is where staff open a photo (photo.go).
+		"photoURL": func(p evidence.Photo) string {
+			if p.Source == evidence.Resident {
+				return "/office/attachments/" + strconv.FormatInt(p.ID, 10)
+			}
+			return "/office/case-photos/" + strconv.FormatInt(p.ID, 10)
+		},
+		"photoValue": func(p evidence.Photo) string { return string(p.Source) + ":" + strconv.FormatInt(p.ID, 10) },
 	}
 }
 

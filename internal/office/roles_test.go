@@ -71,6 +71,8 @@ func TestEveryRouteWithEveryRole(t *testing.T) {
 		t.Fatal(err)
 	}
 	reject := e.importSample() // a hotline file with rows in the quarantine
+	// A reporter's photo and an on-site photo of the case, with their files.
+	residentPhoto, casePhoto := e.photos(caseID)
 	path := func(p string) string {
 		id := ""
 		switch {
@@ -84,6 +86,10 @@ func TestEveryRouteWithEveryRole(t *testing.T) {
 			id = strconv.FormatInt(reject, 10)
 		case strings.HasPrefix(p, "/outbox/"):
 			id = strconv.FormatInt(e.lastID("outbox"), 10)
+		case strings.HasPrefix(p, "/attachments/"):
+			id = strconv.FormatInt(residentPhoto, 10)
+		case strings.HasPrefix(p, "/case-photos/"):
+			id = strconv.FormatInt(casePhoto, 10)
 		}
 		return "/office" + strings.Replace(p, ":id", id, 1)
 	}
@@ -92,6 +98,7 @@ func TestEveryRouteWithEveryRole(t *testing.T) {
 		"/complaints/:id/accept": {}, "/complaints/:id/refuse": {"reason": {"vague"}},
 		"/cases/:id/extend": {"reason": {"现场复杂"}}, "/cases/:id/notice": {"unit_id": {"2"}, "requirements": {"整改"}, "deadline": {"2026-12-01"}},
 		"/cases/:id/merge": {"into": {"1"}}, "/notices/:id/report": {"note": {"已整改"}},
+		"/cases/:id/share":  {"share": {"resident:" + strconv.FormatInt(residentPhoto, 10)}},
 		"/hotline/feedback": {"mode": {"since_last"}, "format": {"csv"}},
 		// Not a valid change: a changed password would end the shared sessions.
 		"/password": {"current": {password}, "new": {"another long password"}, "confirm": {"a different one"}},

@@ -28,6 +28,9 @@ var (
 	Registrars = []auth.Role{auth.Admin, auth.Inspector, auth.Operator}
 	// Units are the responsible units' accounts.
 	Units = []auth.Role{auth.UnitUser}
+	// PhotoViewers may open photos: the roles that read cases any photo, a
+	// unit only those shared with it and its own (package evidence decides).
+	PhotoViewers = []auth.Role{auth.Admin, auth.Inspector, auth.Leader, auth.UnitUser}
 )
 
 // Route is one line of the route table: every route of the back office says
@@ -78,6 +81,7 @@ var Routes = []Route{
 
 	// Complaints and the ledger (问题台账).
 	get("/inbox", Readers, (*Handler).inbox).nav("待处理举报"),
+	get("/complaints/:id", Readers, (*Handler).complaintPage),
 	post("/complaints/:id/accept", Workers, (*Handler).accept),
 	post("/complaints/:id/refuse", Workers, (*Handler).refuse),
 	post("/complaints/:id/contact", ContactViewers, (*Handler).showContact),
@@ -96,6 +100,12 @@ var Routes = []Route{
 	post("/cases/:id/reopen", Workers, (*Handler).reopen),
 	post("/cases/:id/merge", Workers, (*Handler).merge),
 	post("/cases/:id/revisit", Workers, (*Handler).recordRevisit),
+	post("/cases/:id/photos", Workers, (*Handler).addOnSitePhotos).upload(),
+	post("/cases/:id/share", Workers, (*Handler).sharePhotos),
+
+	// Photos (照片): the reporters', and the inspectors' and units'.
+	get("/attachments/:id", PhotoViewers, (*Handler).residentPhoto),
+	get("/case-photos/:id", PhotoViewers, (*Handler).casePhoto),
 	get("/revisits", Readers, (*Handler).revisits).nav("回头看"),
 
 	// Inspections (督查巡查), admonition interviews (约谈), referrals (移送).
@@ -104,7 +114,7 @@ var Routes = []Route{
 	post("/inspection/tasks", Workers, (*Handler).taskCreate),
 	get("/inspection/tasks/:task", Readers, (*Handler).taskPage),
 	post("/inspection/tasks/:task/status", Workers, (*Handler).taskStatus),
-	post("/inspection/tasks/:task/findings", Workers, (*Handler).findingCreate),
+	post("/inspection/tasks/:task/findings", Workers, (*Handler).findingCreate).upload(),
 	get("/inspection/superior/new", Workers, (*Handler).superiorForm),
 	post("/inspection/superior", Workers, (*Handler).superiorCreate),
 	get("/interviews", Readers, (*Handler).interviewList).nav("约谈"),
@@ -131,7 +141,7 @@ var Routes = []Route{
 	// The responsible units' page (本单位整改通知书) and the printable notice.
 	get("/notices/:id", NoticeReaders, (*Handler).noticePage),
 	get("/unit", Units, (*Handler).unitPage).nav("本单位整改通知书"),
-	post("/notices/:id/report", Units, (*Handler).reportRectification),
+	post("/notices/:id/report", Units, (*Handler).reportRectification).upload(),
 
 	// Rewards (举报奖励); a reward is addressed by its case (one per case).
 	get("/rewards", RewardReaders, rewardOnly((*Handler).rewardList)).nav("举报奖励"),
