@@ -6,10 +6,11 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { env, launch, PHONE, DESKTOP, Watcher, solveCaptcha, shot, png } from '../lib/browser.js';
 import { USERS } from '../lib/server.js';
 
-const HOTLINE_SAMPLE = process.env.E2E_HOTLINE_SAMPLE || '/work/shared/samples/hotline/02-12369-gbk-title.csv';
+const HOTLINE_SAMPLE = process.env.E2E_HOTLINE_SAMPLE || fileURLToPath(new URL('../../hotline/testdata/02-12369-gbk-title.csv', import.meta.url));
 const TIMEOUT = 150_000; // per path; generous for a loaded CI machine
 
 let browser;
