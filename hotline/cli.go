@@ -2,6 +2,8 @@ package hotline
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -27,22 +29,29 @@ const (
 
 // importJSON is the --json object printed per file.
 type importJSON struct {
-	File      string           `json:"file"`
-	SHA256    string           `json:"sha256"`
-	Imported  int              `json:"imported"`
-	Updated   int              `json:"updated"`
-	Unchanged int              `json:"unchanged"`
-	Rejected  int              `json:"rejected"`
-	Warnings  int              `json:"warnings"`
-	Rejects   []importJSONRow  `json:"rejects"`
-	New       []importJSONCode `json:"imported_tickets,omitempty"`
-	Error     string           `json:"error,omitempty"`
+	File      string `json:"file"`
+	SHA256    string `json:"sha256"`
+	Imported  int    `json:"imported"`
+	Updated   int    `json:"updated"`
+	Unchanged int    `json:"unchanged"`
+	Stale     int    `json:"stale"`
+	Rejected  int    `json:"rejected"`
+	Warnings  int    `json:"warnings"`
+	// Previous is the batch of the earlier import of the same file, 0
+	// when none; SeenBefore says so in Chinese.
+	Previous   int64            `json:"previous_batch,omitempty"`
+	SeenBefore string           `json:"seen_before,omitempty"`
+	Rejects    []importJSONRow  `json:"rejects"`
+	StaleRows  []importJSONRow  `json:"stale_rows,omitempty"`
+	New        []importJSONCode `json:"imported_tickets,omitempty"`
+	Error      string           `json:"error,omitempty"`
 }
 
 type importJSONRow struct {
-	Row    int    `json:"row"`
-	Column string `json:"column,omitempty"`
-	Reason string `json:"reason"`
+	Row      int    `json:"row"`
+	TicketNo string `json:"ticket_no,omitempty"`
+	Column   string `json:"column,omitempty"`
+	Reason   string `json:"reason"`
 }
 
 type importJSONCode struct {
@@ -87,13 +96,13 @@ func ImportCommand(ctx context.Context, im *Importer, args []string, stdout, std
 	enc := json.NewEncoder(stdout)
 	enc.SetEscapeHTML(false)
 	for _, path := range files {
-		rc, err := importOne(ctx, im, path, *operator, stderr, isTerminal && !*asJSON)
+		rc, err := importOne(ctx, im, path, *operator, stderr, isTerminal && !*asJSON, !*asJSON)
 		if err != nil {
 			code = ExitFail
 			fmt.Fprintln(stderr, FailLine(path, err))
 		}
 		if *asJSON {
-			enc.Encode(jsonOf(path, rc, err))
+			enc.Encode(jsonOf(path, rc, err, im.location()))
 			continue
 		}
 		if rc != nil && err == nil {
@@ -104,7 +113,7 @@ func ImportCommand(ctx context.Context, im *Importer, args []string, stdout, std
 		}
 	}
 	if !*asJSON && len(receipts) > 0 {
-		printSummary(stdout, receipts)
+		printSummary(stdout, receipts, im.location())
 	}
 	return code
 }
@@ -131,17 +140,23 @@ func FailLine(path string, err error) string {
 	return fmt.Sprintf("导入失败（文件无法读取）：%s：%s", path, msg)
 }
 
-func jsonOf(path string, rc *Receipt, err error) importJSON {
+func jsonOf(path string, rc *Receipt, err error, loc *time.Location) importJSON {
 	out := importJSON{File: path, Rejects: []importJSONRow{}}
 	if rc != nil {
-		out.SHA256, out.Imported, out.Updated, out.Unchanged, out.Rejected, out.Warnings =
-			rc.SHA256, rc.Imported, rc.Updated, rc.Unchanged, rc.Rejected, rc.Warnings
+		out.SHA256, out.Imported, out.Updated, out.Unchanged, out.Stale, out.Rejected, out.Warnings =
+			rc.SHA256, rc.Imported, rc.Updated, rc.Unchanged, rc.Stale, rc.Rejected, rc.Warnings
+		if rc.Previous != nil {
+			out.Previous, out.SeenBefore = rc.Previous.ID, rc.SeenBefore(loc)
+		}
 		for _, r := range rc.Rejects {
-			out.Rejects = append(out.Rejects, importJSONRow{Row: r.Row, Column: r.Column, Reason: r.Reason})
+			out.Rejects = append(out.Rejects, importJSONRow{Row: r.Row, TicketNo: r.TicketNo, Column: r.Column, Reason: r.Reason})
 		}
 		for _, r := range rc.Rows {
-			if r.Outcome == OutcomeImported {
+			switch r.Outcome {
+			case OutcomeImported:
 				out.New = append(out.New, importJSONCode{TicketNo: r.TicketNo, TrackingCode: r.TrackingCode})
+			case OutcomeStale:
+				out.StaleRows = append(out.StaleRows, importJSONRow{Row: r.Row, TicketNo: r.TicketNo, Reason: r.Note})
 			}
 		}
 	}
@@ -163,12 +178,26 @@ func (c *countingReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-func importOne(ctx context.Context, im *Importer, path, operator string, stderr io.Writer, bar bool) (*Receipt, error) {
+// importOne imports one file. When tell is set and the file was imported
+// before (its SHA-256 is on record), it says so on stderr before it reads a
+// row.
+func importOne(ctx context.Context, im *Importer, path, operator string, stderr io.Writer, bar, tell bool) (*Receipt, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("%w：%w", ErrRead, err)
 	}
 	defer f.Close()
+	if tell {
+		h := sha256.New()
+		if _, err := io.Copy(h, f); err == nil {
+			if b, err := im.SeenFile(ctx, hex.EncodeToString(h.Sum(nil))); err == nil {
+				fmt.Fprintf(stderr, "%s：%s\n", filepath.Base(path), b.seenLine(im.location()))
+			}
+		}
+		if _, err := f.Seek(0, io.SeekStart); err != nil {
+			return nil, fmt.Errorf("%w：%w", ErrRead, err)
+		}
+	}
 	var size int64 = -1
 	if st, err := f.Stat(); err == nil {
 		size = st.Size()
@@ -223,14 +252,39 @@ func importOne(ctx context.Context, im *Importer, path, operator string, stderr 
 	return rc, err
 }
 
-func printSummary(w io.Writer, rcs []*Receipt) {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "文件\t新导入\t已更新\t无变化\t拒收\t警告\tSHA-256\t批次")
+// maxStaleListed bounds the stale rows the summary lists per file.
+const maxStaleListed = 50
+
+func printSummary(w io.Writer, rcs []*Receipt, loc *time.Location) {
 	for _, rc := range rcs {
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%s…\t%d\n", rc.File, rc.Imported, rc.Updated, rc.Unchanged, rc.Rejected,
+		if line := rc.SeenBefore(loc); line != "" {
+			fmt.Fprintf(w, "%s：%s\n", rc.File, line)
+		}
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "文件\t新导入\t已更新\t无变化\t比台账旧\t拒收\t警告\tSHA-256\t批次")
+	for _, rc := range rcs {
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t%s…\t%d\n", rc.File, rc.Imported, rc.Updated, rc.Unchanged, rc.Stale, rc.Rejected,
 			rc.Warnings, rc.SHA256[:min(12, len(rc.SHA256))], rc.BatchID)
 	}
 	tw.Flush()
+	for _, rc := range rcs {
+		if rc.Stale == 0 {
+			continue
+		}
+		fmt.Fprintf(w, "\n%s 中比台账旧的行（较早导出的版本，台账保留较新的版本，未作改动）：\n", rc.File)
+		n := 0
+		for _, r := range rc.Rows {
+			if r.Outcome != OutcomeStale {
+				continue
+			}
+			if n++; n > maxStaleListed {
+				fmt.Fprintf(w, "  ……共 %d 行，完整列表见 --json 输出\n", rc.Stale)
+				break
+			}
+			fmt.Fprintf(w, "  第 %d 行  %s  %s\n", r.Row, r.TicketNo, r.Note)
+		}
+	}
 	for _, rc := range rcs {
 		if len(rc.Rejects) == 0 {
 			continue

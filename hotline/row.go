@@ -141,6 +141,13 @@ func (rd *Reader) ticket(row int, cells []string) (Ticket, error) {
 			t.warn("%s无法识别：%s", name, describe(v))
 		}
 	}
+	if name, v = get(fieldUpdatedAt); strings.TrimSpace(v) != "" {
+		if at, err := ParseTime(rd.xlsxSerial(cleanLine(v)), rd.loc); err == nil {
+			t.UpdatedAt = &at
+		} else {
+			t.warn("%s无法识别：%s（不据此判断新旧）", name, describe(v))
+		}
+	}
 	if name, v = get(fieldWantsReward); strings.TrimSpace(v) != "" {
 		yes, ok := ParseYesNo(v)
 		if !ok {

@@ -111,6 +111,8 @@ type hotlineData struct {
 	Rejects   []hotline.QuarantinedRow
 	FixErrors map[int64]string
 	Columns   []string
+	// SeenBefore says first that the file was imported before.
+	SeenBefore string
 }
 
 // hotlineMsg is a hotline page's title and its one-line messages.
@@ -178,7 +180,12 @@ func (h *Handler) hotlineUpload(c *gin.Context) {
 		h.hotlineRender(c, http.StatusInternalServerError, "hotline_receipt", "import", m, hotlineData{Receipt: rc})
 		return
 	}
-	h.hotlineRender(c, http.StatusOK, "hotline_receipt", "import", hotlineMsg{title: "导入回执", notice: fmt.Sprintf("%s 已导入。", name)}, hotlineData{Receipt: rc})
+	notice := fmt.Sprintf("%s 已导入。", name)
+	if rc.Previous != nil {
+		notice = fmt.Sprintf("%s 已逐行核对。", name)
+	}
+	h.hotlineRender(c, http.StatusOK, "hotline_receipt", "import", hotlineMsg{title: "导入回执", notice: notice},
+		hotlineData{Receipt: rc, SeenBefore: rc.SeenBefore(h.Location)})
 }
 
 // safeName keeps the base name of an uploaded file, without path tricks or

@@ -115,6 +115,12 @@ func TestHotlinePages(t *testing.T) {
 	}
 	mustContain(t, w, `role="status">第 `+strconv.Itoa(target.Row)+` 行已修正并导入。</p>`)
 
+	// The same file again: the receipt says first that it was imported
+	// before, and the row just fixed is older than the ledger.
+	w = op.upload(op.csrf, "02-12369-gbk-title.csv", sample(t))
+	mustContain(t, w, `<p class="warn" role="status">此文件已于 2026年11月3日 09:00 导入（批次 1），本次逐行核对，未重复导入。</p>`,
+		"新导入 0，已更新 0，无变化 18，比台账旧 1，拒收 1", "<td>比台账旧</td>", "比台账旧：此行曾被拒收，已于")
+
 	w = op.post("/office/hotline/quarantine/" + strconv.FormatInt(q[1].ID, 10) + "/fix")
 	if w.Code != http.StatusUnprocessableEntity || !strings.Contains(w.Body.String(), "仍无法导入") {
 		t.Fatalf("fix still wrong: %d %s", w.Code, w.Body)
