@@ -269,8 +269,9 @@ type rowResult struct {
 }
 
 // fileQueued files the batch's queued new tickets with one FileManyTx,
-// records their first versions, and records them as known, so that a later
-// row of the same ticket compares to them.
+// records their first versions and their sealed tracking codes (the operator
+// reads a code out to the caller from the feedback export), and records them
+// as known, so that a later row of the same ticket compares to them.
 func (im *Importer) fileQueued(ctx context.Context, tx *sqlx.Tx, batchID int64, out []rowResult, queued []int, have map[string]*known, actor ledger.Actor) error {
 	if len(queued) == 0 {
 		return nil
@@ -284,8 +285,10 @@ func (im *Importer) fileQueued(ctx context.Context, tx *sqlx.Tx, batchID int64, 
 		return err
 	}
 	vs := make([]version, len(queued))
+	codes := make([]sealedCode, len(queued))
 	for j, i := range queued {
 		f, nc := filed[j], out[i].toFile
+		codes[j] = sealedCode{f.Complaint.ID, im.Ledger.Keys.Seal([]byte(f.TrackingCode))}
 		out[i].ComplaintID, out[i].TrackingCode, out[i].toFile = f.Complaint.ID, trackcode.Format(f.TrackingCode), nil
 		vs[j] = newVersion(f.Complaint.ID, nc.SourceHash, batchID, out[i].Row, out[i].updatedAt)
 		have[nc.SourceRef] = &known{ID: f.Complaint.ID, SourceRef: nc.SourceRef, SourceHash: nc.SourceHash, Categories: nc.Categories,
@@ -294,7 +297,11 @@ func (im *Importer) fileQueued(ctx context.Context, tx *sqlx.Tx, batchID int64, 
 			ContactEnc: f.Complaint.ContactEnc, WantsReward: nc.WantsReward, ReceivedAt: f.Complaint.ReceivedAt,
 			ReplyDueAt: f.Complaint.ReplyDueAt, Extra: f.Complaint.Extra, Versions: []version{vs[j]}}
 	}
-	return insertVersions(ctx, tx, vs, db.UTC(im.Ledger.Now()))
+	now := im.now()
+	if err := insertVersions(ctx, tx, vs, now); err != nil {
+		return err
+	}
+	return insertCodes(ctx, tx, codes, now)
 }
 
 func (im *Importer) tally(rc *Receipt, res []rowResult, onRow func(RowResult)) {

@@ -291,6 +291,33 @@ const updateComplaintSQL = `UPDATE complaints SET categories = ?, category_text 
  description = ?, identity = ?, contact_enc = ?, lookup_mac = ?, wants_reward = ?, reply_due_at = ?, extra = ?, warnings = ?,
  source_hash = ?, updated_at = ? WHERE id = ? AND source_hash = ?`
 
+// sealedCode is a hotline ticket's tracking code sealed with the data key.
+type sealedCode struct {
+	complaintID int64
+	enc         string
+}
+
+// insertCodes keeps the sealed tracking codes of newly filed tickets.
+func insertCodes(ctx context.Context, tx *sqlx.Tx, cs []sealedCode, now time.Time) error {
+	if len(cs) == 0 {
+		return nil
+	}
+	var q strings.Builder
+	q.WriteString(`INSERT INTO hotline_codes (complaint_id, code_enc, created_at) VALUES `)
+	args := make([]any, 0, 3*len(cs))
+	for i, c := range cs {
+		if i > 0 {
+			q.WriteString(", ")
+		}
+		q.WriteString("(?, ?, ?)")
+		args = append(args, c.complaintID, c.enc, now)
+	}
+	if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
+		return fmt.Errorf("hotline: keep %d tracking codes: %w", len(cs), err)
+	}
+	return nil
+}
+
 // pendingReject is a row to quarantine within a batch's transaction.
 type pendingReject struct {
 	row                   int

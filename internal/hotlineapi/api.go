@@ -100,10 +100,11 @@ func (a *API) push(c *gin.Context) {
 // result answers the feedback columns of one ticket, by name and as the
 // columns and values of the feedback export.
 func (a *API) result(c *gin.Context) {
-	if _, _, ok := a.verify(c); !ok {
+	_, client, ok := a.verify(c)
+	if !ok {
 		return
 	}
-	row, err := a.Feedback.Ticket(c.Request.Context(), c.Param("ticket_no"))
+	row, err := a.Feedback.TicketFor(c.Request.Context(), c.Param("ticket_no"), "hotline:"+client)
 	if err != nil {
 		a.fail(c, err)
 		return
@@ -113,6 +114,6 @@ func (a *API) result(c *gin.Context) {
 	for i, col := range hotline.FeedbackColumns {
 		out[col] = cells[i]
 	}
-	out["ticket_no"], out["query_code"], out["status"] = row.TicketNo, row.Ref, row.Status
+	out["ticket_no"], out["query_code"], out["ref"], out["status"] = row.TicketNo, row.TrackingCode, row.Ref, row.Status
 	c.JSON(http.StatusOK, out)
 }

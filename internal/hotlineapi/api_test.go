@@ -156,8 +156,19 @@ func TestPushAPI(t *testing.T) {
 		w := f.do("GET", "/api/hotline/v1/tickets/P001", "shiquan-12345", f.now.Add(5*time.Second), nil, nil)
 		var out map[string]any
 		json.Unmarshal(w.Body.Bytes(), &out)
-		if w.Code != http.StatusOK || out["工单编号"] != "P001" || out["办理状态"] != "已接收" || !strings.HasPrefix(out["查询码"].(string), "R") {
-			t.Fatalf("%d %s", w.Code, w.Body)
+		// 查询码 is the ticket's tracking code, the one the push answered,
+		// which the hotline operator reads out; reading it is audited.
+		if w.Code != http.StatusOK || out["工单编号"] != "P001" || out["办理状态"] != "已接收" || out["查询码"] != resp.Results[0].TrackingCode ||
+			out["ref"] != "R0000001" {
+			t.Fatalf("%d %s, want 查询码 %s", w.Code, w.Body, resp.Results[0].TrackingCode)
+		}
+		if c, err := f.api.Feedback.Ledger.Track(context.Background(), out["查询码"].(string)); err != nil || c.SourceRef.String != "P001" {
+			t.Fatalf("the code does not track the ticket: %v", err)
+		}
+		var audited int
+		f.api.Feedback.DB.Get(&audited, `SELECT COUNT(*) FROM audit_log WHERE action = 'hotline.code_revealed' AND actor = 'hotline:shiquan-12345'`)
+		if audited != 1 {
+			t.Fatalf("%d audit entries for the code read", audited)
 		}
 		w = f.do("GET", "/api/hotline/v1/tickets/NOPE", "shiquan-12345", f.now.Add(6*time.Second), nil, nil)
 		if w.Code != http.StatusNotFound || errorBody(t, w).Error.Code != "ENOTFOUND" {

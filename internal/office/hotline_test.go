@@ -62,6 +62,7 @@ func TestHotlinePages(t *testing.T) {
 	mustContain(t, w, "导入回执", "新导入 18", "拒收 2", `<p class="flash" role="status">02-12369-gbk-title.csv 已导入。</p>`,
 		"<td>12369SQ202611100112</td>", "<title>导入回执 · 12369热线工单 · 生态环境督查工作台</title>")
 	mustNotContain(t, w, `..\`)
+	receipt := w.Body.String()
 	// Every wide table scrolls in its own container.
 	if n := strings.Count(w.Body.String(), `<div class="table-wrap"><table>`); n != 2 {
 		t.Fatalf("receipt: %d scrolling tables", n)
@@ -127,6 +128,27 @@ func TestHotlinePages(t *testing.T) {
 	}
 	if w := op.post("/office/hotline/quarantine/0/fix"); w.Code != http.StatusNotFound {
 		t.Fatalf("fix of no row: %d", w.Code)
+	}
+
+	// A caller needs their code: the operator looks it up by ticket number,
+	// and the reading is audited under the operator's name.
+	w = op.get("/office/hotline/code")
+	mustContain(t, w, `<a href="/office/hotline/code" aria-current="page">查询码</a>`, `id="code-ticket" name="ticket_no"`)
+	m := regexp.MustCompile(`<td>12369SQ202611140101</td><td>新导入</td><td><code>([0-9A-Z-]{19})</code>`).FindStringSubmatch(receipt)
+	if m == nil {
+		t.Fatalf("the receipt shows no code for 12369SQ202611140101:\n%s", receipt)
+	}
+	code := m[1]
+	w = op.post("/office/hotline/code", "ticket_no", " 12369SQ202611140101 ")
+	mustContain(t, w, "工单 12369SQ202611140101", `<code class="big">`+code+`</code>`, "已接收")
+	if n := e.audited("operator", "hotline.code_revealed"); n != 1 {
+		t.Fatalf("%d audit entries for the code read", n)
+	}
+	if w := op.post("/office/hotline/code", "ticket_no", "NOPE"); w.Code != http.StatusNotFound || !strings.Contains(w.Body.String(), "没有这个工单编号：NOPE") {
+		t.Fatalf("unknown ticket: %d", w.Code)
+	}
+	if w := op.post("/office/hotline/code", "ticket_no", ""); w.Code != http.StatusUnprocessableEntity || !strings.Contains(w.Body.String(), "请输入工单编号") {
+		t.Fatalf("no ticket: %d", w.Code)
 	}
 
 	w = op.get("/office/hotline/feedback")

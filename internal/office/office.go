@@ -159,6 +159,7 @@ var viewLayouts = map[string]string{
 	"hotline_receipt":    "layout",
 	"hotline_quarantine": "layout",
 	"hotline_feedback":   "layout",
+	"hotline_code":       "layout",
 
 	"bulletin_page": view.Standalone,
 }
