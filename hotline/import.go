@@ -179,6 +179,11 @@ func (im *Importer) SeenFile(ctx context.Context, sha string) (*Batch, error) {
 func (im *Importer) run(ctx context.Context, source, name, operator string, actor ledger.Actor, open func() (*Reader, error),
 	progress func(int), onRow func(RowResult), finish func(*Receipt)) (*Receipt, error) {
 	rc := &Receipt{File: name, Operator: operator, StartedAt: im.now(), Rejects: []Reject{}}
+	// Rows quarantined in clear before sealing are sealed first, so that
+	// every quarantined row is recognised by the same HMAC.
+	if _, err := im.SealRejects(ctx); err != nil {
+		return rc, fmt.Errorf("%w：%w", ErrDatabase, err)
+	}
 	var err error
 	if rc.BatchID, err = insertBatch(ctx, im.DB, source, name, operator, rc.StartedAt); err != nil {
 		return rc, fmt.Errorf("%w：%w", ErrDatabase, err)
@@ -407,13 +412,13 @@ func (im *Importer) writeBatch(ctx context.Context, batchID int64, items []item,
 			rejectAt = append(rejectAt, i)
 			out[i] = rowResult{
 				RowResult: RowResult{Row: e.Row, TicketNo: tn, Outcome: OutcomeRejected, Errors: []string{e.Reason}},
-				reject:    &Reject{Row: e.Row, TicketNo: tn, Column: e.Column, Value: e.Value, Reason: e.Reason, Raw: e.Raw},
+				reject:    &Reject{Row: e.Row, TicketNo: tn, Column: e.Column, Value: im.maskedValue(e.Raw, e.Column, e.Value), Reason: e.Reason, Raw: e.Raw},
 			}
 		}
 		if err := im.fileQueued(ctx, tx, batchID, out, queued, have, actor); err != nil {
 			return err
 		}
-		kept, err := insertRejects(ctx, tx, batchID, rejects)
+		kept, err := insertRejects(ctx, tx, im.Ledger.Keys, batchID, rejects)
 		if err != nil {
 			return err
 		}
@@ -849,8 +854,11 @@ func (im *Importer) FixReject(ctx context.Context, id int64, fields map[string]s
 		}
 		return rc, apperr.Invalid(map[string]string{"": reason})
 	}
-	res, err := im.DB.ExecContext(ctx, `UPDATE import_rejects SET status = ?, fixed_at = ?, fixed_by = ?, complaint_id = ? WHERE id = ? AND status = ?`,
-		RejectFixed, im.now(), truncRunes(operator, 64), rc.Rows[0].ComplaintID, id, RejectPending)
+	// Fixed, the row's cells are of no more use: the ticket is in the
+	// ledger, the caller's contact sealed there. Its hash stays, so that
+	// the original file imported again finds the row fixed.
+	res, err := im.DB.ExecContext(ctx, `UPDATE import_rejects SET status = ?, fixed_at = ?, fixed_by = ?, complaint_id = ?, raw_enc = NULL, raw = '', value = ''
+ WHERE id = ? AND status = ?`, RejectFixed, im.now(), truncRunes(operator, 64), rc.Rows[0].ComplaintID, id, RejectPending)
 	if err != nil {
 		return rc, db.Classify(fmt.Errorf("hotline: mark reject %d fixed: %w", id, err))
 	}

@@ -15,6 +15,7 @@ import (
 	"ecoreport/internal/apperr"
 	"ecoreport/internal/db"
 	"ecoreport/internal/ledger"
+	"ecoreport/internal/secret"
 )
 
 // Batch statuses (import_batches.status).
@@ -69,25 +70,65 @@ func (b *Batch) StatusLabel() string {
 	return b.Status
 }
 
-// QuarantinedRow is a rejected row kept for fixing (待修正行).
+// QuarantinedRow is a rejected row kept for fixing (待修正行). Its cells hold
+// the caller's name and phone, so they are kept sealed (raw_enc) and opened
+// when the row is read; Cells shows them masked, Raw in full for the fix.
 type QuarantinedRow struct {
-	ID          int64         `db:"id"`
-	BatchID     int64         `db:"batch_id"`
-	FileName    string        `db:"file_name"`
-	Row         int           `db:"row_no"`
-	TicketNo    string        `db:"ticket_no"`
-	Column      string        `db:"column_name"`
-	Value       string        `db:"value"`
-	Reason      string        `db:"reason"`
-	RawJSON     string        `db:"raw"`
-	Status      string        `db:"status"`
-	FixedAt     sql.NullTime  `db:"fixed_at"`
-	FixedBy     string        `db:"fixed_by"`
-	ComplaintID sql.NullInt64 `db:"complaint_id"`
+	ID          int64          `db:"id"`
+	BatchID     int64          `db:"batch_id"`
+	FileName    string         `db:"file_name"`
+	Row         int            `db:"row_no"`
+	TicketNo    string         `db:"ticket_no"`
+	Column      string         `db:"column_name"`
+	Reason      string         `db:"reason"`
+	Status      string         `db:"status"`
+	FixedAt     sql.NullTime   `db:"fixed_at"`
+	FixedBy     string         `db:"fixed_by"`
+	ComplaintID sql.NullInt64  `db:"complaint_id"`
+	RawEnc      sql.NullString `db:"raw_enc"`
+	LegacyRaw   string         `db:"raw"`   // rows quarantined before sealing, until SealRejects
+	LegacyValue string         `db:"value"` // likewise
+
+	raw      []Field
+	value    string
+	personal []int // per cell: personalNone, personalName, personalPhone
 }
 
-// Raw decodes the kept cells.
-func (q *QuarantinedRow) Raw() []Field { return decodeRaw(q.RawJSON) }
+// Raw is the row's cells as the file had them, for the fix.
+func (q *QuarantinedRow) Raw() []Field { return q.raw }
+
+// Value is the cell that made the row fail, masked when it is the caller's
+// name or phone.
+func (q *QuarantinedRow) Value() string {
+	for i, f := range q.raw {
+		if f.Name == q.Column && i < len(q.personal) && q.personal[i] != personalNone {
+			return mask(q.personal[i], q.value)
+		}
+	}
+	return q.value
+}
+
+// Cells are the row's cells as staff see them: the caller's name and phone
+// masked (张*, 138****5678) and marked Personal, so that a fix form does not
+// offer them for editing and the sealed values stay as they were.
+func (q *QuarantinedRow) Cells() []Cell {
+	out := make([]Cell, len(q.raw))
+	for i, f := range q.raw {
+		out[i] = Cell{Index: i, Name: f.Name, Value: f.Value}
+		if i < len(q.personal) && q.personal[i] != personalNone {
+			out[i].Value, out[i].Personal = mask(q.personal[i], f.Value), true
+		}
+	}
+	return out
+}
+
+// Cell is one cell of a quarantined row as shown to staff.
+type Cell struct {
+	Index    int
+	Name     string
+	Value    string
+	Personal bool // the caller's name or phone, masked
+}
 
 type rawCell struct {
 	Name  string `json:"name"`
@@ -339,14 +380,18 @@ type keptReject struct {
 // insertRejects quarantines the rows of one batch. A row kept already with
 // the very same cells (re-running a file) is not kept twice, whether it still
 // waits or was fixed since; the caller tells the two apart by Status.
-func insertRejects(ctx context.Context, tx *sqlx.Tx, batchID int64, rs []pendingReject) ([]keptReject, error) {
+//
+// The cells and the value are sealed with the data key (they hold the
+// caller's name and phone); raw and value stay empty, and raw_hash is an
+// HMAC, so that a dump of the table reveals no caller.
+func insertRejects(ctx context.Context, tx *sqlx.Tx, keys *secret.Keys, batchID int64, rs []pendingReject) ([]keptReject, error) {
 	out := make([]keptReject, len(rs))
 	if len(rs) == 0 {
 		return out, nil
 	}
 	hashes := make([]string, len(rs))
 	for i, r := range rs {
-		hashes[i] = hashString(r.raw)
+		hashes[i] = rawMAC(keys, r.raw)
 	}
 	query, args, err := sqlx.In(`SELECT id, raw_hash, status, fixed_at, complaint_id FROM import_rejects WHERE raw_hash IN (?) ORDER BY id`, hashes)
 	if err != nil {
@@ -358,6 +403,9 @@ func insertRejects(ctx context.Context, tx *sqlx.Tx, batchID int64, rs []pending
 	}
 	seen := map[string]keptReject{}
 	for _, h := range have {
+		if h.Status == RejectExpired {
+			continue // erased unfixed: the file brings the row back to be fixed
+		}
 		if prev, ok := seen[h.Hash]; !ok || prev.Status != RejectPending {
 			seen[h.Hash] = h // a row still waiting wins over one fixed
 		}
@@ -367,9 +415,9 @@ func insertRejects(ctx context.Context, tx *sqlx.Tx, batchID int64, rs []pending
 			out[i] = k
 			continue
 		}
-		res, err := tx.ExecContext(ctx, `INSERT INTO import_rejects (batch_id, row_no, ticket_no, column_name, value, reason, raw, raw_hash, status)
- VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, batchID, r.row, truncRunes(r.ticketNo, 255), truncRunes(r.column, 255), truncRunes(r.value, 2000),
-			truncRunes(r.reason, 2000), r.raw, hashes[i], RejectPending)
+		res, err := tx.ExecContext(ctx, `INSERT INTO import_rejects (batch_id, row_no, ticket_no, column_name, value, reason, raw, raw_enc, raw_hash, status)
+ VALUES (?, ?, ?, ?, '', ?, '', ?, ?, ?)`, batchID, r.row, truncRunes(r.ticketNo, 255), truncRunes(r.column, 255),
+			truncRunes(r.reason, 2000), sealReject(keys, r.raw, truncRunes(r.value, 2000)), hashes[i], RejectPending)
 		if err != nil {
 			return nil, fmt.Errorf("hotline: quarantine row %d: %w", r.row, err)
 		}
@@ -383,7 +431,7 @@ func insertRejects(ctx context.Context, tx *sqlx.Tx, batchID int64, rs []pending
 	return out, nil
 }
 
-const rejectColumns = `r.id, r.batch_id, b.file_name, r.row_no, r.ticket_no, r.column_name, r.value, r.reason, r.raw, r.status,
+const rejectColumns = `r.id, r.batch_id, b.file_name, r.row_no, r.ticket_no, r.column_name, r.value, r.reason, r.raw, r.raw_enc, r.status,
  r.fixed_at, r.fixed_by, r.complaint_id`
 
 // Quarantine lists rejected rows waiting to be fixed (待修正), oldest first,
@@ -395,6 +443,11 @@ func (im *Importer) Quarantine(ctx context.Context, limit int) ([]QuarantinedRow
 	if err != nil {
 		return nil, db.Classify(fmt.Errorf("hotline: quarantine: %w", err))
 	}
+	for i := range out {
+		if err := im.open(&out[i]); err != nil {
+			return nil, err
+		}
+	}
 	return out, nil
 }
 
@@ -404,6 +457,9 @@ func (im *Importer) Reject(ctx context.Context, id int64) (*QuarantinedRow, erro
 	err := im.DB.GetContext(ctx, &q, `SELECT `+rejectColumns+` FROM import_rejects r JOIN import_batches b ON b.id = r.batch_id WHERE r.id = ?`, id)
 	if err != nil {
 		return nil, db.Classify(db.NotFound(err, "待修正的行不存在"))
+	}
+	if err := im.open(&q); err != nil {
+		return nil, err
 	}
 	return &q, nil
 }

@@ -121,7 +121,8 @@ func (m *Main) background(ctx context.Context) {
 		audit.Sealer(ctx, m.DB, time.Second, warn)
 	}()
 	go m.Reward.Run(ctx, time.Hour, warn)
-	go office.RetentionJob(ctx, m.Ledger, 24*time.Hour, office.DefaultRetentionYears, warn)
+	t := &tool{DB: m.DB, Keys: m.Keys, Ledger: m.Ledger, Reward: m.Reward}
+	go office.RetentionJob(ctx, m.Ledger, 24*time.Hour, office.DefaultRetentionYears, warn, rejectsRetention(t.importer(&m.Config)))
 	every(ctx, 10*time.Minute, func() {
 		if _, err := m.Office.Sessions.Purge(ctx); err != nil && ctx.Err() == nil {
 			warn("purge sessions: %v", err)

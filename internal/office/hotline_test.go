@@ -86,6 +86,10 @@ func TestHotlinePages(t *testing.T) {
 		t.Fatalf("quarantine: %d %s", w.Code, w.Body)
 	}
 	mustContain(t, w, "第 15 行（12369SQ202611100112）", "第 9 行（12369SQ202611120106）", `<a href="/office/hotline/quarantine" aria-current="page">待修正（2）</a>`)
+	// The callers' names and phones are shown masked and are not offered
+	// for editing; the fix keeps them as sealed.
+	mustContain(t, w, `<span class="masked">黄*</span>`, `<span class="masked">198****5951</span>`, `<span class="masked">0915-***9890</span>`)
+	mustNotContain(t, w, "黄强", "19860835951", "吴涛", "0915-7869890")
 
 	q, err := (&hotline.Importer{Ledger: e.ledger, DB: e.db}).Quarantine(ctx, 10)
 	if err != nil || len(q) != 2 {
