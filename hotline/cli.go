@@ -343,8 +343,9 @@ func ClientCommand(ctx context.Context, cl *Clients, args []string, stdout, stde
 		return ExitFail
 	}
 	fmt.Fprintf(stdout, "已登记推送客户端：%s\n密钥（只显示这一次，请妥善交给对方系统）：\n%s\n", name, sec)
-	fmt.Fprintf(stdout, "请求头：%s: %s，%s: Unix 秒，%s: hex(HMAC-SHA256(密钥, 时间戳 + \"\\n\" + 请求体))\n",
-		HeaderClient, name, HeaderTimestamp, HeaderSignature)
+	fmt.Fprintf(stdout, "请求头：%s: %s，%s: Unix 秒，%s: 每次请求新生成的随机串（16 至 64 位），%s: hex(HMAC-SHA256(密钥, 签名串))\n",
+		HeaderClient, name, HeaderTimestamp, HeaderNonce, HeaderSignature)
+	fmt.Fprintf(stdout, "签名串（以换行连接）：%s、请求方法、请求路径、时间戳、随机串、请求体的 SHA-256（十六进制）\n", SignatureV2)
 	return ExitOK
 }
 

@@ -38,7 +38,8 @@ func (m *Main) register() error {
 
 	(&portal.Open311{Ledger: m.Ledger, DB: m.DB, Keys: m.Keys, Location: m.Config.Location, Now: time.Now, Logger: m.Log}).Register(m.Engine)
 
-	(&hotlineapi.API{Importer: im, Feedback: fb, Clients: &hotline.Clients{DB: m.DB, Keys: m.Keys}, Logger: m.Log}).Register(m.Engine)
+	(&hotlineapi.API{Importer: im, Feedback: fb, Clients: &hotline.Clients{DB: m.DB, Keys: m.Keys, RefuseV1: m.Config.HotlineSignV1 == "off"},
+		Logger: m.Log}).Register(m.Engine)
 
 	m.Office = office.New(office.Deps{Ledger: m.Ledger, Users: m.Users, DB: m.DB, Location: m.Config.Location, Logger: m.Log, Now: time.Now, Rewards: m.Reward,
 		Assets: assets, Hotline: im, HotlineFeedback: fb, Conversation: conv})
