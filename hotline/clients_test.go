@@ -132,3 +132,18 @@ func TestVerifyV2(t *testing.T) {
 		}
 	})
 }
+
+// TestSignV2MatchesTheShellRecipe pins SignV2 to what the openssl recipe of
+// docs/hotline.md computes (run by hand with these inputs), so that a hotline
+// system following the documentation signs as the service checks.
+func TestSignV2MatchesTheShellRecipe(t *testing.T) {
+	const ts, nonce = "1764640000", "3f2b8c1e9a7d4e6f8a0b1c2d3e4f5a6b"
+	for _, tc := range []struct{ method, path, body, want string }{
+		{"POST", "/api/hotline/v1/tickets", `[{"a":"河道"}]`, "cfcbf76c883e3f1b75d229e630e7fb81b1b7f1e4248dee8a3452d81457a20219"},
+		{"GET", "/api/hotline/v1/tickets/X1", "", "aa6f4fe785cc2e8b572f8bd13aac2adbe1163725e6482d526dbdf31339b78f8c"},
+	} {
+		if got := SignV2([]byte("abc"), tc.method, tc.path, ts, nonce, []byte(tc.body)); got != tc.want {
+			t.Errorf("%s %s: %s, want %s", tc.method, tc.path, got, tc.want)
+		}
+	}
+}
