@@ -73,9 +73,9 @@ func ImportCommand(ctx context.Context, im *Importer, args []string, stdout, std
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "用法：ecoreport import [--json] [--operator 姓名] 文件...")
 		fmt.Fprintln(stderr, "导入 12369 热线工单导出文件（CSV、TSV 或 XLSX）。")
-		fs.PrintDefaults()
+		printFlags(fs, stderr)
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args, stderr); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return ExitOK
 		}
@@ -99,7 +99,11 @@ func ImportCommand(ctx context.Context, im *Importer, args []string, stdout, std
 		rc, err := importOne(ctx, im, path, *operator, stderr, isTerminal && !*asJSON, !*asJSON)
 		if err != nil {
 			code = ExitFail
-			fmt.Fprintln(stderr, FailLine(path, err))
+			line := FailLine(path, err)
+			if d := TechnicalDetail(err); d != "" {
+				line += "（技术细节：" + d + "）"
+			}
+			fmt.Fprintln(stderr, line)
 		}
 		if *asJSON {
 			enc.Encode(jsonOf(path, rc, err, im.location()))
@@ -123,21 +127,6 @@ func defaultOperator() string {
 		return u
 	}
 	return "cli"
-}
-
-// FailLine is the one line that tells an operator why the import of file
-// path failed and what to do: the file could not be read, or the database
-// failed (committed batches stay; importing again is safe).
-func FailLine(path string, err error) string {
-	msg := err.Error()
-	if i := strings.Index(msg, "hotline: "); i >= 0 {
-		msg = msg[:i] + msg[i+len("hotline: "):]
-	}
-	msg = strings.ReplaceAll(msg, "\n", " ")
-	if errors.Is(err, ErrDatabase) {
-		return fmt.Sprintf("导入失败（数据库出错）：%s：%s。已提交的批次保留，修复后重新导入即可，不会重复。", path, msg)
-	}
-	return fmt.Sprintf("导入失败（文件无法读取）：%s：%s", path, msg)
 }
 
 func jsonOf(path string, rc *Receipt, err error, loc *time.Location) importJSON {
@@ -322,7 +311,7 @@ func ClientCommand(ctx context.Context, cl *Clients, args []string, stdout, stde
 		fmt.Fprintln(stderr, "用法：ecoreport hotline add-client 名称")
 		fmt.Fprintln(stderr, "登记一个可以推送工单的热线系统，并显示其签名密钥（只显示这一次）。")
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args, stderr); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return ExitOK
 		}
@@ -339,7 +328,7 @@ func ClientCommand(ctx context.Context, cl *Clients, args []string, stdout, stde
 		fmt.Fprintln(stderr, "错误："+apperr.Message(err))
 		return ExitUsage
 	case err != nil:
-		fmt.Fprintf(stderr, "失败（数据库出错）：%v\n", err)
+		fmt.Fprintf(stderr, "失败（数据库出错，技术细节：%s）\n", strings.ReplaceAll(err.Error(), "hotline: ", ""))
 		return ExitFail
 	}
 	fmt.Fprintf(stdout, "已登记推送客户端：%s\n密钥（只显示这一次，请妥善交给对方系统）：\n%s\n", name, sec)
@@ -364,9 +353,9 @@ func FeedbackCommand(ctx context.Context, fb *Feedback, args []string, stdout, s
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "用法：ecoreport hotline feedback [--since-last | --from 日期 --to 日期] [--format csv|csv-gbk|xlsx] -o 文件")
 		fmt.Fprintln(stderr, "导出热线工单的办理结果（回音），列：", strings.Join(FeedbackColumns, "、"))
-		fs.PrintDefaults()
+		printFlags(fs, stderr)
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args, stderr); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return ExitOK
 		}
@@ -411,7 +400,7 @@ func FeedbackCommand(ctx context.Context, fb *Feedback, args []string, stdout, s
 	tmp := *out + ".tmp"
 	f, err := os.Create(tmp)
 	if err != nil {
-		fmt.Fprintf(stderr, "失败（无法写文件）：%v\n", err)
+		fmt.Fprintf(stderr, "失败（无法写文件 %s，技术细节：%v）\n", tmp, err)
 		return ExitFail
 	}
 	n, err := fb.Export(ctx, f, q, *operator)
@@ -423,7 +412,12 @@ func FeedbackCommand(ctx context.Context, fb *Feedback, args []string, stdout, s
 	}
 	if err != nil {
 		os.Remove(tmp)
-		fmt.Fprintf(stderr, "失败：%v\n", err)
+		switch {
+		case apperr.Code(err) == apperr.EINVALID || apperr.Code(err) == apperr.ENOTFOUND:
+			fmt.Fprintln(stderr, "失败："+apperr.Message(err))
+		default:
+			fmt.Fprintf(stderr, "失败（数据库出错或无法写文件，技术细节：%s），未生成文件\n", strings.ReplaceAll(err.Error(), "hotline: ", ""))
+		}
 		return ExitFail
 	}
 	fmt.Fprintf(stdout, "已导出 %d 条工单的办理结果到 %s\n", n, *out)

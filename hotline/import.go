@@ -197,7 +197,7 @@ func (im *Importer) run(ctx context.Context, source, name, operator string, acto
 		// says so.
 		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		defer cancel()
-		_ = finishBatch(fctx, im.DB, rc, BatchFailed, err.Error())
+		_ = finishBatch(fctx, im.DB, rc, BatchFailed, operatorMessage(err))
 		return rc, err
 	}
 	rd, err := open()
@@ -690,6 +690,7 @@ func fitsColumns(t Ticket, nc *ledger.NewComplaint) *RowError {
 var ledgerFieldNames = map[string]string{
 	"description": "举报内容", "address": "事发地址", "subject": "被举报对象", "source_ref": "工单编号",
 	"town": "乡镇", "category_text": "污染类型", "categories": "污染类型", "identity": "是否匿名",
+	"occurred": "发生时间", "channel": "来源渠道", "contact": "来电人信息",
 }
 
 // invalidRow turns the ledger's EINVALID into a rejected row.
@@ -697,10 +698,19 @@ func invalidRow(t Ticket, err error) *RowError {
 	fields := apperr.Fields(err)
 	var reasons []string
 	column := ""
-	for f, msg := range fields {
+	keys := make([]string, 0, len(fields))
+	for f := range fields {
+		keys = append(keys, f)
+	}
+	slices.Sort(keys)
+	for _, f := range keys {
+		msg := fields[f]
+		if f == "index" {
+			continue // which of a batch; the row says it
+		}
 		name := ledgerFieldNames[f]
 		if name == "" {
-			name = f
+			name = "其他字段"
 		}
 		if column == "" {
 			column = name
@@ -830,7 +840,7 @@ func (im *Importer) FixReject(ctx context.Context, id int64, fields map[string]s
 	// a second time.
 	rd, err := openFix()
 	if err != nil {
-		return nil, apperr.Invalid(map[string]string{"": "无法识别这一行的表头：" + err.Error()})
+		return nil, apperr.Invalid(map[string]string{"": "无法识别这一行的表头：" + operatorMessage(err)})
 	}
 	_, err = rd.Next()
 	rd.Close()

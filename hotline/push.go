@@ -48,7 +48,7 @@ func (im *Importer) Push(ctx context.Context, client string, body []byte, max in
 	var tickets []map[string]json.RawMessage
 	dec := json.NewDecoder(bytes.NewReader(body))
 	if err := dec.Decode(&tickets); err != nil {
-		return nil, apperr.Invalid(map[string]string{"body": "请求体须为工单的 JSON 数组：" + err.Error()})
+		return nil, apperr.Invalid(map[string]string{"body": "请求体须为工单的 JSON 数组：" + jsonMessage(err)})
 	}
 	if max <= 0 {
 		max = DefaultMaxPushed
