@@ -13,6 +13,7 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -84,6 +85,10 @@ type Importer struct {
 	// DefaultMaxListed); the counts are always complete and every reject is
 	// in quarantine.
 	MaxListed int
+
+	// sealed is set once SealRejects found nothing left in clear: rows are
+	// sealed when they are written, so there is no need to look again.
+	sealed atomic.Bool
 }
 
 // Reject is a rejected row on a receipt (拒收行).

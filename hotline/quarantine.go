@@ -137,6 +137,9 @@ const legacyRejectsSQL = `SELECT id, raw, value, status FROM import_rejects WHER
 // run it first; it returns how many rows it sealed and is safe to run from
 // several instances at once.
 func (im *Importer) SealRejects(ctx context.Context) (int, error) {
+	if im.sealed.Load() {
+		return 0, nil
+	}
 	keys := im.Ledger.Keys
 	total := 0
 	for {
@@ -150,6 +153,7 @@ func (im *Importer) SealRejects(ctx context.Context) (int, error) {
 			return total, db.Classify(fmt.Errorf("hotline: find rows to seal: %w", err))
 		}
 		if len(rows) == 0 {
+			im.sealed.Store(true)
 			return total, nil
 		}
 		err := im.DB.InTx(ctx, func(tx *sqlx.Tx) error {

@@ -131,6 +131,8 @@ func TestQuarantineRowsInClearAreSealed(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// The upgraded service starts.
+	im = &Importer{Ledger: im.Ledger, DB: d}
 	if got, _ := im.Quarantine(ctx, 10); len(got) != 2 || got[0].Cells()[2].Value != "张*" {
 		t.Fatalf("rows in clear do not read: %+v", got)
 	}
