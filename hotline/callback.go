@@ -149,8 +149,12 @@ func (cb *Callbacks) body(deliveryID, event string, seq int64, at time.Time, row
 	if cb.Feedback != nil && cb.Feedback.Ledger != nil && cb.Feedback.Ledger.Location != nil {
 		loc = cb.Feedback.Ledger.Location
 	}
+	// The callback never carries the tracking code: its body waits in the
+	// outbox table, which must not hold a code in clear. The hotline system
+	// reads a code out through the signed result API, which audits it.
+	row.TrackingCode = ""
 	cells := row.Cells(loc)
-	out := map[string]any{"columns": FeedbackColumns, "values": cells, "ticket_no": row.TicketNo, "query_code": row.Ref,
+	out := map[string]any{"columns": FeedbackColumns, "values": cells, "ticket_no": row.TicketNo, "ref": row.Ref,
 		"status": row.Status, "event": event, "changed_at": at.UTC().Format(time.RFC3339), "delivery_id": deliveryID, "seq": seq}
 	for i, col := range FeedbackColumns {
 		out[col] = cells[i]

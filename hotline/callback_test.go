@@ -169,7 +169,7 @@ func TestEachPublicChangeOfATicketIsCalledBackOnce(t *testing.T) {
 		}
 	}
 	if last := got[len(got)-1]; last["工单编号"] != "P001" || last["是否属实"] != "属实" || last["办理结果(答复内容)"] != "整改到位，已销号。" ||
-		last["查询码"] != "R"+strconv.FormatInt(id+10000000, 10)[1:] {
+		last["ref"] != "R"+strconv.FormatInt(id+10000000, 10)[1:] || last["查询码"] != "" {
 		t.Fatalf("closing callback %v", last)
 	}
 	sys.mu.Lock()

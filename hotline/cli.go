@@ -2,6 +2,8 @@ package hotline
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -27,22 +29,29 @@ const (
 
 // importJSON is the --json object printed per file.
 type importJSON struct {
-	File      string           `json:"file"`
-	SHA256    string           `json:"sha256"`
-	Imported  int              `json:"imported"`
-	Updated   int              `json:"updated"`
-	Unchanged int              `json:"unchanged"`
-	Rejected  int              `json:"rejected"`
-	Warnings  int              `json:"warnings"`
-	Rejects   []importJSONRow  `json:"rejects"`
-	New       []importJSONCode `json:"imported_tickets,omitempty"`
-	Error     string           `json:"error,omitempty"`
+	File      string `json:"file"`
+	SHA256    string `json:"sha256"`
+	Imported  int    `json:"imported"`
+	Updated   int    `json:"updated"`
+	Unchanged int    `json:"unchanged"`
+	Stale     int    `json:"stale"`
+	Rejected  int    `json:"rejected"`
+	Warnings  int    `json:"warnings"`
+	// Previous is the batch of the earlier import of the same file, 0
+	// when none; SeenBefore says so in Chinese.
+	Previous   int64            `json:"previous_batch,omitempty"`
+	SeenBefore string           `json:"seen_before,omitempty"`
+	Rejects    []importJSONRow  `json:"rejects"`
+	StaleRows  []importJSONRow  `json:"stale_rows,omitempty"`
+	New        []importJSONCode `json:"imported_tickets,omitempty"`
+	Error      string           `json:"error,omitempty"`
 }
 
 type importJSONRow struct {
-	Row    int    `json:"row"`
-	Column string `json:"column,omitempty"`
-	Reason string `json:"reason"`
+	Row      int    `json:"row"`
+	TicketNo string `json:"ticket_no,omitempty"`
+	Column   string `json:"column,omitempty"`
+	Reason   string `json:"reason"`
 }
 
 type importJSONCode struct {
@@ -64,9 +73,9 @@ func ImportCommand(ctx context.Context, im *Importer, args []string, stdout, std
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "用法：ecoreport import [--json] [--operator 姓名] 文件...")
 		fmt.Fprintln(stderr, "导入 12369 热线工单导出文件（CSV、TSV 或 XLSX）。")
-		fs.PrintDefaults()
+		printFlags(fs, stderr)
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args, stderr); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return ExitOK
 		}
@@ -87,13 +96,17 @@ func ImportCommand(ctx context.Context, im *Importer, args []string, stdout, std
 	enc := json.NewEncoder(stdout)
 	enc.SetEscapeHTML(false)
 	for _, path := range files {
-		rc, err := importOne(ctx, im, path, *operator, stderr, isTerminal && !*asJSON)
+		rc, err := importOne(ctx, im, path, *operator, stderr, isTerminal && !*asJSON, !*asJSON)
 		if err != nil {
 			code = ExitFail
-			fmt.Fprintln(stderr, FailLine(path, err))
+			line := FailLine(path, err)
+			if d := TechnicalDetail(err); d != "" {
+				line += "（技术细节：" + d + "）"
+			}
+			fmt.Fprintln(stderr, line)
 		}
 		if *asJSON {
-			enc.Encode(jsonOf(path, rc, err))
+			enc.Encode(jsonOf(path, rc, err, im.location()))
 			continue
 		}
 		if rc != nil && err == nil {
@@ -104,7 +117,7 @@ func ImportCommand(ctx context.Context, im *Importer, args []string, stdout, std
 		}
 	}
 	if !*asJSON && len(receipts) > 0 {
-		printSummary(stdout, receipts)
+		printSummary(stdout, receipts, im.location())
 	}
 	return code
 }
@@ -116,32 +129,23 @@ func defaultOperator() string {
 	return "cli"
 }
 
-// FailLine is the one line that tells an operator why the import of file
-// path failed and what to do: the file could not be read, or the database
-// failed (committed batches stay; importing again is safe).
-func FailLine(path string, err error) string {
-	msg := err.Error()
-	if i := strings.Index(msg, "hotline: "); i >= 0 {
-		msg = msg[:i] + msg[i+len("hotline: "):]
-	}
-	msg = strings.ReplaceAll(msg, "\n", " ")
-	if errors.Is(err, ErrDatabase) {
-		return fmt.Sprintf("导入失败（数据库出错）：%s：%s。已提交的批次保留，修复后重新导入即可，不会重复。", path, msg)
-	}
-	return fmt.Sprintf("导入失败（文件无法读取）：%s：%s", path, msg)
-}
-
-func jsonOf(path string, rc *Receipt, err error) importJSON {
+func jsonOf(path string, rc *Receipt, err error, loc *time.Location) importJSON {
 	out := importJSON{File: path, Rejects: []importJSONRow{}}
 	if rc != nil {
-		out.SHA256, out.Imported, out.Updated, out.Unchanged, out.Rejected, out.Warnings =
-			rc.SHA256, rc.Imported, rc.Updated, rc.Unchanged, rc.Rejected, rc.Warnings
+		out.SHA256, out.Imported, out.Updated, out.Unchanged, out.Stale, out.Rejected, out.Warnings =
+			rc.SHA256, rc.Imported, rc.Updated, rc.Unchanged, rc.Stale, rc.Rejected, rc.Warnings
+		if rc.Previous != nil {
+			out.Previous, out.SeenBefore = rc.Previous.ID, rc.SeenBefore(loc)
+		}
 		for _, r := range rc.Rejects {
-			out.Rejects = append(out.Rejects, importJSONRow{Row: r.Row, Column: r.Column, Reason: r.Reason})
+			out.Rejects = append(out.Rejects, importJSONRow{Row: r.Row, TicketNo: r.TicketNo, Column: r.Column, Reason: r.Reason})
 		}
 		for _, r := range rc.Rows {
-			if r.Outcome == OutcomeImported {
+			switch r.Outcome {
+			case OutcomeImported:
 				out.New = append(out.New, importJSONCode{TicketNo: r.TicketNo, TrackingCode: r.TrackingCode})
+			case OutcomeStale:
+				out.StaleRows = append(out.StaleRows, importJSONRow{Row: r.Row, TicketNo: r.TicketNo, Reason: r.Note})
 			}
 		}
 	}
@@ -163,12 +167,26 @@ func (c *countingReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-func importOne(ctx context.Context, im *Importer, path, operator string, stderr io.Writer, bar bool) (*Receipt, error) {
+// importOne imports one file. When tell is set and the file was imported
+// before (its SHA-256 is on record), it says so on stderr before it reads a
+// row.
+func importOne(ctx context.Context, im *Importer, path, operator string, stderr io.Writer, bar, tell bool) (*Receipt, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("%w：%w", ErrRead, err)
 	}
 	defer f.Close()
+	if tell {
+		h := sha256.New()
+		if _, err := io.Copy(h, f); err == nil {
+			if b, err := im.SeenFile(ctx, hex.EncodeToString(h.Sum(nil))); err == nil {
+				fmt.Fprintf(stderr, "%s：%s\n", filepath.Base(path), b.seenLine(im.location()))
+			}
+		}
+		if _, err := f.Seek(0, io.SeekStart); err != nil {
+			return nil, fmt.Errorf("%w：%w", ErrRead, err)
+		}
+	}
 	var size int64 = -1
 	if st, err := f.Stat(); err == nil {
 		size = st.Size()
@@ -223,14 +241,39 @@ func importOne(ctx context.Context, im *Importer, path, operator string, stderr 
 	return rc, err
 }
 
-func printSummary(w io.Writer, rcs []*Receipt) {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "文件\t新导入\t已更新\t无变化\t拒收\t警告\tSHA-256\t批次")
+// maxStaleListed bounds the stale rows the summary lists per file.
+const maxStaleListed = 50
+
+func printSummary(w io.Writer, rcs []*Receipt, loc *time.Location) {
 	for _, rc := range rcs {
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%s…\t%d\n", rc.File, rc.Imported, rc.Updated, rc.Unchanged, rc.Rejected,
+		if line := rc.SeenBefore(loc); line != "" {
+			fmt.Fprintf(w, "%s：%s\n", rc.File, line)
+		}
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "文件\t新导入\t已更新\t无变化\t比台账旧\t拒收\t警告\tSHA-256\t批次")
+	for _, rc := range rcs {
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t%s…\t%d\n", rc.File, rc.Imported, rc.Updated, rc.Unchanged, rc.Stale, rc.Rejected,
 			rc.Warnings, rc.SHA256[:min(12, len(rc.SHA256))], rc.BatchID)
 	}
 	tw.Flush()
+	for _, rc := range rcs {
+		if rc.Stale == 0 {
+			continue
+		}
+		fmt.Fprintf(w, "\n%s 中比台账旧的行（较早导出的版本，台账保留较新的版本，未作改动）：\n", rc.File)
+		n := 0
+		for _, r := range rc.Rows {
+			if r.Outcome != OutcomeStale {
+				continue
+			}
+			if n++; n > maxStaleListed {
+				fmt.Fprintf(w, "  ……共 %d 行，完整列表见 --json 输出\n", rc.Stale)
+				break
+			}
+			fmt.Fprintf(w, "  第 %d 行  %s  %s\n", r.Row, r.TicketNo, r.Note)
+		}
+	}
 	for _, rc := range rcs {
 		if len(rc.Rejects) == 0 {
 			continue
@@ -268,10 +311,10 @@ func ClientCommand(ctx context.Context, cl *Clients, args []string, stdout, stde
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "用法：ecoreport hotline add-client [--callback-url 网址] 名称")
 		fmt.Fprintln(stderr, "登记一个可以推送工单的热线系统，并显示其签名密钥（只显示这一次）。")
-		fs.PrintDefaults()
+		printFlags(fs, stderr)
 	}
 	parse := func(a []string) (int, bool) {
-		if err := fs.Parse(a); err != nil {
+		if err := parseFlags(fs, a, stderr); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
 				return ExitOK, false
 			}
@@ -308,12 +351,13 @@ func ClientCommand(ctx context.Context, cl *Clients, args []string, stdout, stde
 		fmt.Fprintln(stderr, "错误："+apperr.Message(err))
 		return ExitUsage
 	case err != nil:
-		fmt.Fprintf(stderr, "失败（数据库出错）：%v\n", err)
+		fmt.Fprintf(stderr, "失败（数据库出错，技术细节：%s）\n", strings.ReplaceAll(err.Error(), "hotline: ", ""))
 		return ExitFail
 	}
 	fmt.Fprintf(stdout, "已登记推送客户端：%s\n密钥（只显示这一次，请妥善交给对方系统）：\n%s\n", name, sec)
-	fmt.Fprintf(stdout, "请求头：%s: %s，%s: Unix 秒，%s: hex(HMAC-SHA256(密钥, 时间戳 + \"\\n\" + 请求体))\n",
-		HeaderClient, name, HeaderTimestamp, HeaderSignature)
+	fmt.Fprintf(stdout, "请求头：%s: %s，%s: Unix 秒，%s: 每次请求新生成的随机串（16 至 64 位），%s: hex(HMAC-SHA256(密钥, 签名串))\n",
+		HeaderClient, name, HeaderTimestamp, HeaderNonce, HeaderSignature)
+	fmt.Fprintf(stdout, "签名串（以换行连接）：%s、请求方法、请求路径、时间戳、随机串、请求体的 SHA-256（十六进制）\n", SignatureV2)
 	if *callback != "" {
 		fmt.Fprintf(stdout, "回调地址：%s（每次办理状态变化回调一次，签名方式相同，X-Delivery-Id 相同者为同一条，只处理一次）\n", *callback)
 	}
@@ -335,9 +379,9 @@ func FeedbackCommand(ctx context.Context, fb *Feedback, args []string, stdout, s
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "用法：ecoreport hotline feedback [--since-last | --from 日期 --to 日期] [--format csv|csv-gbk|xlsx] -o 文件")
 		fmt.Fprintln(stderr, "导出热线工单的办理结果（回音），列：", strings.Join(FeedbackColumns, "、"))
-		fs.PrintDefaults()
+		printFlags(fs, stderr)
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args, stderr); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return ExitOK
 		}
@@ -382,7 +426,7 @@ func FeedbackCommand(ctx context.Context, fb *Feedback, args []string, stdout, s
 	tmp := *out + ".tmp"
 	f, err := os.Create(tmp)
 	if err != nil {
-		fmt.Fprintf(stderr, "失败（无法写文件）：%v\n", err)
+		fmt.Fprintf(stderr, "失败（无法写文件 %s，技术细节：%v）\n", tmp, err)
 		return ExitFail
 	}
 	n, err := fb.Export(ctx, f, q, *operator)
@@ -394,7 +438,12 @@ func FeedbackCommand(ctx context.Context, fb *Feedback, args []string, stdout, s
 	}
 	if err != nil {
 		os.Remove(tmp)
-		fmt.Fprintf(stderr, "失败：%v\n", err)
+		switch {
+		case apperr.Code(err) == apperr.EINVALID || apperr.Code(err) == apperr.ENOTFOUND:
+			fmt.Fprintln(stderr, "失败："+apperr.Message(err))
+		default:
+			fmt.Fprintf(stderr, "失败（数据库出错或无法写文件，技术细节：%s），未生成文件\n", strings.ReplaceAll(err.Error(), "hotline: ", ""))
+		}
 		return ExitFail
 	}
 	fmt.Fprintf(stdout, "已导出 %d 条工单的办理结果到 %s\n", n, *out)

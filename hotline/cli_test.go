@@ -32,7 +32,8 @@ func TestImportCommand(t *testing.T) {
 		{"ErrUsageNoFile", []string{}, ExitUsage, nil, []string{"用法"}, 0},
 		{"ErrUsageBadFlag", []string{"--nope", good}, ExitUsage, nil, []string{"用法"}, 0},
 		{"OK", []string{"--operator", "李四", good}, ExitOK, []string{"新导入", "拒收", "第 "}, []string{"完成"}, 0},
-		{"OKJSON", []string{"--json", good}, ExitOK, []string{`"unchanged":18`, `"rejected":2`}, nil, 1},
+		{"OKJSON", []string{"--json", good}, ExitOK, []string{`"unchanged":18`, `"rejected":2`, `"stale":0`, `"seen_before":"此文件已于`}, nil, 1},
+		{"OKAgainSaysSoFirst", []string{good}, ExitOK, []string{"02-12369-gbk-title.csv：此文件已于", "比台账旧"}, []string{"02-12369-gbk-title.csv：此文件已于"}, 0},
 		{"ErrMissingFile", []string{"--json", good, filepath.Join(dir, "nope.csv")}, ExitFail, nil, []string{"文件无法读取", "nope.csv"}, 2},
 		{"ErrUnreadable", []string{bad}, ExitFail, nil, []string{"导入失败（文件无法读取）", "未找到表头行"}, 0},
 	}

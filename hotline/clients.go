@@ -21,18 +21,41 @@ import (
 	"ecoreport/internal/secret"
 )
 
-// Signing of the push and result APIs (the contract): X-Timestamp is unix
-// seconds, X-Signature is hex HMAC-SHA256(secret, timestamp + "\n" + body),
-// and X-Client names the hotline system whose secret signs.
+// Signing of the push and result APIs (the contract). X-Client names the
+// hotline system whose secret signs, X-Timestamp is unix seconds.
+//
+// Version 2 (X-Nonce present) signs the request: X-Signature is hex
+// HMAC-SHA256(secret, SigningString(method, path, timestamp, nonce, body)),
+// so a signature is good for one method, one path, one body and once. Version
+// 1 (no X-Nonce) signs only timestamp + "\n" + body: two GETs in one second
+// had the same signature, and one signature fitted any path. Version 1 is
+// accepted for pushes (POST) during the transition, unless RefuseV1; the
+// result API (GET) needs version 2.
 const (
 	HeaderClient    = "X-Client"
 	HeaderTimestamp = "X-Timestamp"
+	HeaderNonce     = "X-Nonce"
 	HeaderSignature = "X-Signature"
 	// SignatureWindow is how far a timestamp may be from our clock; a
 	// signature is remembered this long (twice, for clock skew both ways)
 	// so that a replay is refused.
 	SignatureWindow = 5 * time.Minute
+	// SignatureV2 is the first line of the version 2 signing string.
+	SignatureV2 = "ECOREPORT-HOTLINE-V2"
 )
+
+// nonceRe is what a nonce may be: 16 to 64 letters, digits, '-' or '_' (a
+// UUID, or 16 random bytes in hex).
+var nonceRe = regexp.MustCompile(`^[A-Za-z0-9_-]{16,64}$`)
+
+// SignedRequest is what a signature covers, as the HTTP side read it. Path
+// is the request's path as it reached the service, escaped as sent, with
+// "?" and the query when there is one.
+type SignedRequest struct {
+	Client, Timestamp, Nonce, Signature string
+	Method, Path                        string
+	Body                                []byte
+}
 
 // Clients are the hotline systems allowed to push (推送客户端). A secret is
 // stored sealed with the data key: checking a signature needs the secret
@@ -41,6 +64,9 @@ type Clients struct {
 	DB   *db.DB
 	Keys *secret.Keys
 	Now  func() time.Time // default time.Now
+	// RefuseV1 ends the transition: version 1 signatures are refused for
+	// pushes too (--hotline-sign-v1 off).
+	RefuseV1 bool
 }
 
 var clientNameRe = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,64}$`)
@@ -84,7 +110,9 @@ func (c *Clients) secret(ctx context.Context, name string) ([]byte, error) {
 	return c.Keys.Open(enc)
 }
 
-// Sign returns the X-Signature of a request: for the hotline side and tests.
+// Sign returns a version 1 X-Signature: hex HMAC-SHA256(secret, timestamp +
+// "\n" + body). Kept for pushes during the transition; SignV2 is the one to
+// use.
 func Sign(secret []byte, timestamp string, body []byte) string {
 	m := hmac.New(sha256.New, secret)
 	m.Write([]byte(timestamp))
@@ -93,15 +121,51 @@ func Sign(secret []byte, timestamp string, body []byte) string {
 	return hex.EncodeToString(m.Sum(nil))
 }
 
-// Verify checks a signed request and remembers its signature. Replays are
-// refused across instances: seen signatures live in hotline_signatures.
-// EUNAUTHORIZED with the reason for every failure.
-func (c *Clients) Verify(ctx context.Context, client, timestamp, signature string, body []byte) error {
-	unauth := func(why string) error { return apperr.Errorf(apperr.EUNAUTHORIZED, "签名无效：%s", why) }
-	if client == "" || timestamp == "" || signature == "" {
+// SigningString is what a version 2 signature signs, one item a line:
+//
+//	ECOREPORT-HOTLINE-V2
+//	POST
+//	/api/hotline/v1/tickets
+//	1764640000
+//	3f2b8c1e9a7d4e6f8a0b1c2d3e4f5a6b
+//	<hex SHA-256 of the body; of nothing for a GET>
+//
+// without a newline after the last.
+func SigningString(method, path, timestamp, nonce string, body []byte) string {
+	sum := sha256.Sum256(body)
+	return strings.Join([]string{SignatureV2, strings.ToUpper(method), path, timestamp, nonce, hex.EncodeToString(sum[:])}, "\n")
+}
+
+// SignV2 returns a version 2 X-Signature: hex HMAC-SHA256(secret,
+// SigningString(…)). For the hotline side and tests.
+func SignV2(secret []byte, method, path, timestamp, nonce string, body []byte) string {
+	m := hmac.New(sha256.New, secret)
+	m.Write([]byte(SigningString(method, path, timestamp, nonce, body)))
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+// VerifyRequest checks a signed request and remembers its signature, and
+// returns the signature's version (1 or 2). Replays are refused across
+// instances: seen signatures live in hotline_signatures. EUNAUTHORIZED with
+// the reason for every failure, in Chinese.
+func (c *Clients) VerifyRequest(ctx context.Context, r SignedRequest) (int, error) {
+	unauth := func(why string) (int, error) { return 0, apperr.Errorf(apperr.EUNAUTHORIZED, "签名无效：%s", why) }
+	if r.Client == "" || r.Timestamp == "" || r.Signature == "" {
 		return unauth("缺少 X-Client、X-Timestamp 或 X-Signature")
 	}
-	ts, err := strconv.ParseInt(timestamp, 10, 64)
+	version := 2
+	if r.Nonce == "" {
+		version = 1
+		switch {
+		case !strings.EqualFold(r.Method, "POST"):
+			return unauth("查询须使用第 2 版签名（X-Nonce，签名含请求方法、路径和请求体）")
+		case c.RefuseV1:
+			return unauth("第 1 版签名已停用，请使用第 2 版签名（X-Nonce，签名含请求方法、路径和请求体）")
+		}
+	} else if !nonceRe.MatchString(r.Nonce) {
+		return unauth("X-Nonce 须为 16 至 64 个字母、数字、“-”或“_”")
+	}
+	ts, err := strconv.ParseInt(r.Timestamp, 10, 64)
 	if err != nil {
 		return unauth("X-Timestamp 不是 Unix 秒数")
 	}
@@ -109,27 +173,31 @@ func (c *Clients) Verify(ctx context.Context, client, timestamp, signature strin
 	if d := now.Sub(time.Unix(ts, 0)); d > SignatureWindow || d < -SignatureWindow {
 		return unauth("时间戳已过期或与服务器时间相差超过 5 分钟")
 	}
-	sec, err := c.secret(ctx, client)
+	sec, err := c.secret(ctx, r.Client)
 	if apperr.Is(err, apperr.ENOTFOUND) {
-		return unauth("未知的推送客户端 " + client)
+		return unauth("未知的推送客户端 " + r.Client)
 	}
 	if err != nil {
-		return err
+		return 0, err
 	}
-	got, err := hex.DecodeString(strings.ToLower(signature))
-	want, _ := hex.DecodeString(Sign(sec, timestamp, body))
-	if err != nil || !hmac.Equal(got, want) {
+	want := Sign(sec, r.Timestamp, r.Body)
+	if version == 2 {
+		want = SignV2(sec, r.Method, r.Path, r.Timestamp, r.Nonce, r.Body)
+	}
+	got, err := hex.DecodeString(strings.ToLower(r.Signature))
+	wantB, _ := hex.DecodeString(want)
+	if err != nil || !hmac.Equal(got, wantB) {
 		return unauth("签名不匹配")
 	}
 	if _, err := c.DB.ExecContext(ctx, `DELETE FROM hotline_signatures WHERE seen_at < ?`, db.UTC(now.Add(-2*SignatureWindow))); err != nil {
-		return db.Classify(fmt.Errorf("hotline: purge signatures: %w", err))
+		return 0, db.Classify(fmt.Errorf("hotline: purge signatures: %w", err))
 	}
 	if _, err := c.DB.ExecContext(ctx, `INSERT INTO hotline_signatures (signature, client, seen_at) VALUES (?, ?, ?)`,
-		hex.EncodeToString(got), client, db.UTC(now)); err != nil {
+		hex.EncodeToString(got), r.Client, db.UTC(now)); err != nil {
 		if db.IsDuplicate(err) {
 			return unauth("重复的请求（签名已使用过）")
 		}
-		return db.Classify(fmt.Errorf("hotline: remember signature: %w", err))
+		return 0, db.Classify(fmt.Errorf("hotline: remember signature: %w", err))
 	}
-	return nil
+	return version, nil
 }

@@ -1,23 +1,22 @@
 package hotline
 
 import (
-	"bufio"
 	"context"
 	"database/sql"
-	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
 	"time"
 
+	"github.com/jmoiron/sqlx"
 	"github.com/xuri/excelize/v2"
-	"golang.org/x/text/encoding"
-	"golang.org/x/text/encoding/simplifiedchinese"
-	"golang.org/x/text/transform"
 
 	"ecoreport/internal/apperr"
+	"ecoreport/internal/audit"
+	"ecoreport/internal/csvout"
 	"ecoreport/internal/db"
 	"ecoreport/internal/ledger"
+	"ecoreport/internal/trackcode"
 )
 
 // FeedbackColumns are the columns of the feedback export (回音), as the
@@ -33,19 +32,25 @@ const (
 
 // FeedbackRow is one ticket's answer to the hotline (事事有回音).
 //
-// 查询码 holds the complaint's public reference (R0000123), not the tracking
-// code: tracking codes are never stored in clear (only their HMAC), so they
-// cannot be exported; the caller heard theirs from the operator, or follows
-// the ticket with its number and the last four digits of their phone.
+// 查询码 is the ticket's tracking code, which the hotline operator reads out
+// to a caller: it is kept sealed for hotline tickets (hotline_codes) and
+// opened only for a feedback export or the result API, each of which is
+// audited. A ticket filed before codes were kept has none (the column is
+// empty); its caller follows it with the ticket number and the last four
+// digits of their phone.
 type FeedbackRow struct {
 	TicketNo     string     `json:"ticket_no"`
-	Ref          string     `json:"query_code"`
+	TrackingCode string     `json:"query_code"` // formatted; "" until revealed, or when none was kept
+	Ref          string     `json:"ref"`        // the complaint's public reference (R0000123)
 	Status       string     `json:"status"`
 	StatusLabel  string     `json:"status_label"`
 	Verification string     `json:"verification"` // 属实/部分属实/不属实, "" before verification
 	Reply        string     `json:"reply"`
 	Unit         string     `json:"unit"`
 	ConcludedAt  *time.Time `json:"concluded_at"`
+
+	complaintID int64
+	codeEnc     string // the sealed code, opened by reveal
 }
 
 // Cells are the row as the export writes it, times in loc.
@@ -54,7 +59,7 @@ func (r *FeedbackRow) Cells(loc *time.Location) []string {
 	if r.ConcludedAt != nil {
 		done = r.ConcludedAt.In(loc).Format("2006-01-02 15:04:05")
 	}
-	return []string{r.TicketNo, r.Ref, r.StatusLabel, r.Verification, r.Reply, r.Unit, done}
+	return []string{r.TicketNo, r.TrackingCode, r.StatusLabel, r.Verification, r.Reply, r.Unit, done}
 }
 
 // Feedback exports the results of hotline tickets back to the hotline.
@@ -78,8 +83,9 @@ const feedbackSQL = `SELECT c.id, c.source_ref, c.status, c.refuse_reason,
  COALESCE(cs.verification, '') AS verification, COALESCE(cs.public_reply, '') AS public_reply, cs.concluded_at,
  COALESCE(u.name, '') AS unit_name,
  (SELECT e.public_note FROM events e WHERE e.complaint_id = c.id AND e.kind = 'complaint.refused' ORDER BY e.id DESC LIMIT 1) AS refuse_note,
- c.updated_at AS refused_at
+ c.updated_at AS refused_at, COALESCE(hc.code_enc, '') AS code_enc
 FROM complaints c
+LEFT JOIN hotline_codes hc ON hc.complaint_id = c.id
 LEFT JOIN cases cs ON cs.id = c.case_id
 LEFT JOIN units u ON u.id = cs.unit_id
 WHERE c.channel = 'hotline'`
@@ -95,12 +101,13 @@ type feedbackScan struct {
 	UnitName     string         `db:"unit_name"`
 	RefuseNote   sql.NullString `db:"refuse_note"`
 	RefusedAt    time.Time      `db:"refused_at"`
+	CodeEnc      string         `db:"code_enc"`
 }
 
 func (f *Feedback) row(s feedbackScan) FeedbackRow {
 	st := ledger.ComplaintStatus(s.Status)
 	r := FeedbackRow{TicketNo: s.SourceRef, Ref: ledger.ComplaintRef(s.ID), Status: s.Status, StatusLabel: st.Label(),
-		Reply: s.PublicReply, Unit: s.UnitName}
+		Reply: s.PublicReply, Unit: s.UnitName, complaintID: s.ID, codeEnc: s.CodeEnc}
 	if v := ledger.Verification(s.Verification); v.Valid() && v != ledger.Pending {
 		r.Verification = v.Label()
 	}
@@ -122,14 +129,59 @@ func (f *Feedback) row(s feedbackScan) FeedbackRow {
 	return r
 }
 
-// Ticket returns the feedback of one ticket. ENOTFOUND when the ledger has no
-// such hotline ticket.
+// Ticket returns the feedback of one ticket without its tracking code
+// (TicketFor reveals it). ENOTFOUND when the ledger has no such hotline
+// ticket.
 func (f *Feedback) Ticket(ctx context.Context, ticketNo string) (FeedbackRow, error) {
 	var s feedbackScan
 	if err := f.DB.GetContext(ctx, &s, feedbackSQL+` AND c.source_ref = ?`, ticketNo); err != nil {
 		return FeedbackRow{}, db.Classify(db.NotFound(err, "没有这个工单编号"))
 	}
 	return f.row(s), nil
+}
+
+// TicketFor returns the feedback of one ticket with its tracking code, read
+// by reader (the hotline system asking, "hotline:<client>"); the reading is
+// audited (hotline.code_revealed). ENOTFOUND when the ledger has no such
+// hotline ticket.
+func (f *Feedback) TicketFor(ctx context.Context, ticketNo, reader string) (FeedbackRow, error) {
+	r, err := f.Ticket(ctx, ticketNo)
+	if err != nil {
+		return r, err
+	}
+	rows := []FeedbackRow{r}
+	n, err := f.reveal(rows)
+	if err != nil {
+		return FeedbackRow{}, err
+	}
+	if n > 0 {
+		err := f.DB.InTx(ctx, func(tx *sqlx.Tx) error {
+			return audit.Append(ctx, tx, db.UTC(f.Ledger.Now()), reader, "hotline.code_revealed", "complaint", r.complaintID,
+				map[string]any{"ticket_no": r.TicketNo, "via": "result api"})
+		})
+		if err != nil {
+			return FeedbackRow{}, db.Classify(fmt.Errorf("hotline: audit code of %s: %w", ticketNo, err))
+		}
+	}
+	return rows[0], nil
+}
+
+// reveal opens the sealed tracking codes of rows and returns how many it
+// opened. The caller audits the reading before the codes leave.
+func (f *Feedback) reveal(rows []FeedbackRow) (int, error) {
+	n := 0
+	for i := range rows {
+		if rows[i].codeEnc == "" {
+			continue
+		}
+		b, err := f.Ledger.Keys.Open(rows[i].codeEnc)
+		if err != nil {
+			return 0, fmt.Errorf("hotline: open the tracking code of %s: %w", rows[i].TicketNo, err)
+		}
+		rows[i].TrackingCode = trackcode.Format(string(b))
+		n++
+	}
+	return n, nil
 }
 
 // Rows returns the tickets whose complaint or case changed in [from, to),
@@ -162,8 +214,11 @@ func (f *Feedback) lastSince(ctx context.Context) (time.Time, error) {
 	return t, nil
 }
 
-// Export writes the feedback file and records the export, so that the next
-// since-last export starts where this one ended. It returns the row count.
+// Export writes the feedback file, with the tracking codes of the tickets
+// that have one, and records the export (so that the next since-last export
+// starts where this one ended) with an audit entry for the codes it reveals
+// (hotline.codes_revealed), by operator. It returns the row count; when it
+// fails, what it wrote must not be handed out.
 // EINVALID for an unknown format or an empty range.
 func (f *Feedback) Export(ctx context.Context, w io.Writer, q FeedbackQuery, operator string) (int, error) {
 	now := db.UTC(f.Ledger.Now())
@@ -190,6 +245,10 @@ func (f *Feedback) Export(ctx context.Context, w io.Writer, q FeedbackQuery, ope
 	if err != nil {
 		return 0, err
 	}
+	codes, err := f.reveal(rows)
+	if err != nil {
+		return 0, err
+	}
 	if err := WriteFeedback(w, q.Format, rows, f.Ledger.Location); err != nil {
 		return 0, fmt.Errorf("hotline: write feedback: %w", err)
 	}
@@ -197,15 +256,34 @@ func (f *Feedback) Export(ctx context.Context, w io.Writer, q FeedbackQuery, ope
 	if !from.IsZero() {
 		fromAt = db.UTC(from)
 	}
-	if _, err := f.DB.ExecContext(ctx, `INSERT INTO feedback_exports (mode, from_at, to_at, format, row_count, operator, exported_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		mode, fromAt, db.UTC(to), q.Format, len(rows), truncRunes(operator, 64), now); err != nil {
-		return len(rows), db.Classify(fmt.Errorf("hotline: record feedback export: %w", err))
+	// The export is recorded, and the codes it reveals audited, before the
+	// caller hands the file out; if this fails the file must not leave.
+	err = f.DB.InTx(ctx, func(tx *sqlx.Tx) error {
+		res, err := tx.ExecContext(ctx, `INSERT INTO feedback_exports (mode, from_at, to_at, format, row_count, operator, exported_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+			mode, fromAt, db.UTC(to), q.Format, len(rows), truncRunes(operator, 64), now)
+		if err != nil {
+			return fmt.Errorf("hotline: record feedback export: %w", err)
+		}
+		if codes == 0 {
+			return nil
+		}
+		id, err := res.LastInsertId()
+		if err != nil {
+			return err
+		}
+		return audit.Append(ctx, tx, now, operator, "hotline.codes_revealed", "feedback_export", id,
+			map[string]any{"codes": codes, "rows": len(rows), "mode": mode, "format": q.Format})
+	})
+	if err != nil {
+		return len(rows), db.Classify(err)
 	}
 	return len(rows), nil
 }
 
-// WriteFeedback writes rows in a format: CSV with a BOM, CSV in GBK
-// (characters GBK lacks become '?'), or XLSX.
+// WriteFeedback writes rows in a format: CSV in UTF-8 with a BOM or in GBK
+// (characters GBK lacks become '?'), through the service's one CSV writer
+// (csvout), which defuses cells a spreadsheet would run as a formula; or
+// XLSX, whose cells are text.
 func WriteFeedback(w io.Writer, format string, rows []FeedbackRow, loc *time.Location) error {
 	if loc == nil {
 		loc = time.UTC
@@ -214,24 +292,17 @@ func WriteFeedback(w io.Writer, format string, rows []FeedbackRow, loc *time.Loc
 	case FormatXLSX:
 		return writeFeedbackXLSX(w, rows, loc)
 	case FormatCSVGBK:
-		enc := encoding.ReplaceUnsupported(simplifiedchinese.GBK.NewEncoder())
-		tw := transform.NewWriter(w, enc)
-		if err := writeFeedbackCSV(tw, rows, loc); err != nil {
-			return err
-		}
-		return tw.Close() // flushes the transformer's tail; w stays open
+		return writeFeedbackCSV(w, csvout.GBK, rows, loc)
 	default:
-		if _, err := io.WriteString(w, "\ufeff"); err != nil {
-			return err
-		}
-		return writeFeedbackCSV(w, rows, loc)
+		return writeFeedbackCSV(w, csvout.UTF8BOM, rows, loc)
 	}
 }
 
-func writeFeedbackCSV(w io.Writer, rows []FeedbackRow, loc *time.Location) error {
-	bw := bufio.NewWriter(w)
-	cw := csv.NewWriter(bw)
-	cw.UseCRLF = true
+func writeFeedbackCSV(w io.Writer, enc csvout.Encoding, rows []FeedbackRow, loc *time.Location) error {
+	cw, err := csvout.New(w, enc)
+	if err != nil {
+		return err
+	}
 	if err := cw.Write(FeedbackColumns); err != nil {
 		return err
 	}
@@ -240,11 +311,7 @@ func writeFeedbackCSV(w io.Writer, rows []FeedbackRow, loc *time.Location) error
 			return err
 		}
 	}
-	cw.Flush()
-	if err := cw.Error(); err != nil {
-		return err
-	}
-	return bw.Flush()
+	return cw.Close()
 }
 
 func writeFeedbackXLSX(w io.Writer, rows []FeedbackRow, loc *time.Location) error {

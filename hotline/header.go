@@ -25,6 +25,7 @@ const (
 	fieldSubject
 	fieldDueAt
 	fieldWantsReward
+	fieldUpdatedAt
 	numFields
 
 	// numRequired fields come first: a header row must name all of them.
@@ -34,7 +35,7 @@ const (
 // fieldKeys are the names used in Options.Aliases and in the contract.
 var fieldKeys = [numFields]string{
 	"ticket_no", "received_at", "content", "caller_name", "caller_phone", "anonymous",
-	"town", "address", "category", "subject", "due_at", "wants_reward",
+	"town", "address", "category", "subject", "due_at", "wants_reward", "updated_at",
 }
 
 // defaultAliases are the header names seen in exports (hotline-format.md), best
@@ -53,6 +54,9 @@ var defaultAliases = [numFields][]string{
 	fieldSubject:     {"被举报对象", "被举报单位", "被投诉对象"},
 	fieldDueAt:       {"办理时限", "要求办结时间", "截止时间"},
 	fieldWantsReward: {"是否申请奖励"},
+	// 12345 systems stamp each ticket with its last change; it orders the
+	// versions of a ticket (an older row is stale).
+	fieldUpdatedAt: {"更新时间", "最后处理时间", "最后更新时间"},
 }
 
 // aliasHit is what a normalised header name stands for.

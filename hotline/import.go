@@ -13,6 +13,7 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -30,7 +31,11 @@ const (
 	OutcomeImported  = "imported"
 	OutcomeUpdated   = "updated"
 	OutcomeUnchanged = "unchanged"
-	OutcomeRejected  = "rejected"
+	// OutcomeStale is a row older than the ledger (比台账旧): equal to an
+	// earlier version of its ticket, or stamped with an update time before
+	// the ledger's version. It changes nothing.
+	OutcomeStale    = "stale"
+	OutcomeRejected = "rejected"
 )
 
 // OutcomeLabel is an outcome in Chinese.
@@ -42,6 +47,8 @@ func OutcomeLabel(o string) string {
 		return "已更新"
 	case OutcomeUnchanged:
 		return "无变化"
+	case OutcomeStale:
+		return "比台账旧"
 	case OutcomeRejected:
 		return "拒收"
 	}
@@ -78,6 +85,10 @@ type Importer struct {
 	// DefaultMaxListed); the counts are always complete and every reject is
 	// in quarantine.
 	MaxListed int
+
+	// sealed is set once SealRejects found nothing left in clear: rows are
+	// sealed when they are written, so there is no need to look again.
+	sealed atomic.Bool
 }
 
 // Reject is a rejected row on a receipt (拒收行).
@@ -99,20 +110,26 @@ type RowResult struct {
 	ComplaintID  int64    `json:"-"`
 	TrackingCode string   `json:"tracking_code,omitempty"` // formatted; imported rows only, shown once
 	Changed      []string `json:"changed,omitempty"`       // updated rows: what changed, in Chinese
+	Note         string   `json:"note,omitempty"`          // stale rows: which version superseded it, in Chinese
+	SupersededBy int64    `json:"superseded_by,omitempty"` // stale rows: the batch of the newer version (0: unknown)
 	Warnings     []string `json:"warnings,omitempty"`
 	Errors       []string `json:"errors,omitempty"` // rejected rows: the reason
 }
 
 // Receipt is the batch receipt (导入回执) of one file.
 type Receipt struct {
-	BatchID       int64       `json:"batch_id"`
-	File          string      `json:"file"`
-	SHA256        string      `json:"sha256"`
-	Imported      int         `json:"imported"`
-	Updated       int         `json:"updated"`
-	Unchanged     int         `json:"unchanged"`
-	Rejected      int         `json:"rejected"`
-	Warnings      int         `json:"warnings"` // rows imported, updated or unchanged that carry warnings
+	BatchID   int64  `json:"batch_id"`
+	File      string `json:"file"`
+	SHA256    string `json:"sha256"`
+	Imported  int    `json:"imported"`
+	Updated   int    `json:"updated"`
+	Unchanged int    `json:"unchanged"`
+	Stale     int    `json:"stale"`
+	Rejected  int    `json:"rejected"`
+	Warnings  int    `json:"warnings"` // rows imported, updated, unchanged or stale that carry warnings
+	// Previous is the earlier import of the very same file (same SHA-256),
+	// nil when there is none; SeenBefore says it in Chinese.
+	Previous      *Batch      `json:"previous,omitempty"`
 	Rejects       []Reject    `json:"rejects"`
 	Rows          []RowResult `json:"-"`
 	RowsTruncated bool        `json:"-"`
@@ -122,7 +139,14 @@ type Receipt struct {
 }
 
 // Total is the number of rows read.
-func (r *Receipt) Total() int { return r.Imported + r.Updated + r.Unchanged + r.Rejected }
+func (r *Receipt) Total() int { return r.Imported + r.Updated + r.Unchanged + r.Stale + r.Rejected }
+
+// SeenBefore is the line an operator reads first when the file was imported
+// before ("此文件已于 2026年11月20日 10:00 导入（批次 3）…"), "" otherwise.
+// Times are in loc.
+func (r *Receipt) SeenBefore(loc *time.Location) string {
+	return r.Previous.seenLine(loc)
+}
 
 // Import reads an export and files its tickets, batch by batch. progress, if
 // not nil, is called after each committed batch with the rows done so far.
@@ -136,21 +160,41 @@ func (im *Importer) Import(ctx context.Context, r io.Reader, name, operator stri
 	}, progress, nil, func(rc *Receipt) {
 		_, _ = io.Copy(io.Discard, tee) // the digest covers the whole file
 		rc.SHA256 = hex.EncodeToString(h.Sum(nil))
+		// A notice only: when the database cannot say, finishing the batch
+		// will say so.
+		rc.Previous, _ = im.previousImport(ctx, rc.SHA256, rc.BatchID)
 	})
 	return rc, err
+}
+
+// SeenFile returns the earlier import of a file by its SHA-256 (hex): the
+// first one that completed, else the first one that did not; ENOTFOUND when
+// the file was never imported. The command line asks before it reads a file,
+// so that it can say so first.
+func (im *Importer) SeenFile(ctx context.Context, sha string) (*Batch, error) {
+	b, err := im.previousImport(ctx, sha, 0)
+	if err == nil && b == nil {
+		err = apperr.Errorf(apperr.ENOTFOUND, "此文件未曾导入")
+	}
+	return b, err
 }
 
 // run is the batch path shared by files, pushes and fixes. onRow, if not nil,
 // sees every row result (the push API answers one per ticket).
 func (im *Importer) run(ctx context.Context, source, name, operator string, actor ledger.Actor, open func() (*Reader, error),
 	progress func(int), onRow func(RowResult), finish func(*Receipt)) (*Receipt, error) {
-	rc := &Receipt{File: name, Operator: operator, StartedAt: db.Now(), Rejects: []Reject{}}
+	rc := &Receipt{File: name, Operator: operator, StartedAt: im.now(), Rejects: []Reject{}}
+	// Rows quarantined in clear before sealing are sealed first, so that
+	// every quarantined row is recognised by the same HMAC.
+	if _, err := im.SealRejects(ctx); err != nil {
+		return rc, fmt.Errorf("%w：%w", ErrDatabase, err)
+	}
 	var err error
 	if rc.BatchID, err = insertBatch(ctx, im.DB, source, name, operator, rc.StartedAt); err != nil {
 		return rc, fmt.Errorf("%w：%w", ErrDatabase, err)
 	}
 	fail := func(err error) (*Receipt, error) {
-		rc.FinishedAt = db.Now()
+		rc.FinishedAt = im.now()
 		if finish != nil {
 			finish(rc)
 		}
@@ -158,7 +202,7 @@ func (im *Importer) run(ctx context.Context, source, name, operator string, acto
 		// says so.
 		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		defer cancel()
-		_ = finishBatch(fctx, im.DB, rc, BatchFailed, err.Error())
+		_ = finishBatch(fctx, im.DB, rc, BatchFailed, operatorMessage(err))
 		return rc, err
 	}
 	rd, err := open()
@@ -212,7 +256,7 @@ func (im *Importer) run(ctx context.Context, source, name, operator string, acto
 			progress(rc.Total())
 		}
 	}
-	rc.FinishedAt = db.Now()
+	rc.FinishedAt = im.now()
 	if finish != nil {
 		finish(rc)
 	}
@@ -229,13 +273,16 @@ type item struct {
 
 type rowResult struct {
 	RowResult
-	reject *Reject
-	toFile *ledger.NewComplaint // a new ticket waiting for the batch's FileManyTx
+	reject    *Reject
+	toFile    *ledger.NewComplaint // a new ticket waiting for the batch's FileManyTx
+	updatedAt *time.Time           // the row's update time (更新时间), for its version
 }
 
-// fileQueued files the batch's queued new tickets with one FileManyTx and
-// records them as known, so a later row of the same ticket compares to them.
-func (im *Importer) fileQueued(ctx context.Context, tx *sqlx.Tx, out []rowResult, queued []int, have map[string]*known, actor ledger.Actor) error {
+// fileQueued files the batch's queued new tickets with one FileManyTx,
+// records their first versions and their sealed tracking codes (the operator
+// reads a code out to the caller from the feedback export), and records them
+// as known, so that a later row of the same ticket compares to them.
+func (im *Importer) fileQueued(ctx context.Context, tx *sqlx.Tx, batchID int64, out []rowResult, queued []int, have map[string]*known, actor ledger.Actor) error {
 	if len(queued) == 0 {
 		return nil
 	}
@@ -247,16 +294,24 @@ func (im *Importer) fileQueued(ctx context.Context, tx *sqlx.Tx, out []rowResult
 	if err != nil {
 		return err
 	}
+	vs := make([]version, len(queued))
+	codes := make([]sealedCode, len(queued))
 	for j, i := range queued {
 		f, nc := filed[j], out[i].toFile
+		codes[j] = sealedCode{f.Complaint.ID, im.Ledger.Keys.Seal([]byte(f.TrackingCode))}
 		out[i].ComplaintID, out[i].TrackingCode, out[i].toFile = f.Complaint.ID, trackcode.Format(f.TrackingCode), nil
+		vs[j] = newVersion(f.Complaint.ID, nc.SourceHash, batchID, out[i].Row, out[i].updatedAt)
 		have[nc.SourceRef] = &known{ID: f.Complaint.ID, SourceRef: nc.SourceRef, SourceHash: nc.SourceHash, Categories: nc.Categories,
 			CategoryText: nc.CategoryText, TownID: nullInt(nc.TownID), TownText: nc.TownText, Address: f.Complaint.Address,
 			Subject: f.Complaint.Subject, Description: f.Complaint.Description, Identity: string(f.Complaint.Identity),
 			ContactEnc: f.Complaint.ContactEnc, WantsReward: nc.WantsReward, ReceivedAt: f.Complaint.ReceivedAt,
-			ReplyDueAt: f.Complaint.ReplyDueAt, Extra: f.Complaint.Extra}
+			ReplyDueAt: f.Complaint.ReplyDueAt, Extra: f.Complaint.Extra, Versions: []version{vs[j]}}
 	}
-	return nil
+	now := im.now()
+	if err := insertVersions(ctx, tx, vs, now); err != nil {
+		return err
+	}
+	return insertCodes(ctx, tx, codes, now)
 }
 
 func (im *Importer) tally(rc *Receipt, res []rowResult, onRow func(RowResult)) {
@@ -272,6 +327,8 @@ func (im *Importer) tally(rc *Receipt, res []rowResult, onRow func(RowResult)) {
 			rc.Updated++
 		case OutcomeUnchanged:
 			rc.Unchanged++
+		case OutcomeStale:
+			rc.Stale++
 		case OutcomeRejected:
 			rc.Rejected++
 			if len(rc.Rejects) < limit {
@@ -332,13 +389,13 @@ func (im *Importer) writeBatch(ctx context.Context, batchID int64, items []item,
 		for i, it := range items {
 			if it.rej == nil {
 				if queuedRefs[it.t.TicketNo] { // the same ticket again: file the first before comparing
-					if err := im.fileQueued(ctx, tx, out, queued, have, actor); err != nil {
+					if err := im.fileQueued(ctx, tx, batchID, out, queued, have, actor); err != nil {
 						return err
 					}
 					queued, queuedRefs = queued[:0], map[string]bool{}
 				}
 				var rej *RowError
-				out[i], rej, err = im.writeTicket(ctx, tx, it.t, have, towns, actor)
+				out[i], rej, err = im.writeTicket(ctx, tx, batchID, it.t, have, towns, actor)
 				if err != nil {
 					return err
 				}
@@ -360,18 +417,28 @@ func (im *Importer) writeBatch(ctx context.Context, batchID int64, items []item,
 			rejectAt = append(rejectAt, i)
 			out[i] = rowResult{
 				RowResult: RowResult{Row: e.Row, TicketNo: tn, Outcome: OutcomeRejected, Errors: []string{e.Reason}},
-				reject:    &Reject{Row: e.Row, TicketNo: tn, Column: e.Column, Value: e.Value, Reason: e.Reason, Raw: e.Raw},
+				reject:    &Reject{Row: e.Row, TicketNo: tn, Column: e.Column, Value: im.maskedValue(e.Raw, e.Column, e.Value), Reason: e.Reason, Raw: e.Raw},
 			}
 		}
-		if err := im.fileQueued(ctx, tx, out, queued, have, actor); err != nil {
+		if err := im.fileQueued(ctx, tx, batchID, out, queued, have, actor); err != nil {
 			return err
 		}
-		ids, err := insertRejects(ctx, tx, batchID, rejects)
+		kept, err := insertRejects(ctx, tx, im.Ledger.Keys, batchID, rejects)
 		if err != nil {
 			return err
 		}
+		loc := im.location()
 		for j, i := range rejectAt {
-			out[i].reject.ID = ids[j]
+			out[i].reject.ID = kept[j].ID
+			if kept[j].Status == RejectFixed {
+				// The very row was fixed and imported since: the ledger
+				// holds what the operator made of it.
+				out[i] = rowResult{RowResult: RowResult{Row: out[i].Row, TicketNo: out[i].TicketNo, Outcome: OutcomeStale,
+					Note: fmt.Sprintf("比台账旧：此行曾被拒收，已于 %s 修正导入，未作改动", kept[j].FixedAt.Time.In(loc).Format("2006-01-02 15:04"))}}
+				if kept[j].ComplaintID.Valid {
+					out[i].ComplaintID = kept[j].ComplaintID.Int64
+				}
+			}
 		}
 		return nil
 	})
@@ -381,42 +448,82 @@ func (im *Importer) writeBatch(ctx context.Context, batchID int64, items []item,
 	return out, nil
 }
 
-// writeTicket files a new ticket, updates a changed one or leaves an
-// identical one. A ticket the ledger will not take (too long a field,
-// control characters) comes back as a RowError; err is for the database.
-func (im *Importer) writeTicket(ctx context.Context, tx *sqlx.Tx, t Ticket, have map[string]*known, towns map[string]int64, actor ledger.Actor) (rowResult, *RowError, error) {
+// writeTicket files a new ticket, updates one whose row is a version the
+// ledger has not seen, and leaves one whose row is the ledger's version
+// (unchanged) or an earlier one (stale). A ticket the ledger will not take
+// (too long a field, control characters) comes back as a RowError; err is
+// for the database.
+func (im *Importer) writeTicket(ctx context.Context, tx *sqlx.Tx, batchID int64, t Ticket, have map[string]*known, towns map[string]int64, actor ledger.Actor) (rowResult, *RowError, error) {
 	nc := im.newComplaint(t, towns)
-	res := rowResult{RowResult: RowResult{Row: t.Row, TicketNo: t.TicketNo, Warnings: nc.Warnings}}
+	res := rowResult{RowResult: RowResult{Row: t.Row, TicketNo: t.TicketNo, Warnings: nc.Warnings}, updatedAt: t.UpdatedAt}
 	if rej := fitsColumns(t, &nc); rej != nil {
 		return res, rej, nil
 	}
 	k := have[t.TicketNo]
-	switch {
-	case k == nil:
+	if k == nil {
 		// Filed with the rest of the batch's new tickets in one FileManyTx.
 		if err := nc.Validate(); err != nil {
 			return res, invalidRow(t, err), nil
 		}
 		res.Outcome, res.toFile = OutcomeImported, &nc
-	case k.SourceHash == nc.SourceHash:
-		res.Outcome, res.ComplaintID = OutcomeUnchanged, k.ID
-	default:
-		if err := nc.Validate(); err != nil {
-			return res, invalidRow(t, err), nil
-		}
-		changed, err := im.update(ctx, tx, k, &nc, t, actor)
-		if err != nil {
-			return res, nil, err
-		}
-		res.Outcome, res.ComplaintID, res.Changed = OutcomeUpdated, k.ID, changed
+		return res, nil, nil
 	}
+	res.ComplaintID = k.ID
+	if k.SourceHash == nc.SourceHash {
+		res.Outcome = OutcomeUnchanged
+		return res, nil, nil
+	}
+	if note, by, stale := im.older(k, nc.SourceHash, t.UpdatedAt); stale {
+		res.Outcome, res.Note, res.SupersededBy = OutcomeStale, note, by
+		return res, nil, nil
+	}
+	if err := nc.Validate(); err != nil {
+		return res, invalidRow(t, err), nil
+	}
+	changed, err := im.update(ctx, tx, batchID, k, &nc, t, actor)
+	if err != nil {
+		return res, nil, err
+	}
+	res.Outcome, res.Changed = OutcomeUpdated, changed
 	return res, nil, nil
+}
+
+// older decides whether a row that is not the ledger's version is older than
+// it: equal to an earlier version of the ticket, or stamped with an update
+// time (更新时间) before the latest one the ledger has seen. Without either, a
+// new version is taken as newer (the documented rule for exports without an
+// update time). It returns the Chinese note and the batch of the version
+// that supersedes the row (0 when it predates the version history).
+func (im *Importer) older(k *known, hash string, updatedAt *time.Time) (string, int64, bool) {
+	loc := im.location()
+	if i := k.versionOf(hash); i >= 0 {
+		next := k.Versions[len(k.Versions)-1]
+		if i+1 < len(k.Versions) {
+			next = k.Versions[i+1]
+		}
+		return fmt.Sprintf("比台账旧：此版本已被%s导入的较新版本取代，未作改动", batchLabel(next.BatchID)), next.BatchID.Int64, true
+	}
+	if updatedAt == nil {
+		return "", 0, false
+	}
+	if v := k.newestTimed(); v != nil && updatedAt.Before(v.SourceUpdatedAt.Time) {
+		return fmt.Sprintf("比台账旧：更新时间 %s 早于台账中%s导入的版本（更新时间 %s），未作改动",
+			updatedAt.In(loc).Format("2006-01-02 15:04:05"), batchLabel(v.BatchID), v.SourceUpdatedAt.Time.In(loc).Format("2006-01-02 15:04:05")), v.BatchID.Int64, true
+	}
+	return "", 0, false
+}
+
+func (im *Importer) location() *time.Location {
+	if im.Options.Location != nil {
+		return im.Options.Location
+	}
+	return shanghai()
 }
 
 // update writes the mapped fields of a re-exported ticket and a timeline
 // event naming what changed. The received time is the ledger's own clock for
 // deadlines and is not moved; a change of it is only noted.
-func (im *Importer) update(ctx context.Context, tx *sqlx.Tx, k *known, nc *ledger.NewComplaint, t Ticket, actor ledger.Actor) ([]string, error) {
+func (im *Importer) update(ctx context.Context, tx *sqlx.Tx, batchID int64, k *known, nc *ledger.NewComplaint, t Ticket, actor ledger.Actor) ([]string, error) {
 	var changed []string
 	if !slices.Equal(k.Categories, nc.Categories) || k.CategoryText != nc.CategoryText {
 		changed = append(changed, "污染类型")
@@ -462,6 +569,11 @@ func (im *Importer) update(ctx context.Context, tx *sqlx.Tx, k *known, nc *ledge
 	if !db.UTC(nc.ReceivedAt).Equal(k.ReceivedAt) {
 		changed = append(changed, "来电时间（台账保留首次导入的时间）")
 	}
+	if t.UpdatedAt != nil {
+		if v := k.current(); v == nil || !v.SourceUpdatedAt.Valid || !v.SourceUpdatedAt.Time.Equal(db.UTC(*t.UpdatedAt)) {
+			changed = append(changed, "更新时间")
+		}
+	}
 	if len(changed) == 0 {
 		changed = append(changed, "工单其他信息")
 	}
@@ -475,16 +587,27 @@ func (im *Importer) update(ctx context.Context, tx *sqlx.Tx, k *known, nc *ledge
 		warnings = string(b)
 	}
 	now := db.UTC(im.Ledger.Now())
-	if _, err := tx.ExecContext(ctx, updateComplaintSQL, nc.Categories, nc.CategoryText, townID, nc.TownText, strings.TrimSpace(nc.Address),
+	// Conditional on the version read: an import of the same ticket that
+	// committed meanwhile makes this one ECONFLICT, and the batch is
+	// written again against what it left.
+	res, err := tx.ExecContext(ctx, updateComplaintSQL, nc.Categories, nc.CategoryText, townID, nc.TownText, strings.TrimSpace(nc.Address),
 		strings.TrimSpace(nc.Subject), strings.TrimSpace(nc.Description), nc.Identity, contactEnc, lookup, nc.WantsReward, due, extra,
-		warnings, nc.SourceHash, now, k.ID); err != nil {
+		warnings, nc.SourceHash, now, k.ID, k.SourceHash)
+	if err != nil {
 		return nil, fmt.Errorf("hotline: update ticket %s: %w", t.TicketNo, err)
 	}
-	note := "热线工单重新导出，以下内容有变化：" + strings.Join(changed, "、")
+	if n, err := res.RowsAffected(); err != nil || n != 1 {
+		return nil, apperr.Errorf(apperr.ECONFLICT, "工单 %s 正被另一次导入更新", t.TicketNo)
+	}
+	v := newVersion(k.ID, nc.SourceHash, batchID, t.Row, t.UpdatedAt)
+	if err := insertVersions(ctx, tx, []version{v}, now); err != nil {
+		return nil, err
+	}
+	note := fmt.Sprintf("热线工单有新版本（批次 %d 第 %d 行），以下内容有变化：%s", batchID, t.Row, strings.Join(changed, "、"))
 	if err := im.Ledger.NoteTx(ctx, tx, 0, k.ID, "complaint.updated", actor, ledger.EventInput{InternalNote: note}); err != nil {
 		return nil, fmt.Errorf("hotline: update ticket %s: %w", t.TicketNo, err)
 	}
-	k.SourceHash = nc.SourceHash
+	k.SourceHash, k.Versions = nc.SourceHash, append(k.Versions, v)
 	k.Categories, k.CategoryText, k.TownID, k.TownText = nc.Categories, nc.CategoryText, nullInt(nc.TownID), nc.TownText
 	k.Address, k.Subject, k.Description = strings.TrimSpace(nc.Address), strings.TrimSpace(nc.Subject), strings.TrimSpace(nc.Description)
 	k.Identity, k.ContactEnc, k.WantsReward, k.ReplyDueAt, k.Extra = string(nc.Identity), contactEnc, nc.WantsReward, due, extra
@@ -572,6 +695,7 @@ func fitsColumns(t Ticket, nc *ledger.NewComplaint) *RowError {
 var ledgerFieldNames = map[string]string{
 	"description": "举报内容", "address": "事发地址", "subject": "被举报对象", "source_ref": "工单编号",
 	"town": "乡镇", "category_text": "污染类型", "categories": "污染类型", "identity": "是否匿名",
+	"occurred": "发生时间", "channel": "来源渠道", "contact": "来电人信息",
 }
 
 // invalidRow turns the ledger's EINVALID into a rejected row.
@@ -579,10 +703,19 @@ func invalidRow(t Ticket, err error) *RowError {
 	fields := apperr.Fields(err)
 	var reasons []string
 	column := ""
-	for f, msg := range fields {
+	keys := make([]string, 0, len(fields))
+	for f := range fields {
+		keys = append(keys, f)
+	}
+	slices.Sort(keys)
+	for _, f := range keys {
+		msg := fields[f]
+		if f == "index" {
+			continue // which of a batch; the row says it
+		}
 		name := ledgerFieldNames[f]
 		if name == "" {
-			name = f
+			name = "其他字段"
 		}
 		if column == "" {
 			column = name
@@ -613,11 +746,17 @@ func excerptRunes(s string, n int) string {
 
 // TicketHash is the SHA-256 of a ticket's normalised fields (not of the raw
 // cells: a re-export that writes a time or phone differently is unchanged).
-// It decides updated against unchanged.
+// It names a version of the ticket: equal to the ledger's, unchanged; equal
+// to an earlier one, stale; new, updated. The export's update time (更新时间)
+// counts when the file has one, so that a ticket the hotline touched again is
+// a new version; without it the hash is what it always was.
 func TicketHash(t Ticket) string {
-	var due string
+	var due, updated string
 	if t.DueAt != nil {
 		due = t.DueAt.UTC().Format(time.RFC3339Nano)
+	}
+	if t.UpdatedAt != nil {
+		updated = t.UpdatedAt.UTC().Format(time.RFC3339Nano)
 	}
 	v := struct {
 		TicketNo, ReceivedAt, Content, CallerName, CallerPhone string
@@ -627,8 +766,9 @@ func TicketHash(t Ticket) string {
 		CategoryText, Subject, DueAt                           string
 		WantsReward                                            bool
 		Extra                                                  []Field
+		UpdatedAt                                              string `json:",omitempty"`
 	}{t.TicketNo, t.ReceivedAt.UTC().Format(time.RFC3339Nano), t.Content, t.CallerName, t.CallerPhone, t.Anonymous,
-		t.Town, t.TownText, t.Address, t.Categories, t.CategoryText, t.Subject, due, t.WantsReward, t.Extra}
+		t.Town, t.TownText, t.Address, t.Categories, t.CategoryText, t.Subject, due, t.WantsReward, t.Extra, updated}
 	b, _ := json.Marshal(v)
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])
@@ -705,7 +845,7 @@ func (im *Importer) FixReject(ctx context.Context, id int64, fields map[string]s
 	// a second time.
 	rd, err := openFix()
 	if err != nil {
-		return nil, apperr.Invalid(map[string]string{"": "无法识别这一行的表头：" + err.Error()})
+		return nil, apperr.Invalid(map[string]string{"": "无法识别这一行的表头：" + operatorMessage(err)})
 	}
 	_, err = rd.Next()
 	rd.Close()
@@ -729,8 +869,11 @@ func (im *Importer) FixReject(ctx context.Context, id int64, fields map[string]s
 		}
 		return rc, apperr.Invalid(map[string]string{"": reason})
 	}
-	res, err := im.DB.ExecContext(ctx, `UPDATE import_rejects SET status = ?, fixed_at = ?, fixed_by = ?, complaint_id = ? WHERE id = ? AND status = ?`,
-		RejectFixed, db.Now(), truncRunes(operator, 64), rc.Rows[0].ComplaintID, id, RejectPending)
+	// Fixed, the row's cells are of no more use: the ticket is in the
+	// ledger, the caller's contact sealed there. Its hash stays, so that
+	// the original file imported again finds the row fixed.
+	res, err := im.DB.ExecContext(ctx, `UPDATE import_rejects SET status = ?, fixed_at = ?, fixed_by = ?, complaint_id = ?, raw_enc = NULL, raw = '', value = ''
+ WHERE id = ? AND status = ?`, RejectFixed, im.now(), truncRunes(operator, 64), rc.Rows[0].ComplaintID, id, RejectPending)
 	if err != nil {
 		return rc, db.Classify(fmt.Errorf("hotline: mark reject %d fixed: %w", id, err))
 	}
@@ -739,3 +882,6 @@ func (im *Importer) FixReject(ctx context.Context, id int64, fields map[string]s
 	}
 	return rc, nil
 }
+
+// now is the ledger's clock (injected in tests), in UTC.
+func (im *Importer) now() time.Time { return db.UTC(im.Ledger.Now()) }

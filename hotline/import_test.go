@@ -58,10 +58,10 @@ func impFile(tb testing.TB, im *Importer, path string) *Receipt {
 	return rc
 }
 
-type impCounts struct{ Imported, Updated, Unchanged, Rejected int }
+type impCounts struct{ Imported, Updated, Unchanged, Rejected, Stale int }
 
 func countsOf(rc *Receipt) impCounts {
-	return impCounts{rc.Imported, rc.Updated, rc.Unchanged, rc.Rejected}
+	return impCounts{rc.Imported, rc.Updated, rc.Unchanged, rc.Rejected, rc.Stale}
 }
 
 // impDump is a canonical dump of the hotline complaints.
@@ -84,7 +84,7 @@ func impDump(tb testing.TB, d *db.DB) string {
 	return b.String()
 }
 
-func countsOf2(c impCounts) int { return c.Imported + c.Updated + c.Unchanged + c.Rejected }
+func countsOf2(c impCounts) int { return c.Imported + c.Updated + c.Unchanged + c.Rejected + c.Stale }
 
 func TestImportSamples(t *testing.T) {
 	dir := impSampleDir(t)
@@ -100,7 +100,7 @@ func TestImportSamples(t *testing.T) {
 	expected = map[string]impCounts{}
 	var names []string
 	for n, c := range raw {
-		expected[n] = impCounts{c["imported"], c["updated"], c["unchanged"], c["rejected"]}
+		expected[n] = impCounts{c["imported"], c["updated"], c["unchanged"], c["rejected"], c["stale"]}
 		names = append(names, n)
 	}
 	sort.Strings(names)
@@ -178,7 +178,7 @@ func impCSV(n, start int, dup bool) []byte {
 	return b.Bytes()
 }
 
-func TestImportDuplicateInFileIsAnUpdate(t *testing.T) {
+func TestImportDuplicateInFileLaterRowWins(t *testing.T) {
 	d := dbtest.MustOpenDB(t)
 	im := impNew(t, d)
 	im.BatchSize = 7
@@ -194,10 +194,10 @@ func TestImportDuplicateInFileIsAnUpdate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The second run sees the first row's old content differ from the
-	// ledger (which holds the later row), then the later row again: the
-	// later row wins every time, deterministically.
-	if got := countsOf(rc); got != (impCounts{Updated: 2, Unchanged: 19, Rejected: 1}) {
+	// The second run sees the first row's content, an earlier version of
+	// the ticket (stale), then the later row, the ledger's (unchanged): the
+	// later row wins, and running the file again changes nothing.
+	if got := countsOf(rc); got != (impCounts{Unchanged: 20, Stale: 1, Rejected: 1}) {
 		t.Fatalf("second run: got %+v", got)
 	}
 	var desc string

@@ -28,6 +28,7 @@ type PushResult struct {
 	TicketNo     string   `json:"ticket_no"`
 	Outcome      string   `json:"outcome"`
 	TrackingCode string   `json:"tracking_code,omitempty"`
+	Note         string   `json:"note,omitempty"` // stale: which version superseded it
 	Warnings     []string `json:"warnings,omitempty"`
 	Errors       []string `json:"errors,omitempty"`
 }
@@ -47,7 +48,7 @@ func (im *Importer) Push(ctx context.Context, client string, body []byte, max in
 	var tickets []map[string]json.RawMessage
 	dec := json.NewDecoder(bytes.NewReader(body))
 	if err := dec.Decode(&tickets); err != nil {
-		return nil, apperr.Invalid(map[string]string{"body": "请求体须为工单的 JSON 数组：" + err.Error()})
+		return nil, apperr.Invalid(map[string]string{"body": "请求体须为工单的 JSON 数组：" + jsonMessage(err)})
 	}
 	if max <= 0 {
 		max = DefaultMaxPushed
@@ -72,7 +73,7 @@ func (im *Importer) Push(ctx context.Context, client string, body []byte, max in
 				return
 			}
 			results[i] = PushResult{Index: i, TicketNo: results[i].TicketNo, Outcome: r.Outcome, TrackingCode: r.TrackingCode,
-				Warnings: r.Warnings, Errors: r.Errors}
+				Note: r.Note, Warnings: r.Warnings, Errors: r.Errors}
 			if r.TicketNo != "" {
 				results[i].TicketNo = r.TicketNo
 			}
@@ -94,7 +95,7 @@ func (im *Importer) Push(ctx context.Context, client string, body []byte, max in
 // pushColumns are the contract's field names, in the order of the CSV the
 // pushed tickets become.
 var pushColumns = []string{"ticket_no", "received_at", "content", "caller_name", "caller_phone", "anonymous", "town",
-	"address", "category", "subject", "due_at", "wants_reward"}
+	"address", "category", "subject", "due_at", "wants_reward", "updated_at"}
 
 var pushAliases = func() map[string][]string {
 	m := map[string][]string{}

@@ -100,7 +100,7 @@ func NewReader(r io.Reader, name string, opt Options) (*Reader, error) {
 	br := bufio.NewReaderSize(r, sniffBytes)
 	head, err := br.Peek(sniffBytes)
 	if err != nil && err != io.EOF {
-		return nil, fmt.Errorf("hotline: 读取文件 %s：%w", name, err)
+		return nil, fmt.Errorf("hotline: %w", inChinese("读取文件 "+name+" 时出错", err))
 	}
 	switch {
 	case len(head) == 0:
@@ -131,7 +131,7 @@ func (rd *Reader) findHeader(ix aliasIndex) error {
 			break
 		}
 		if err != nil {
-			return fmt.Errorf("hotline: 读取 %s 的表头：%w", rd.name, err)
+			return fmt.Errorf("hotline: 读取 %s 的表头：%w", rd.name, inChinese("文件内容无法读取", err))
 		}
 		if isBlank(cells) {
 			continue
@@ -172,7 +172,7 @@ func (rd *Reader) Next() (Ticket, error) {
 			return Ticket{}, io.EOF
 		}
 		if err != nil {
-			rd.err = fmt.Errorf("hotline: 读取 %s：%w", rd.name, err)
+			rd.err = fmt.Errorf("hotline: 读取 %s：%w", rd.name, inChinese("文件内容无法读取（已导入的批次保留）", err))
 			return Ticket{}, rd.err
 		}
 		if isBlank(cells) {
@@ -195,7 +195,7 @@ func (rd *Reader) Header() []string {
 // io.Reader given to NewReader.
 func (rd *Reader) Close() error {
 	if rd.err == nil {
-		rd.err = errors.New("hotline: reader closed")
+		rd.err = errors.New("hotline: 读取已结束")
 	}
 	return rd.src.close()
 }
@@ -241,7 +241,7 @@ func openCSV(br *bufio.Reader, head []byte, complete bool, name string, ix alias
 	tr := bufio.NewReaderSize(text, sniffBytes)
 	prefix, err := tr.Peek(sniffBytes)
 	if err != nil && err != io.EOF {
-		return nil, fmt.Errorf("hotline: %s：%w：%w", name, ErrFormat, err)
+		return nil, fmt.Errorf("hotline: %s：%w：%w", name, ErrFormat, inChinese("文件内容无法读取", err))
 	}
 	s := &csvSource{cap: &capReader{r: tr, max: maxRecordBytes}}
 	s.cr = csv.NewReader(s.cap)
@@ -361,11 +361,11 @@ func openXLSX(br *bufio.Reader, name, sheet string) (_ *xlsxSource, serialOffset
 		UnzipSizeLimit:    xlsxUnzipBytes,
 	}
 	fail := func(what string, err error) (*xlsxSource, float64, error) {
-		return nil, 0, fmt.Errorf("hotline: %s：%w：%s（%w）", name, ErrFormat, what, err)
+		return nil, 0, fmt.Errorf("hotline: %s：%w：%w", name, ErrFormat, &hiddenCause{msg: what, cause: err})
 	}
 	buf, err := io.ReadAll(io.LimitReader(br, int64(xlsxMemoryBytes)+1))
 	if err != nil {
-		return nil, 0, fmt.Errorf("hotline: 读取文件 %s：%w", name, err)
+		return nil, 0, fmt.Errorf("hotline: %w", inChinese("读取文件 "+name+" 时出错", err))
 	}
 	if len(buf) <= xlsxMemoryBytes {
 		f, err = excelize.OpenReader(bytes.NewReader(buf), opts)
@@ -373,7 +373,7 @@ func openXLSX(br *bufio.Reader, name, sheet string) (_ *xlsxSource, serialOffset
 		f, err = openSpooled(io.MultiReader(bytes.NewReader(buf), br), opts)
 	}
 	if err != nil {
-		return fail("无法打开 XLSX 工作簿", err)
+		return fail("无法打开 XLSX 工作簿（文件已损坏，或不是 Excel 工作簿）", err)
 	}
 	sheets := f.GetSheetList()
 	switch {
@@ -426,7 +426,7 @@ func (s *xlsxSource) next() (row int, cells []string, err error) {
 	s.row++
 	cells, err = s.rows.Columns()
 	if err != nil {
-		return 0, nil, fmt.Errorf("第 %d 行：%w", s.row, err)
+		return 0, nil, inChinese(fmt.Sprintf("第 %d 行无法读取（工作表已损坏）", s.row), err)
 	}
 	return s.row, cells, nil
 }
@@ -447,7 +447,7 @@ func (s *xlsxSource) close() error {
 // workbook must fail one import, not the server.
 func recoverXLSX(err *error) {
 	if p := recover(); p != nil {
-		*err = fmt.Errorf("%w：XLSX 文件已损坏（%v）", ErrFormat, p)
+		*err = fmt.Errorf("%w：%w", ErrFormat, &hiddenCause{msg: "XLSX 文件已损坏", cause: fmt.Errorf("excelize panic: %v", p)})
 	}
 }
 

@@ -51,7 +51,7 @@ func (rd *Reader) ticket(row int, cells []string) (Ticket, error) {
 			v = strings.ReplaceAll(v, "\x00", "")
 		}
 		if strings.ContainsRune(v, utf8.RuneError) {
-			t.warn("%s含有无法识别的字符（文件编码有误？），已替换为“\uFFFD”", l.name(i))
+			t.warn("%s含有无法识别的字符（文件编码有误？），已替换为“\uFFFD”", columnLabel(l.name(i)))
 		}
 		t.Raw[i] = Field{Name: l.name(i), Value: v}
 	}
@@ -60,6 +60,15 @@ func (rd *Reader) ticket(row int, cells []string) (Ticket, error) {
 			return l.names[i], t.Raw[i].Value
 		}
 		return "", ""
+	}
+	// label is how a message names a field's column: its header when the
+	// header is Chinese, else the field's Chinese name with the header
+	// (a push names its columns content, received_at…).
+	label := func(f field, header string) string {
+		if header == "" || hasHan(header) {
+			return header
+		}
+		return defaultAliases[f][0] + "（" + header + "）"
 	}
 	ticketNo := "" // set once the ticket number is read, so that later rejects carry it
 	reject := func(column, value, reason string) (Ticket, error) {
@@ -71,22 +80,22 @@ func (rd *Reader) ticket(row int, cells []string) (Ticket, error) {
 	t.TicketNo = cleanLine(strings.TrimPrefix(unwrapExcelText(foldWidth(strings.TrimSpace(v))), "'"))
 	switch {
 	case t.TicketNo == "":
-		return reject(name, v, name+"为空")
+		return reject(name, v, label(fieldTicketNo, name)+"为空")
 	case utf8.RuneCountInString(t.TicketNo) > maxTicketNoRunes:
-		return reject(name, v, fmt.Sprintf("%s过长（超过 %d 个字符）：%s", name, maxTicketNoRunes, describe(v)))
+		return reject(name, v, fmt.Sprintf("%s过长（超过 %d 个字符）：%s", label(fieldTicketNo, name), maxTicketNoRunes, describe(v)))
 	}
 	ticketNo = t.TicketNo
 	name, v = get(fieldReceivedAt)
 	if tv := cleanLine(v); tv == "" {
-		return reject(name, v, name+"为空")
+		return reject(name, v, label(fieldReceivedAt, name)+"为空")
 	} else if at, err := ParseTime(rd.xlsxSerial(tv), rd.loc); err != nil {
-		return reject(name, v, name+"无法识别："+describe(v))
+		return reject(name, v, label(fieldReceivedAt, name)+"无法识别："+describe(v))
 	} else {
 		t.ReceivedAt = at
 	}
 	name, v = get(fieldContent)
 	if t.Content = cleanText(v); t.Content == "" {
-		return reject(name, v, name+"为空")
+		return reject(name, v, label(fieldContent, name)+"为空")
 	}
 
 	// Optional fields: what cannot be understood is kept and explained.
@@ -106,7 +115,7 @@ func (rd *Reader) ticket(row int, cells []string) (Ticket, error) {
 	if name, v = get(fieldAnonymous); strings.TrimSpace(v) != "" {
 		switch yes, ok := parseAnonymous(v); {
 		case !ok:
-			t.warn("%s无法识别：%s", name, describe(v))
+			t.warn("%s无法识别：%s", label(fieldAnonymous, name), describe(v))
 		case yes:
 			t.Anonymous = true
 		}
@@ -139,13 +148,20 @@ func (rd *Reader) ticket(row int, cells []string) (Ticket, error) {
 		if due, err := ParseTime(rd.xlsxSerial(cleanLine(v)), rd.loc); err == nil {
 			t.DueAt = &due
 		} else {
-			t.warn("%s无法识别：%s", name, describe(v))
+			t.warn("%s无法识别：%s", label(fieldDueAt, name), describe(v))
+		}
+	}
+	if name, v = get(fieldUpdatedAt); strings.TrimSpace(v) != "" {
+		if at, err := ParseTime(rd.xlsxSerial(cleanLine(v)), rd.loc); err == nil {
+			t.UpdatedAt = &at
+		} else {
+			t.warn("%s无法识别：%s（不据此判断新旧）", label(fieldUpdatedAt, name), describe(v))
 		}
 	}
 	if name, v = get(fieldWantsReward); strings.TrimSpace(v) != "" {
 		yes, ok := ParseYesNo(v)
 		if !ok {
-			t.warn("%s无法识别：%s", name, describe(v))
+			t.warn("%s无法识别：%s", label(fieldWantsReward, name), describe(v))
 		}
 		t.WantsReward = yes
 	}
@@ -192,4 +208,13 @@ func parseAnonymous(v string) (yes, ok bool) {
 
 func (t *Ticket) warn(format string, args ...any) {
 	t.Warnings = append(t.Warnings, fmt.Sprintf(format, args...))
+}
+
+// columnLabel names a column in a message: its header when it is Chinese,
+// else 列“header”.
+func columnLabel(header string) string {
+	if hasHan(header) {
+		return header
+	}
+	return "列“" + header + "”"
 }

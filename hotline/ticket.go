@@ -65,6 +65,11 @@ type Ticket struct {
 	DueAt *time.Time
 	// WantsReward is true when the caller applied for a reward (是否申请奖励).
 	WantsReward bool
+	// UpdatedAt is when the hotline system last changed the ticket (更新时间,
+	// 最后处理时间) in UTC, nil when the export has no such column or the cell
+	// is unreadable (a warning says so). It orders the versions of a ticket:
+	// a row older than the version the ledger holds is stale.
+	UpdatedAt *time.Time
 	// Extra holds the columns this reader does not know, in file order, with
 	// non-empty values only: they go with the complaint, not into the bin.
 	Extra []Field
@@ -109,7 +114,7 @@ type Options struct {
 	// Aliases adds header names per field, for exports this package has not
 	// seen, without a code change. Keys: ticket_no, received_at, content,
 	// caller_name, caller_phone, anonymous, town, address, category, subject,
-	// due_at, wants_reward. An unknown key makes NewReader fail, so that a
+	// due_at, wants_reward, updated_at. An unknown key makes NewReader fail, so that a
 	// typo in configuration does not go unnoticed.
 	Aliases map[string][]string
 	// Sheet is the XLSX sheet (工作表) to read. Default the first sheet.

@@ -75,21 +75,26 @@ func TestAPIFlow(t *testing.T) {
 		}
 	})
 	t.Run("ErrNotFoundIdentical", func(t *testing.T) {
-		var first string
-		for i, b := range []string{
-			fmt.Sprintf(`{"code": %q}`, trackcode.Format(trackcode.New())),
-			`{"code": "nonsense"}`,
-			`{"code": "\u0000"}`,
-			`{"ticket_no": "X-1", "phone_last4": "1234"}`,
+		// Every miss of a kind is the same 404 body; a ticket miss names
+		// the ticket number, a code miss the code: what was typed.
+		for _, misses := range []struct {
+			names  string
+			bodies []string
+		}{
+			{"查询码", []string{fmt.Sprintf(`{"code": %q}`, trackcode.Format(trackcode.New())), `{"code": "nonsense"}`, `{"code": "\u0000"}`}},
+			{"工单编号", []string{`{"ticket_no": "X-1", "phone_last4": "1234"}`, `{"ticket_no": "x-1", "phone_last4": "１２３４"}`}},
 		} {
-			w := v.postJSON("/api/v1/track", b)
-			if w.Code != 404 {
-				t.Fatalf("%s = %d %s", b, w.Code, w.Body)
-			}
-			if i == 0 {
-				first = w.Body.String()
-			} else if w.Body.String() != first {
-				t.Fatalf("bodies differ: %s vs %s", w.Body, first)
+			var first string
+			for i, b := range misses.bodies {
+				w := v.postJSON("/api/v1/track", b)
+				if w.Code != 404 || !strings.Contains(w.Body.String(), misses.names) {
+					t.Fatalf("%s = %d %s, want a 404 naming %s", b, w.Code, w.Body, misses.names)
+				}
+				if i == 0 {
+					first = w.Body.String()
+				} else if w.Body.String() != first {
+					t.Fatalf("bodies differ: %s vs %s", w.Body, first)
+				}
 			}
 		}
 	})

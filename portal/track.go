@@ -30,7 +30,10 @@ func lookupFromForm(c *gin.Context) lookupInput {
 }
 
 // lookup finds the complaint after the client and per-code rate limits.
-// Every miss is ledger.ErrNoSuchCode.
+// Every miss is ledger.ErrNoSuchCode for a code, ledger.ErrNoSuchTicket for a
+// ticket number; the per-ticket limit counts the number as the ledger
+// compares it (any case, any width), and the ledger's own count of failures
+// per ticket, shared by every instance, locks the ticket after too many.
 func (h *Handler) lookup(c *gin.Context, in lookupInput) (*ledger.Complaint, error) {
 	if err := h.allow(h.trackLimit, h.clientKey(c, "track")); err != nil {
 		return nil, err
@@ -39,7 +42,7 @@ func (h *Handler) lookup(c *gin.Context, in lookupInput) (*ledger.Complaint, err
 	if code == "" && strings.TrimSpace(in.TicketNo) == "" {
 		return nil, apperr.Invalid(map[string]string{"code": "请输入查询码，或热线工单编号和手机号后四位"})
 	}
-	key := "ticket:" + strings.TrimSpace(in.TicketNo)
+	key := "ticket:" + ledger.CanonicalTicketNo(in.TicketNo)
 	if code != "" {
 		if n, err := trackcode.Normalize(code); err == nil {
 			key = "code:" + n

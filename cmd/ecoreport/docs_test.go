@@ -82,8 +82,10 @@ type helpFlag struct {
 }
 
 var (
-	helpFlagLine = regexp.MustCompile(`^  -(\S+)`)
-	helpDefault  = regexp.MustCompile(`\(default "?(.*?)"?\)$`)
+	// flag's own listing ("  -db string") or the hotline commands' Chinese
+	// one ("  --operator 值" … "（默认：cli）").
+	helpFlagLine = regexp.MustCompile(`^  --?([A-Za-z0-9][\w-]*)`)
+	helpDefault  = regexp.MustCompile(`(?:\(default "?(.*?)"?\)|（默认：(.*?)）)$`)
 )
 
 // helpFlags runs `ecoreport words... -h` and reads the flags it lists.
@@ -103,7 +105,7 @@ func helpFlags(t *testing.T, words string) map[string]helpFlag {
 		f := helpFlag{name: m[1]}
 		if i+1 < len(lines) && !helpFlagLine.MatchString(lines[i+1]) {
 			if d := helpDefault.FindStringSubmatch(strings.TrimSpace(lines[i+1])); d != nil {
-				f.def = d[1]
+				f.def = d[1] + d[2]
 			}
 		}
 		flags[f.name] = f

@@ -41,7 +41,8 @@ func (m *Main) register() error {
 
 	(&portal.Open311{Ledger: m.Ledger, DB: m.DB, Keys: m.Keys, Location: m.Config.Location, Now: time.Now, Logger: m.Log}).Register(m.Engine)
 
-	(&hotlineapi.API{Importer: im, Feedback: fb, Clients: &hotline.Clients{DB: m.DB, Keys: m.Keys}, Logger: m.Log}).Register(m.Engine)
+	(&hotlineapi.API{Importer: im, Feedback: fb, Clients: &hotline.Clients{DB: m.DB, Keys: m.Keys, RefuseV1: m.Config.HotlineSignV1 == "off"},
+		Logger: m.Log}).Register(m.Engine)
 
 	loginPerMinute := 0 // office.DefaultLoginPerMinute
 	if m.Config.RateLimits == "off" {

@@ -175,7 +175,8 @@ func (m *Main) background(ctx context.Context) {
 		audit.Sealer(ctx, m.DB, time.Second, warn)
 	}()
 	go m.Reward.Run(ctx, time.Hour, warn)
-	go office.RetentionJob(ctx, m.Ledger, 24*time.Hour, office.DefaultRetentionYears, warn)
+	t := &tool{DB: m.DB, Keys: m.Keys, Ledger: m.Ledger, Reward: m.Reward}
+	go office.RetentionJob(ctx, m.Ledger, 24*time.Hour, office.DefaultRetentionYears, warn, rejectsRetention(t.importer(&m.Config)))
 	// Photos held for report forms that were never sent again: removed once
 	// their hour is over (files and rows), and on start, so a process killed
 	// between holding and filing leaves nothing behind for long.

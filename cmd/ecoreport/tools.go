@@ -68,6 +68,17 @@ func (t *tool) importer(cfg *config.Config) *hotline.Importer {
 	return &hotline.Importer{Ledger: t.Ledger, DB: t.DB, Options: hotline.Options{Location: cfg.Location, Aliases: aliases}}
 }
 
+// rejectsRetention erases the hotline's quarantined rows nobody fixed in
+// time, beside the ledger's contacts.
+func rejectsRetention(im *hotline.Importer) office.Eraser {
+	return office.Eraser{
+		What: fmt.Sprintf("待修正拒收行中的来电人信息（超过 %d 天未修正）", int(hotline.DefaultRejectRetention/(24*time.Hour))),
+		Erase: func(ctx context.Context) (int, error) {
+			return im.EraseExpiredRejects(ctx, hotline.DefaultRejectRetention)
+		},
+	}
+}
+
 func (t *tool) feedback() *hotline.Feedback {
 	return &hotline.Feedback{Ledger: t.Ledger, DB: t.DB, DefaultUnit: "生态环境分局"}
 }
@@ -283,8 +294,8 @@ func runRetention(ctx context.Context, args []string, out, errOut io.Writer) int
 		return 2
 	}
 	help := func(w io.Writer) { office.RetentionCommand(ctx, nil, []string{"-h"}, io.Discard, w) }
-	return withTool(ctx, "retention run", args[1:], errOut, help, func(t *tool, _ *config.Config, rest []string) int {
-		return office.RetentionCommand(ctx, t.Ledger, rest, out, errOut)
+	return withTool(ctx, "retention run", args[1:], errOut, help, func(t *tool, cfg *config.Config, rest []string) int {
+		return office.RetentionCommand(ctx, t.Ledger, rest, out, errOut, rejectsRetention(t.importer(cfg)))
 	})
 }
 

@@ -278,3 +278,21 @@ function crc32(buf) {
   for (const b of buf) c = crcTable[(c ^ b) & 0xff] ^ (c >>> 8);
   return (c ^ 0xffffffff) >>> 0;
 }
+
+// expecting runs fn (a navigation) expecting its document to answer status
+// (a 404 for a miss, say): the watcher checks that status instead of failing
+// on it, and forgets the console line Chromium writes for every document
+// that answers 4xx ("Failed to load resource: … status of 404"), which is not
+// a page defect.
+export async function expecting(w, status, fn) {
+  w.expectStatus = status;
+  try {
+    await fn();
+    await w.page.waitForLoadState('load');
+    await Promise.all([...w.pending]);
+  } finally {
+    w.expectStatus = null;
+    const line = `the server responded with a status of ${status}`;
+    w.problems = w.problems.filter((p) => !(p.startsWith('console error on ') && p.includes(line)));
+  }
+}

@@ -54,6 +54,9 @@ type Config struct {
 	// HotlineAliases adds header names for hotline exports without a code
 	// change: "caller_phone=主叫号码|来电号;town=镇办".
 	HotlineAliases string
+	// HotlineSignV1 "on" accepts pushes signed the first way (timestamp and
+	// body only) during the transition to version 2; "off" ends it.
+	HotlineSignV1 string
 
 	// Time limits, in calendar days (workflows.md).
 	AcceptDays    int // decide accept/refuse after receipt
@@ -106,6 +109,7 @@ func Default() Config {
 		DataDir:       "./data",
 		Captcha:       "on",
 		RateLimits:    "on",
+		HotlineSignV1: "on",
 		TimeZone:      "Asia/Shanghai",
 		MetricsAddr:   "127.0.0.1:9464",
 		ShutdownGrace: 5 * time.Second,
@@ -144,6 +148,9 @@ func (c *Config) Bind(fs *flag.FlagSet, groups int) {
 	}
 	if groups&WithNotify != 0 {
 		c.bindNotify(fs)
+	}
+	if groups&WithServe != 0 && groups&WithHotline != 0 {
+		fs.StringVar(&c.HotlineSignV1, "hotline-sign-v1", c.HotlineSignV1, "过渡期内接受第 1 版推送签名 on|off；off 只接受第 2 版（含方法、路径、随机数）(accept v1 push signatures)")
 	}
 	if groups&WithServe != 0 {
 		fs.StringVar(&c.Addr, "addr", c.Addr, "监听地址 (listen address)")
@@ -287,6 +294,11 @@ func (c *Config) Validate() error {
 	default:
 		return fmt.Errorf("配置错误 --rate-limits：只能是 on 或 off，而不是 %q", c.RateLimits)
 	}
+	switch c.HotlineSignV1 {
+	case "on", "off":
+	default:
+		return fmt.Errorf("配置错误 --hotline-sign-v1：只能是 on 或 off，而不是 %q", c.HotlineSignV1)
+	}
 	for _, d := range []struct {
 		name string
 		v    int
@@ -364,7 +376,7 @@ func redactDSN(v string) string {
 // hotlineFields are the field keys HotlineAliases may name.
 var hotlineFields = map[string]bool{"ticket_no": true, "received_at": true, "content": true, "caller_name": true,
 	"caller_phone": true, "anonymous": true, "town": true, "address": true, "category": true, "subject": true,
-	"due_at": true, "wants_reward": true}
+	"due_at": true, "wants_reward": true, "updated_at": true}
 
 // Aliases parses HotlineAliases into field → extra header names.
 func (c *Config) Aliases() (map[string][]string, error) {

@@ -11,6 +11,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 
 	"github.com/gin-gonic/gin"
 
@@ -53,9 +54,10 @@ func (a *API) fail(c *gin.Context, err error) {
 	web.Errors{Log: a.log(), Surface: "hotline api"}.JSON(c, err)
 }
 
-// verify reads the body (bounded) and checks the signature; on failure it
-// answers 401 and logs the client, the reason and the remote address (a
-// hotline system, not a resident).
+// verify reads the body (bounded) and checks the signature (version 2, or
+// version 1 for a push during the transition: answered with a Deprecation
+// header and logged); on failure it answers 401 and logs the client, the
+// reason and the remote address (a hotline system, not a resident).
 func (a *API) verify(c *gin.Context) ([]byte, string, bool) {
 	max := a.MaxBody
 	if max <= 0 {
@@ -71,7 +73,10 @@ func (a *API) verify(c *gin.Context) ([]byte, string, bool) {
 		return nil, "", false
 	}
 	client := c.GetHeader(hotline.HeaderClient)
-	err = a.Clients.Verify(c.Request.Context(), client, c.GetHeader(hotline.HeaderTimestamp), c.GetHeader(hotline.HeaderSignature), body)
+	version, err := a.Clients.VerifyRequest(c.Request.Context(), hotline.SignedRequest{
+		Client: client, Timestamp: c.GetHeader(hotline.HeaderTimestamp), Nonce: c.GetHeader(hotline.HeaderNonce),
+		Signature: c.GetHeader(hotline.HeaderSignature), Method: c.Request.Method, Path: signedPath(c.Request.URL), Body: body,
+	})
 	if err != nil {
 		if apperr.Is(err, apperr.EUNAUTHORIZED) {
 			a.log().Warn("hotline api: 401", "method", c.Request.Method, "path", c.Request.URL.Path,
@@ -79,6 +84,12 @@ func (a *API) verify(c *gin.Context) ([]byte, string, bool) {
 		}
 		a.fail(c, err)
 		return nil, "", false
+	}
+	if version == 1 {
+		// The transition: accepted, and said so to the caller and the log.
+		c.Header("Deprecation", "true")
+		c.Header("Warning", `299 - "signature v1 is deprecated; sign method, path, timestamp, nonce and body (v2)"`)
+		a.log().Warn("hotline api: v1 signature (deprecated)", "method", c.Request.Method, "client", client)
 	}
 	return body, client, true
 }
@@ -100,10 +111,11 @@ func (a *API) push(c *gin.Context) {
 // result answers the feedback columns of one ticket, by name and as the
 // columns and values of the feedback export.
 func (a *API) result(c *gin.Context) {
-	if _, _, ok := a.verify(c); !ok {
+	_, client, ok := a.verify(c)
+	if !ok {
 		return
 	}
-	row, err := a.Feedback.Ticket(c.Request.Context(), c.Param("ticket_no"))
+	row, err := a.Feedback.TicketFor(c.Request.Context(), c.Param("ticket_no"), "hotline:"+client)
 	if err != nil {
 		a.fail(c, err)
 		return
@@ -113,6 +125,16 @@ func (a *API) result(c *gin.Context) {
 	for i, col := range hotline.FeedbackColumns {
 		out[col] = cells[i]
 	}
-	out["ticket_no"], out["query_code"], out["status"] = row.TicketNo, row.Ref, row.Status
+	out["ticket_no"], out["query_code"], out["ref"], out["status"] = row.TicketNo, row.TrackingCode, row.Ref, row.Status
 	c.JSON(http.StatusOK, out)
+}
+
+// signedPath is the path a version 2 signature covers: as the request sent
+// it (escaped), with its query.
+func signedPath(u *url.URL) string {
+	p := u.EscapedPath()
+	if u.RawQuery != "" {
+		p += "?" + u.RawQuery
+	}
+	return p
 }

@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -67,6 +69,8 @@ func newFixture(t *testing.T) *fixture {
 	return f
 }
 
+// do sends a request signed the first way (v1: timestamp and body), as
+// hotline systems did before version 2; sign replaces the signature.
 func (f *fixture) do(method, path, client string, ts time.Time, body []byte, sign func(string, []byte) string) *httptest.ResponseRecorder {
 	req := httptest.NewRequest(method, path, bytes.NewReader(body))
 	tss := strconv.FormatInt(ts.Unix(), 10)
@@ -80,6 +84,23 @@ func (f *fixture) do(method, path, client string, ts time.Time, body []byte, sig
 	f.router.ServeHTTP(w, req)
 	return w
 }
+
+// doV2 sends a request signed the second way: method, path, timestamp, a
+// fresh nonce and the body.
+func (f *fixture) doV2(method, path string, ts time.Time, body []byte) *httptest.ResponseRecorder {
+	req := httptest.NewRequest(method, path, bytes.NewReader(body))
+	tss := strconv.FormatInt(ts.Unix(), 10)
+	nonce := fmt.Sprintf("%032x", nonces.Add(1))
+	req.Header.Set(hotline.HeaderClient, "shiquan-12345")
+	req.Header.Set(hotline.HeaderTimestamp, tss)
+	req.Header.Set(hotline.HeaderNonce, nonce)
+	req.Header.Set(hotline.HeaderSignature, hotline.SignV2(f.secret, method, req.URL.EscapedPath(), tss, nonce, body))
+	w := httptest.NewRecorder()
+	f.router.ServeHTTP(w, req)
+	return w
+}
+
+var nonces atomic.Int64
 
 const pushBody = `[
  {"ticket_no": "P001", "received_at": "2026-11-03 14:22:05", "content": "夜间施工噪声扰民", "caller_name": "王五",
@@ -153,13 +174,24 @@ func TestPushAPI(t *testing.T) {
 		}
 	})
 	t.Run("Result", func(t *testing.T) {
-		w := f.do("GET", "/api/hotline/v1/tickets/P001", "shiquan-12345", f.now.Add(5*time.Second), nil, nil)
+		w := f.doV2("GET", "/api/hotline/v1/tickets/P001", f.now.Add(5*time.Second), nil)
 		var out map[string]any
 		json.Unmarshal(w.Body.Bytes(), &out)
-		if w.Code != http.StatusOK || out["工单编号"] != "P001" || out["办理状态"] != "已接收" || !strings.HasPrefix(out["查询码"].(string), "R") {
-			t.Fatalf("%d %s", w.Code, w.Body)
+		// 查询码 is the ticket's tracking code, the one the push answered,
+		// which the hotline operator reads out; reading it is audited.
+		if w.Code != http.StatusOK || out["工单编号"] != "P001" || out["办理状态"] != "已接收" || out["查询码"] != resp.Results[0].TrackingCode ||
+			out["ref"] != "R0000001" {
+			t.Fatalf("%d %s, want 查询码 %s", w.Code, w.Body, resp.Results[0].TrackingCode)
 		}
-		w = f.do("GET", "/api/hotline/v1/tickets/NOPE", "shiquan-12345", f.now.Add(6*time.Second), nil, nil)
+		if c, err := f.api.Feedback.Ledger.Track(context.Background(), out["查询码"].(string)); err != nil || c.SourceRef.String != "P001" {
+			t.Fatalf("the code does not track the ticket: %v", err)
+		}
+		var audited int
+		f.api.Feedback.DB.Get(&audited, `SELECT COUNT(*) FROM audit_log WHERE action = 'hotline.code_revealed' AND actor = 'hotline:shiquan-12345'`)
+		if audited != 1 {
+			t.Fatalf("%d audit entries for the code read", audited)
+		}
+		w = f.doV2("GET", "/api/hotline/v1/tickets/NOPE", f.now.Add(6*time.Second), nil)
 		if w.Code != http.StatusNotFound || errorBody(t, w).Error.Code != "ENOTFOUND" {
 			t.Fatalf("unknown ticket: %d %s", w.Code, w.Body)
 		}
@@ -169,4 +201,34 @@ func TestPushAPI(t *testing.T) {
 			t.Fatalf("unsigned result: %d", w.Code)
 		}
 	})
+}
+
+// TestResultSignedV2 (issue 20, item 14): the result API needs a signature
+// that covers its method and path. Two GETs in one second both answer (a v1
+// signature made them one "replay"); a v1 GET is refused; a v1 push is
+// accepted during the transition and told it is deprecated.
+func TestResultSignedV2(t *testing.T) {
+	f := newFixture(t)
+	if w := f.doV2("POST", "/api/hotline/v1/tickets", f.now, []byte(pushBody)); w.Code != http.StatusOK || w.Header().Get("Deprecation") != "" {
+		t.Fatalf("v2 push: %d %v %s", w.Code, w.Header(), w.Body)
+	}
+	for i := range 2 {
+		if w := f.doV2("GET", "/api/hotline/v1/tickets/P001", f.now, nil); w.Code != http.StatusOK {
+			t.Fatalf("GET %d in the same second: %d %s", i+1, w.Code, w.Body)
+		}
+	}
+	f.logs.Reset()
+	w := f.do("GET", "/api/hotline/v1/tickets/P002", "shiquan-12345", f.now, nil, nil)
+	if w.Code != http.StatusUnauthorized || !strings.Contains(errorBody(t, w).Error.Message, "第 2 版签名") || !strings.Contains(f.logs.String(), "401") {
+		t.Fatalf("v1 GET: %d %s", w.Code, w.Body)
+	}
+	w = f.do("POST", "/api/hotline/v1/tickets", "shiquan-12345", f.now.Add(time.Second), []byte(pushBody), nil)
+	if w.Code != http.StatusOK || w.Header().Get("Deprecation") != "true" || !strings.Contains(f.logs.String(), "v1 signature") {
+		t.Fatalf("v1 push during the transition: %d %v", w.Code, w.Header())
+	}
+	f.api.Clients.RefuseV1 = true
+	w = f.do("POST", "/api/hotline/v1/tickets", "shiquan-12345", f.now.Add(2*time.Second), []byte(pushBody), nil)
+	if w.Code != http.StatusUnauthorized {
+		t.Fatalf("v1 push after the transition: %d", w.Code)
+	}
 }

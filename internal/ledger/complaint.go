@@ -346,9 +346,11 @@ func (s *Service) lookupMAC(in *NewComplaint, ref sql.NullString) any {
 	return nil
 }
 
-// TicketMAC is the stored form of a hotline ticket number + last four digits.
+// TicketMAC is the stored form of a hotline ticket number + last four digits:
+// the HMAC of the canonical number (CanonicalTicketNo), so that the lookup
+// ignores case, width and spaces.
 func (s *Service) TicketMAC(ticketNo, last4 string) string {
-	return s.Keys.MAC("ticket", string(ChannelHotline), ticketNo, last4)
+	return s.Keys.MAC("ticket", string(ChannelHotline), CanonicalTicketNo(ticketNo), last4)
 }
 
 // assignIDs reads back the ids of a multi-row insert by the rows' tracking
@@ -426,22 +428,42 @@ func (s *Service) Track(ctx context.Context, typed string) (*Complaint, error) {
 }
 
 // TrackTicket finds a hotline complaint by its ticket number and the last four
-// digits of the caller's phone. Failures are ErrNoSuchCode.
+// digits of the caller's phone, case- and width-insensitive (full-width
+// digits too). EINVALID names the field when either is missing or the digits
+// are not four; every miss is ErrNoSuchTicket after the same work; ERATELIMIT
+// (ErrTicketLocked) once the ticket has had MaxTicketLookupFailures failures
+// in TicketLookupWindow, counted in the database across instances (see
+// ticket_lookup.go).
 func (s *Service) TrackTicket(ctx context.Context, ticketNo, phoneLast4 string) (*Complaint, error) {
-	ticketNo = strings.TrimSpace(ticketNo)
-	l4 := phone.Last4(phoneLast4)
-	var c Complaint
-	err := s.DB.GetContext(ctx, &c, `SELECT `+complaintColumns+` FROM complaints WHERE lookup_mac = ?`, s.TicketMAC(ticketNo, l4))
+	no, l4 := CanonicalTicketNo(ticketNo), canonicalLast4(phoneLast4)
+	switch {
+	case no == "":
+		return nil, apperr.Invalid(map[string]string{"ticket_no": "请输入热线工单编号"})
+	case l4 == "":
+		return nil, apperr.Invalid(map[string]string{"phone_last4": "请输入来电手机号的后四位数字"})
+	}
+	key := s.Keys.MAC("ticket-lookup", no)
+	attempt, until, err := s.reserveTicketLookup(ctx, key, no)
 	if err != nil {
-		if db.NotFound(err, "") != err {
-			return nil, ErrNoSuchCode
+		return nil, err
+	}
+	if attempt > MaxTicketLookupFailures {
+		return nil, ErrTicketLocked(max(until.Sub(s.now()), time.Second))
+	}
+	c, err := s.findTicket(ctx, no, strings.TrimSpace(ticketNo), l4)
+	if err == ErrNoSuchTicket {
+		if aerr := s.auditTicketLookupFailure(ctx, no, attempt); aerr != nil {
+			return nil, aerr
 		}
-		return nil, db.Classify(fmt.Errorf("ledger: track ticket: %w", err))
+		return nil, err
 	}
-	if len(phoneLast4) != 4 || l4 != phoneLast4 {
-		return nil, ErrNoSuchCode
+	if err != nil {
+		return nil, err
 	}
-	return &c, nil
+	if err := s.forgiveTicketLookup(ctx, key); err != nil {
+		return nil, err
+	}
+	return c, nil
 }
 
 // Contact decrypts a complaint's contact details. Callers at the edge must

@@ -78,6 +78,13 @@ var eventLabels = map[string]string{
 
 	// Retention (数据保存期限).
 	"retention.contacts_erased": "到期删除举报人联系方式",
+	"retention.rejects_erased":  "到期删除未修正的热线拒收行",
+
+	// The hotline bridge and the ticket lookup (热线工单).
+	"hotline.codes_revealed": "回音导出（含查询码）",
+	"hotline.code_revealed":  "查看热线工单查询码",
+	"ticket_lookup.failed":   "按工单编号查询失败",
+	"ticket_lookup.locked":   "按工单编号查询已暂停（失败次数过多）",
 }
 
 // EventLabel is the Chinese name of an event kind (收到举报 for

@@ -120,22 +120,33 @@ func TestTrackTicketByLastFourDigits(t *testing.T) {
 	f := fileOne(t, s, in)
 	tests := []struct {
 		name, ticket, last4 string
-		ok                  bool
+		want                error // nil: found
 	}{
-		{"OK", "12369SQ202611030001", "5678", true},
-		{"OKSpaces", " 12369SQ202611030001 ", "5678", true},
-		{"ErrWrongDigits", "12369SQ202611030001", "5679", false},
-		{"ErrWrongTicket", "12369SQ202611030002", "5678", false},
-		{"ErrNotFourDigits", "12369SQ202611030001", "45678", false},
+		{"OK", "12369SQ202611030001", "5678", nil},
+		{"OKSpaces", " 12369SQ202611030001 ", "5678", nil},
+		{"OKLowerCase", "12369sq202611030001", "5678", nil},
+		{"OKFullWidth", "１２３６９ＳＱ２０２６１１０３０００１", "５６７８", nil},
+		{"OKFullWidthLowerCase", "１２３６９ｓｑ２０２６１１０３ ０００１", " 5678 ", nil},
+		{"ErrWrongDigits", "12369SQ202611030001", "5679", ledger.ErrNoSuchTicket},
+		{"ErrWrongTicket", "12369SQ202611030002", "5678", ledger.ErrNoSuchTicket},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c, err := s.TrackTicket(ctx, tt.ticket, tt.last4)
-			if tt.ok != (err == nil) || (tt.ok && c.ID != f.Complaint.ID) {
-				t.Fatalf("got %v, %v", c, err)
+			if err != tt.want || (tt.want == nil && c.ID != f.Complaint.ID) {
+				t.Fatalf("got %v, %v; want %v", c, err, tt.want)
 			}
-			if !tt.ok && err != ledger.ErrNoSuchCode {
-				t.Fatalf("miss must be ErrNoSuchCode, got %v", err)
+		})
+	}
+	for _, tt := range []struct{ name, ticket, last4, field string }{
+		{"ErrNotFourDigits", "12369SQ202611030001", "45678", "phone_last4"},
+		{"ErrNoDigits", "12369SQ202611030001", "", "phone_last4"},
+		{"ErrNoTicket", "  ", "5678", "ticket_no"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := s.TrackTicket(ctx, tt.ticket, tt.last4)
+			if apperr.Code(err) != apperr.EINVALID || apperr.Fields(err)[tt.field] == "" {
+				t.Fatalf("got %v, want EINVALID naming %s", err, tt.field)
 			}
 		})
 	}

@@ -69,7 +69,7 @@ func TestEraseExpiredContacts(t *testing.T) {
 		}
 	}
 	// The hotline lookup (ticket + last four digits) is gone with the phone.
-	if _, err := s.TrackTicket(ctx, "12369SQ202611030001", "5678"); err != ledger.ErrNoSuchCode {
+	if _, err := s.TrackTicket(ctx, "12369SQ202611030001", "5678"); err != ledger.ErrNoSuchTicket {
 		t.Fatalf("ticket lookup after erasure: %v", err)
 	}
 	if k := count(t, s, `SELECT COUNT(*) FROM audit_log WHERE action = 'retention.contacts_erased'`); k != 1 {

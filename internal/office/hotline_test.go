@@ -62,6 +62,7 @@ func TestHotlinePages(t *testing.T) {
 	mustContain(t, w, "导入回执", "新导入 18", "拒收 2", `<p class="flash" role="status">02-12369-gbk-title.csv 已导入。</p>`,
 		"<td>12369SQ202611100112</td>", "<title>导入回执 · 12369热线工单 · 生态环境督查工作台</title>")
 	mustNotContain(t, w, `..\`)
+	receipt := w.Body.String()
 	// Every wide table scrolls in its own container.
 	if n := strings.Count(w.Body.String(), `<div class="table-wrap"><table>`); n != 2 {
 		t.Fatalf("receipt: %d scrolling tables", n)
@@ -85,6 +86,10 @@ func TestHotlinePages(t *testing.T) {
 		t.Fatalf("quarantine: %d %s", w.Code, w.Body)
 	}
 	mustContain(t, w, "第 15 行（12369SQ202611100112）", "第 9 行（12369SQ202611120106）", `<a href="/office/hotline/quarantine" aria-current="page">待修正（2）</a>`)
+	// The callers' names and phones are shown masked and are not offered
+	// for editing; the fix keeps them as sealed.
+	mustContain(t, w, `<span class="masked">黄*</span>`, `<span class="masked">198****5951</span>`, `<span class="masked">0915-***9890</span>`)
+	mustNotContain(t, w, "黄强", "19860835951", "吴涛", "0915-7869890")
 
 	q, err := (&hotline.Importer{Ledger: e.ledger, DB: e.db}).Quarantine(ctx, 10)
 	if err != nil || len(q) != 2 {
@@ -115,12 +120,39 @@ func TestHotlinePages(t *testing.T) {
 	}
 	mustContain(t, w, `role="status">第 `+strconv.Itoa(target.Row)+` 行已修正并导入。</p>`)
 
+	// The same file again: the receipt says first that it was imported
+	// before, and the row just fixed is older than the ledger.
+	w = op.upload(op.csrf, "02-12369-gbk-title.csv", sample(t))
+	mustContain(t, w, `<p class="warn" role="status">此文件已于 2026年11月3日 09:00 导入（批次 1），本次逐行核对，未重复导入。</p>`,
+		"新导入 0，已更新 0，无变化 18，比台账旧 1，拒收 1", "<td>比台账旧</td>", "比台账旧：此行曾被拒收，已于")
+
 	w = op.post("/office/hotline/quarantine/" + strconv.FormatInt(q[1].ID, 10) + "/fix")
 	if w.Code != http.StatusUnprocessableEntity || !strings.Contains(w.Body.String(), "仍无法导入") {
 		t.Fatalf("fix still wrong: %d %s", w.Code, w.Body)
 	}
 	if w := op.post("/office/hotline/quarantine/0/fix"); w.Code != http.StatusNotFound {
 		t.Fatalf("fix of no row: %d", w.Code)
+	}
+
+	// A caller needs their code: the operator looks it up by ticket number,
+	// and the reading is audited under the operator's name.
+	w = op.get("/office/hotline/code")
+	mustContain(t, w, `<a href="/office/hotline/code" aria-current="page">查询码</a>`, `id="code-ticket" name="ticket_no"`)
+	m := regexp.MustCompile(`<td>12369SQ202611140101</td><td>新导入</td><td><code>([0-9A-Z-]{19})</code>`).FindStringSubmatch(receipt)
+	if m == nil {
+		t.Fatalf("the receipt shows no code for 12369SQ202611140101:\n%s", receipt)
+	}
+	code := m[1]
+	w = op.post("/office/hotline/code", "ticket_no", " 12369SQ202611140101 ")
+	mustContain(t, w, "工单 12369SQ202611140101", `<code class="big">`+code+`</code>`, "已接收")
+	if n := e.audited("operator", "hotline.code_revealed"); n != 1 {
+		t.Fatalf("%d audit entries for the code read", n)
+	}
+	if w := op.post("/office/hotline/code", "ticket_no", "NOPE"); w.Code != http.StatusNotFound || !strings.Contains(w.Body.String(), "没有这个工单编号：NOPE") {
+		t.Fatalf("unknown ticket: %d", w.Code)
+	}
+	if w := op.post("/office/hotline/code", "ticket_no", ""); w.Code != http.StatusUnprocessableEntity || !strings.Contains(w.Body.String(), "请输入工单编号") {
+		t.Fatalf("no ticket: %d", w.Code)
 	}
 
 	w = op.get("/office/hotline/feedback")

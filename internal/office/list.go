@@ -1,12 +1,12 @@
 package office
 
 import (
-	"encoding/csv"
 	"fmt"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
 
+	"ecoreport/internal/csvout"
 	"ecoreport/internal/ledger"
 )
 
@@ -71,8 +71,8 @@ func (h *Handler) cases(c *gin.Context) {
 }
 
 // casesCSV exports the filtered list as UTF-8 CSV with a BOM (Excel opens
-// it in the right encoding). Cells that a spreadsheet would run as a formula
-// are prefixed with a quote.
+// it in the right encoding) through the service's one CSV writer, which
+// defuses every cell a spreadsheet would run as a formula (csvout).
 func (h *Handler) casesCSV(c *gin.Context) {
 	_, rows, err := h.caseRows(c)
 	if err != nil {
@@ -82,24 +82,20 @@ func (h *Handler) casesCSV(c *gin.Context) {
 	c.Header("Content-Type", "text/csv; charset=utf-8")
 	c.Header("Content-Disposition", fmt.Sprintf(`attachment; filename="cases-%s.csv"`, h.now().In(h.Location).Format("20060102")))
 	c.Status(http.StatusOK)
-	c.Writer.WriteString("\ufeff")
-	w := csv.NewWriter(c.Writer)
+	w, err := csvout.New(c.Writer, csvout.UTF8BOM)
+	if err != nil {
+		return // the client went away
+	}
 	w.Write([]string{"问题编号", "状态", "概述", "污染类型", "乡镇", "责任单位", "被举报对象", "核查结论", "立案日期", "办结期限", "是否超期"})
 	for _, r := range rows {
 		overdue := ""
 		if r.Overdue {
 			overdue = "超期"
 		}
-		w.Write([]string{r.Ref(), r.Status.Label(), cell(r.Title), r.Categories.Labels(), r.Town, r.Unit, cell(r.Subject),
+		w.Write([]string{r.Ref(), r.Status.Label(), r.Title, r.Categories.Labels(), r.Town, r.Unit, r.Subject,
 			r.Verification.Label(), r.OpenedAt.In(h.Location).Format("2006-01-02"), r.DueAt.In(h.Location).Format("2006-01-02"), overdue})
 	}
-	w.Flush()
-}
-
-// cell defuses spreadsheet formulas (CSV injection).
-func cell(s string) string {
-	if s != "" && (s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@' || s[0] == '\t' || s[0] == '\r') {
-		return "'" + s
+	if err := w.Close(); err != nil {
+		h.log.WarnContext(h.ctx(c), "office: cases csv", "err", err)
 	}
-	return s
 }

@@ -217,6 +217,7 @@ var viewLayouts = map[string]string{
 	"hotline_receipt":    "layout",
 	"hotline_quarantine": "layout",
 	"hotline_feedback":   "layout",
+	"hotline_code":       "layout",
 
 	"outbox":         "layout",
 	"outbox_message": "layout",

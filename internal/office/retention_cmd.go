@@ -24,10 +24,18 @@ func RetentionPeriod(now time.Time, years int) time.Duration {
 	return now.Sub(now.AddDate(-years, 0, 0))
 }
 
-// RetentionCommand runs `ecoreport retention run [--years 3]` once on l and
-// returns the exit code: 0 done, 1 failed, 2 bad usage. The caller opens
-// the database and builds the ledger service.
-func RetentionCommand(ctx context.Context, l *ledger.Service, args []string, out, errOut io.Writer) int {
+// Eraser is more personal data that retention erases beside the ledger's
+// contacts, such as the hotline's quarantined rows
+// (hotline.Importer.EraseExpiredRejects with its own period).
+type Eraser struct {
+	What  string // in Chinese, for the report: "待修正拒收行中的来电人信息（超过 180 天未修正）"
+	Erase func(ctx context.Context) (int, error)
+}
+
+// RetentionCommand runs `ecoreport retention run [--years 3]` once on l (and
+// the extra erasers) and returns the exit code: 0 done, 1 failed, 2 bad
+// usage. The caller opens the database and builds the ledger service.
+func RetentionCommand(ctx context.Context, l *ledger.Service, args []string, out, errOut io.Writer, extra ...Eraser) int {
 	if len(args) > 0 && args[0] == "run" {
 		args = args[1:]
 	}
@@ -58,13 +66,22 @@ func RetentionCommand(ctx context.Context, l *ledger.Service, args []string, out
 		return 1
 	}
 	fmt.Fprintf(out, "已删除 %d 件举报的联系方式（办结满 %d 年）。\n", n, *years)
+	for _, e := range extra {
+		n, err := e.Erase(ctx)
+		if err != nil {
+			fmt.Fprintf(errOut, "删除%s失败（已删除 %d 条）：%v\n", e.What, n, err)
+			return 1
+		}
+		fmt.Fprintf(out, "已删除 %d 条%s。\n", n, e.What)
+	}
 	return 0
 }
 
-// RetentionJob erases expired contacts now and then every interval until
+// RetentionJob erases expired contacts (and what the extra erasers erase)
+// now and then every interval until
 // ctx ends (for serve's background jobs); failures are reported through
 // warn and retried at the next tick.
-func RetentionJob(ctx context.Context, l *ledger.Service, every time.Duration, years int, warn func(string, ...any)) {
+func RetentionJob(ctx context.Context, l *ledger.Service, every time.Duration, years int, warn func(string, ...any), extra ...Eraser) {
 	if years < 1 {
 		years = DefaultRetentionYears
 	}
@@ -73,6 +90,11 @@ func RetentionJob(ctx context.Context, l *ledger.Service, every time.Duration, y
 	for {
 		if _, err := l.EraseExpiredContacts(ctx, RetentionPeriod(l.Now(), years)); err != nil && ctx.Err() == nil {
 			warn("retention: %v", err)
+		}
+		for _, e := range extra {
+			if _, err := e.Erase(ctx); err != nil && ctx.Err() == nil {
+				warn("retention: %s: %v", e.What, err)
+			}
 		}
 		select {
 		case <-ctx.Done():

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"ecoreport/hotline"
 	"ecoreport/internal/office"
 )
 
@@ -71,5 +72,24 @@ func TestRetentionPeriodCountsLeapDays(t *testing.T) {
 	now := time.Date(2029, 3, 1, 0, 0, 0, 0, time.UTC)
 	if got := office.RetentionPeriod(now, 3); got != (365*3+1)*24*time.Hour {
 		t.Fatalf("%v", got)
+	}
+}
+
+// TestRetentionCommandErasesRejects: retention runs the hotline's
+// quarantine eraser beside the contacts and reports it.
+func TestRetentionCommandErasesRejects(t *testing.T) {
+	e := newEnv(t)
+	im := &hotline.Importer{Ledger: e.ledger, DB: e.db}
+	if _, err := im.Import(ctx, strings.NewReader("工单编号,来电时间,来电人,来电号码,举报内容\nQ1,2026-11-03 14:22,张伟,13812345678,\n"), "q.csv", "测试员", nil); err != nil {
+		t.Fatal(err)
+	}
+	e.clk.add(hotline.DefaultRejectRetention + time.Hour)
+	eraser := office.Eraser{What: "待修正拒收行中的来电人信息", Erase: func(ctx context.Context) (int, error) { return im.EraseExpiredRejects(ctx, 0) }}
+	var out, errOut bytes.Buffer
+	if code := office.RetentionCommand(ctx, e.ledger, []string{"run"}, &out, &errOut, eraser); code != 0 || !strings.Contains(out.String(), "已删除 1 条待修正拒收行中的来电人信息") {
+		t.Fatalf("%d %q %q", code, out.String(), errOut.String())
+	}
+	if n := e.count(`SELECT COUNT(*) FROM import_rejects WHERE status = 'expired' AND raw_enc IS NULL`); n != 1 {
+		t.Fatalf("%d rows erased", n)
 	}
 }

@@ -137,6 +137,8 @@ var Routes = []Route{
 	post("/hotline/quarantine/:id/fix", HotlineOperators, hotlineOnly((*Handler).hotlineFix)),
 	get("/hotline/feedback", HotlineOperators, hotlineOnly((*Handler).hotlineFeedbackForm)),
 	post("/hotline/feedback", HotlineOperators, hotlineOnly((*Handler).hotlineFeedbackDownload)),
+	get("/hotline/code", HotlineOperators, hotlineOnly((*Handler).hotlineCodeForm)),
+	post("/hotline/code", HotlineOperators, hotlineOnly((*Handler).hotlineCodeShow)),
 
 	// The responsible units' page (本单位整改通知书) and the printable notice.
 	get("/notices/:id", NoticeReaders, (*Handler).noticePage),

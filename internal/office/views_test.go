@@ -59,7 +59,7 @@ func TestEveryViewRenders(t *testing.T) {
 		"/office/register", "/office/notices/" + strconv.FormatInt(ns[0].ID, 10), "/office/inspection/tasks", "/office/inspection/tasks/new",
 		"/office/inspection/superior/new", "/office/interviews", "/office/interviews/new", "/office/referrals", "/office/referrals/new",
 		"/office/rewards", cs + "/reward", "/office/rewards/rules", "/office/hotline", "/office/hotline/quarantine", "/office/hotline/feedback",
-		"/office/bulletin?month=2026-11", "/office/outbox", "/office/complaints/" + strconv.FormatInt(inbox.ID, 10), "/office/outbox?view=all", "/office/outbox/" + strconv.FormatInt(e.lastID("outbox"), 10)} {
+		"/office/hotline/code", "/office/bulletin?month=2026-11", "/office/outbox", "/office/complaints/" + strconv.FormatInt(inbox.ID, 10), "/office/outbox?view=all", "/office/outbox/" + strconv.FormatInt(e.lastID("outbox"), 10)} {
 		page(admin, "GET", p, http.StatusOK)
 	}
 	page(admin, "GET", cs+"0", http.StatusNotFound) // the error page
