@@ -475,6 +475,12 @@ func (im *Importer) update(ctx context.Context, tx *sqlx.Tx, k *known, nc *ledge
 		warnings = string(b)
 	}
 	now := db.UTC(im.Ledger.Now())
+	before := ledger.ComplaintText{ID: k.ID, SourceRef: k.SourceRef, Subject: k.Subject, Address: k.Address, Description: k.Description, TownText: k.TownText}
+	after := ledger.ComplaintText{ID: k.ID, SourceRef: k.SourceRef, Subject: strings.TrimSpace(nc.Subject), Address: strings.TrimSpace(nc.Address),
+		Description: strings.TrimSpace(nc.Description), TownText: nc.TownText}
+	if err := im.Ledger.ReindexComplaintTx(ctx, tx, before, after); err != nil {
+		return nil, fmt.Errorf("hotline: update ticket %s: %w", t.TicketNo, err)
+	}
 	if _, err := tx.ExecContext(ctx, updateComplaintSQL, nc.Categories, nc.CategoryText, townID, nc.TownText, strings.TrimSpace(nc.Address),
 		strings.TrimSpace(nc.Subject), strings.TrimSpace(nc.Description), nc.Identity, contactEnc, lookup, nc.WantsReward, due, extra,
 		warnings, nc.SourceHash, now, k.ID); err != nil {

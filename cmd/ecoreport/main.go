@@ -34,6 +34,7 @@ func commands() []command {
 		{"retention", "个人信息保存期限：retention run 删除到期的联系方式（cron）", runRetention},
 		{"demo", "向空数据库填入一个月的演示数据并打印各角色账号", runDemo},
 		{"audit", "审计日志：audit verify 校验哈希链", runAudit},
+		{"search", "查找索引：search reindex 重建索引", runSearch},
 		{"version", "显示版本", runVersion},
 		{"help", "显示帮助", nil},
 	}

@@ -61,6 +61,11 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	m.Ledger = newLedger(cfg, m.DB, m.Keys)
+	if n, err := m.Ledger.IndexIfEmpty(ctx); err != nil {
+		return fmt.Errorf("建立查找索引失败：%w", err)
+	} else if n > 0 {
+		log.Info("已为现有的举报件和问题建立查找索引 (built the search index)", "documents", n)
+	}
 	m.Users = auth.NewStore(m.DB)
 	m.Reward = newReward(m.DB, m.Keys, m.Ledger)
 	if err := m.bootstrapAdmin(ctx); err != nil {

@@ -132,7 +132,8 @@ const insertCaseSQL = `INSERT INTO cases (status, source, source_detail, title, 
  verification_note, public_reply, opened_at, due_at, extension_reason, created_by, updated_at)
 VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', '', '', ?, ?, '', ?, ?)`
 
-// OpenCaseTx opens a case in tx and writes its event and audit entry.
+// OpenCaseTx opens a case in tx and writes its event, its audit entry and
+// its terms in the search index.
 func (s *Service) OpenCaseTx(ctx context.Context, tx *sqlx.Tx, in NewCase, by Actor) (int64, error) {
 	if err := in.Validate(); err != nil {
 		return 0, err
@@ -152,6 +153,10 @@ func (s *Service) OpenCaseTx(ctx context.Context, tx *sqlx.Tx, in NewCase, by Ac
 		return 0, fmt.Errorf("ledger: open case: %w", err)
 	}
 	if err := s.event(ctx, tx, now, id, 0, "case.opened", "", string(Open), by, EventInput{}); err != nil {
+		return 0, fmt.Errorf("ledger: open case: %w", err)
+	}
+	text := caseText{ID: id, Title: strings.TrimSpace(in.Title), Subject: in.Subject, SourceDetail: in.SourceDetail}
+	if err := indexTx(ctx, tx, SearchCases, []int64{id}, [][]int64{text.terms()}); err != nil {
 		return 0, fmt.Errorf("ledger: open case: %w", err)
 	}
 	return id, nil

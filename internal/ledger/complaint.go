@@ -195,7 +195,8 @@ func (s *Service) FileTx(ctx context.Context, tx *sqlx.Tx, in NewComplaint, by A
 
 // FileManyTx records many new complaints inside tx with multi-row INSERTs
 // (complaints, their 'complaint.filed' events) and one audit entry naming
-// them all: bulk imports pay one round trip per table per batch, not per row. Every
+// them all, and their terms in the search index: bulk imports pay one round
+// trip per table per batch, not per row. Every
 // complaint is validated first; the first invalid one fails the call with an
 // EINVALID error naming its index in Fields["index"]. A ticket number that
 // exists already is ECONFLICT.
@@ -278,6 +279,9 @@ func (s *Service) FileManyTx(ctx context.Context, tx *sqlx.Tx, ins []NewComplain
 	}
 	if _, err := tx.ExecContext(ctx, ev.String(), evArgs...); err != nil {
 		return nil, fmt.Errorf("ledger: file complaints: events: %w", err)
+	}
+	if err := indexComplaintsTx(ctx, tx, out); err != nil {
+		return nil, fmt.Errorf("ledger: file complaints: %w", err)
 	}
 	if err := audit.AppendMany(ctx, tx, recs); err != nil {
 		return nil, fmt.Errorf("ledger: file complaints: %w", err)

@@ -166,6 +166,10 @@ func (s *Service) IssueNotice(ctx context.Context, in NewNotice, by Actor) (*Not
 		if err := s.unitExists(ctx, tx, in.UnitID); err != nil {
 			return err
 		}
+		text, err := caseTextTx(ctx, tx, c.ID)
+		if err != nil {
+			return err
+		}
 		num, err := s.nextNoticeNumber(ctx, tx, year)
 		if err != nil {
 			return err
@@ -201,6 +205,9 @@ func (s *Service) IssueNotice(ctx context.Context, in NewNotice, by Actor) (*Not
 		}
 		if n.ID, err = res.LastInsertId(); err != nil {
 			return fmt.Errorf("ledger: insert notice: %w", err)
+		}
+		if err := reindexCaseTx(ctx, tx, text); err != nil { // the case is found by its notices' numbers
+			return err
 		}
 		return s.NoteTx(ctx, tx, c.ID, 0, "notice.issued", by, EventInput{InternalNote: n.Ref()})
 	})
