@@ -357,3 +357,28 @@ func nullID(id int64) any {
 	}
 	return id
 }
+
+const activeOfRolesSQL = `SELECT ` + userColumns + ` FROM users WHERE active = ? AND role IN (?) ORDER BY display_name, username`
+
+// ActiveWith lists the active accounts of the given roles, by name: the
+// people a case can be given to.
+func (s *Store) ActiveWith(ctx context.Context, roles ...Role) ([]User, error) {
+	q, args, err := sqlx.In(activeOfRolesSQL, true, roles)
+	if err != nil {
+		return nil, err
+	}
+	var us []User
+	if err := s.DB.SelectContext(ctx, &us, q, args...); err != nil {
+		return nil, db.Classify(fmt.Errorf("auth: active users: %w", err))
+	}
+	return us, nil
+}
+
+// Label is how a user is named on pages: the display name, or the
+// username when there is none.
+func (u *User) Label() string {
+	if u.DisplayName != "" {
+		return u.DisplayName
+	}
+	return u.Username
+}

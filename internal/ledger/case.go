@@ -40,6 +40,7 @@ type Case struct {
 	MergedIntoID     sql.NullInt64 `db:"merged_into_id"`
 	CreatedBy        sql.NullInt64 `db:"created_by"`
 	UpdatedAt        time.Time     `db:"updated_at"`
+	AssigneeID       sql.NullInt64 `db:"assignee_id"` // the inspector who holds it (承办人)
 }
 
 // Ref is the case's public reference (问题编号).
@@ -64,7 +65,7 @@ func (c *Case) DaysOverdue(now time.Time) int {
 
 const caseColumns = `id, status, source, source_detail, title, categories, town_id, unit_id, subject, verification,
  verification_note, public_reply, opened_at, due_at, extended, extension_reason, verified_at, concluded_at, closed_at,
- revisit_due_at, merged_into_id, created_by, updated_at`
+ revisit_due_at, merged_into_id, created_by, updated_at, assignee_id`
 
 // Case returns one case. ENOTFOUND when there is none.
 func (s *Service) Case(ctx context.Context, id int64) (*Case, error) {

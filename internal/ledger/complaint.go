@@ -47,6 +47,7 @@ type Complaint struct {
 	SourceHash      string          `db:"source_hash"`
 	CreatedBy       sql.NullInt64   `db:"created_by"`
 	UpdatedAt       time.Time       `db:"updated_at"`
+	AssigneeID      sql.NullInt64   `db:"assignee_id"` // the inspector who holds it in triage
 }
 
 // Ref is the complaint's public reference (not its tracking code).
@@ -386,7 +387,7 @@ func marshalOrEmpty[T any](v []T) string {
 
 const complaintColumns = `id, channel, status, source_ref, categories, category_text, town_id, town_text, address, subject,
  description, occurred_text, identity, contact_enc, contact_erased_at, wants_reward, case_id, refuse_reason, received_at,
- decide_due_at, reply_due_at, extra, warnings, source_hash, created_by, updated_at`
+ decide_due_at, reply_due_at, extra, warnings, source_hash, created_by, updated_at, assignee_id`
 
 // Complaint returns one complaint by id. ENOTFOUND when there is none.
 func (s *Service) Complaint(ctx context.Context, id int64) (*Complaint, error) {

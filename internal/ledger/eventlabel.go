@@ -6,11 +6,13 @@ package ledger
 // that every kind found in the sources has a label here.
 var eventLabels = map[string]string{
 	// Complaints (举报件).
-	"complaint.filed":       "收到举报",
-	"complaint.filed_batch": "批量登记举报",
-	"complaint.accepted":    "受理举报",
-	"complaint.refused":     "不予受理",
-	"complaint.updated":     "热线工单更新",
+	"complaint.filed":        "收到举报",
+	"complaint.filed_batch":  "批量登记举报",
+	"complaint.accepted":     "受理举报",
+	"complaint.refused":      "不予受理",
+	"complaint.updated":      "热线工单更新",
+	"complaint.assignee_set": "分派承办人",
+	"complaint.reassigned":   "改派承办人",
 
 	// Cases (问题).
 	"case.opened":       "立案",
@@ -26,6 +28,8 @@ var eventLabels = map[string]string{
 	"case.merged":       "并入其他问题",
 	"case.merged_in":    "并入重复问题",
 	"case.revisit_held": "回头看",
+	"case.assignee_set": "指派承办人",
+	"case.reassigned":   "改派承办人",
 
 	// Rectification notices (整改通知书).
 	"notice.issued":   "下达整改通知书",

@@ -24,6 +24,7 @@ type caseData struct {
 	Verifications []ledger.Verification
 	DefaultCopied string
 	Repeats       int
+	Assign        assignView // who holds the case (承办人), and the form to change it
 }
 
 func (h *Handler) casePage(c *gin.Context) {
@@ -70,6 +71,10 @@ func (h *Handler) renderCase(c *gin.Context, id int64, reveal map[int64]*ledger.
 		return
 	}
 	if d.Units, err = h.Ledger.Units(ctx); err != nil {
+		h.fail(c, err)
+		return
+	}
+	if d.Assign, err = h.assignViewOf(c, "/office/cases/"+strconv.FormatInt(cs.ID, 10)+"/assign", cs.AssigneeID.Int64); err != nil {
 		h.fail(c, err)
 		return
 	}

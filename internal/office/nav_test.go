@@ -16,8 +16,8 @@ func TestNavFromRouteTable(t *testing.T) {
 		role string
 		want []string
 	}{
-		{"admin", append(all[:6:6], "登记来访来信", "12369热线工单", "举报奖励", "月度通报")},
-		{"inspector", append(all[:6:6], "登记来访来信", "月度通报")},
+		{"admin", append(append([]string{"我的问题"}, all...), "登记来访来信", "12369热线工单", "举报奖励", "月度通报")},
+		{"inspector", append(append([]string{"我的问题"}, all...), "登记来访来信", "月度通报")},
 		{"leader", append(all[:6:6], "举报奖励", "月度通报")},
 		{"operator", []string{"登记来访来信", "12369热线工单"}},
 		{"unit", []string{"本单位整改通知书"}},

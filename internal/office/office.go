@@ -140,6 +140,7 @@ var viewLayouts = map[string]string{
 	"register":     "layout",
 	"receipt":      "layout",
 	"unit":         "layout",
+	"mine":         "layout",
 	"notice":       "print",
 
 	"inspection_tasks":    "layout",
@@ -163,12 +164,15 @@ var viewLayouts = map[string]string{
 	"bulletin_page": view.Standalone,
 }
 
+// viewPartials are the back office's own partials, parsed into every view.
+var viewPartials = []string{"partials.html"}
+
 func (h *Handler) mustViews(assets *view.Assets) *view.Set {
 	sub, err := fs.Sub(templateFS, "templates")
 	if err != nil {
 		panic(err)
 	}
-	return view.Must(view.Config{Name: "office", FS: sub, Views: viewLayouts, Funcs: h.funcs(),
+	return view.Must(view.Config{Name: "office", FS: sub, Views: viewLayouts, Partials: viewPartials, Funcs: h.funcs(),
 		Location: h.Location, Assets: assets, Logger: h.log, Fallback: []byte(renderErrorPage)})
 }
 

@@ -90,6 +90,7 @@ func TestEveryRouteWithEveryRole(t *testing.T) {
 		"/cases/:id/extend": {"reason": {"现场复杂"}}, "/cases/:id/notice": {"unit_id": {"2"}, "requirements": {"整改"}, "deadline": {"2026-12-01"}},
 		"/cases/:id/merge": {"into": {"1"}}, "/notices/:id/report": {"note": {"已整改"}},
 		"/hotline/feedback": {"mode": {"since_last"}, "format": {"csv"}},
+		"/cases/:id/assign": {"from": {"0"}, "assignee": {"3"}}, "/complaints/:id/assign": {"from": {"0"}, "assignee": {"3"}},
 		// Not a valid change: a changed password would end the shared sessions.
 		"/password": {"current": {password}, "new": {"another long password"}, "confirm": {"a different one"}},
 	}

@@ -76,13 +76,15 @@ var Routes = []Route{
 	post("/totp/enable", AnyStaff, (*Handler).totpEnable),
 	post("/totp/disable", AnyStaff, (*Handler).totpDisable),
 
-	// Complaints and the ledger (问题台账).
+	// Complaints and the ledger (问题台账); 我的问题 is what one holds.
+	get("/mine", Workers, (*Handler).mine).nav("我的问题"),
 	get("/inbox", Readers, (*Handler).inbox).nav("待处理举报"),
 	post("/complaints/:id/accept", Workers, (*Handler).accept),
 	post("/complaints/:id/refuse", Workers, (*Handler).refuse),
 	post("/complaints/:id/contact", ContactViewers, (*Handler).showContact),
 	post("/complaints/:id/messages", Workers, (*Handler).askReporter),
 	post("/complaints/:id/followup", Workers, (*Handler).answerFollowup),
+	post("/complaints/:id/assign", Workers, (*Handler).assignComplaint),
 	get("/cases", Readers, (*Handler).cases).nav("问题台账"),
 	get("/cases.csv", Readers, (*Handler).casesCSV),
 	get("/cases.xlsx", Readers, (*Handler).casesXLSX),
@@ -95,6 +97,7 @@ var Routes = []Route{
 	post("/cases/:id/close", Workers, (*Handler).closeCase),
 	post("/cases/:id/reopen", Workers, (*Handler).reopen),
 	post("/cases/:id/merge", Workers, (*Handler).merge),
+	post("/cases/:id/assign", Workers, (*Handler).assignCase),
 	post("/cases/:id/revisit", Workers, (*Handler).recordRevisit),
 	get("/revisits", Readers, (*Handler).revisits).nav("回头看"),
 

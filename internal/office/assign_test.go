@@ -1,0 +1,107 @@
+package office_test
+
+import (
+	"net/http"
+	"strconv"
+	"sync"
+	"testing"
+
+	"ecoreport/internal/ledger"
+)
+
+// userID is the id of the env's account username.
+func (e *env) userID(username string) string {
+	e.t.Helper()
+	u, err := e.users.ByUsername(ctx, username)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return strconv.FormatInt(u.ID, 10)
+}
+
+// TestAssignACaseAndFindItUnderMine: the admin gives a case to the
+// inspector on the case page; the inspector finds it under 我的问题; the
+// leader sees who holds it but no form; a reassignment is on the timeline.
+func TestAssignACaseAndFindItUnderMine(t *testing.T) {
+	e := newEnv(t)
+	cm := e.file(webComplaint())
+	caseID, err := e.ledger.Accept(ctx, cm.ID, 0, ledger.Actor{Name: "fixture"}, ledger.EventInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := "/office/cases/" + strconv.FormatInt(caseID, 10)
+	admin, insp := e.session("admin"), e.session("inspector")
+	mustContain(t, admin.get(page), "承办人：<strong>未指派</strong>", `action="`+page+`/assign"`, "督查人员甲")
+
+	seeOther(t, admin.post(page+"/assign", "from", "0", "assignee", e.userID("inspector")), "assign")
+	mustContain(t, admin.get(page), "已指派承办人：督查人员甲", "承办人：<strong>督查人员甲</strong>", "指派承办人", "承办人：无 → 督查人员甲")
+	w := insp.get("/office/mine")
+	mustContain(t, w, ledger.CaseRef(caseID), "承办的问题（1件）")
+
+	t.Run("LeaderSeesTheHolderOnly", func(t *testing.T) {
+		w := e.session("leader").get(page)
+		mustContain(t, w, "承办人：<strong>督查人员甲</strong>")
+		mustNotContain(t, w, `action="`+page+`/assign"`)
+	})
+	t.Run("ErrNotAnInspector", func(t *testing.T) {
+		w := admin.post(page+"/assign", "from", e.userID("inspector"), "assignee", e.userID("unit"))
+		if w.Code != http.StatusUnprocessableEntity {
+			t.Fatalf("assign to a unit account: %d", w.Code)
+		}
+		mustContain(t, w, "承办人只能是在岗的督查人员或系统管理员")
+	})
+	t.Run("ErrStalePage", func(t *testing.T) {
+		w := admin.post(page+"/assign", "from", "0", "assignee", e.userID("admin")) // the page still showed nobody
+		if w.Code != http.StatusConflict {
+			t.Fatalf("stale reassignment: %d", w.Code)
+		}
+		mustContain(t, w, "承办人已被他人改动")
+	})
+	t.Run("ParallelReassignmentsOneWins", func(t *testing.T) {
+		var wg sync.WaitGroup
+		codes := make([]int, 6)
+		from := e.userID("inspector")
+		for i := range codes {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				to := e.userID("admin")
+				if i%2 == 1 {
+					to = "0"
+				}
+				codes[i] = e.session("admin").post(page+"/assign", "from", from, "assignee", to).Code
+			}()
+		}
+		wg.Wait()
+		won := 0
+		for _, c := range codes {
+			switch c {
+			case http.StatusSeeOther:
+				won++
+			case http.StatusConflict:
+			default:
+				t.Fatalf("codes %v", codes)
+			}
+		}
+		if won != 1 || e.count(`SELECT COUNT(*) FROM events WHERE kind = 'case.reassigned'`) != 1 {
+			t.Fatalf("%d won (%v)", won, codes)
+		}
+	})
+}
+
+// TestAssignAComplaintInTriage: a complaint waiting in the inbox is given to
+// the inspector, who finds it under 我的问题 and in the inbox's filter.
+func TestAssignAComplaintInTriage(t *testing.T) {
+	e := newEnv(t)
+	cm := e.file(webComplaint())
+	admin := e.session("admin")
+	w := admin.post("/office/complaints/"+strconv.FormatInt(cm.ID, 10)+"/assign", "from", "0", "assignee", e.userID("inspector"), "back", "/office/inbox")
+	if w.Code != http.StatusSeeOther || w.Header().Get("Location") != "/office/inbox" {
+		t.Fatalf("assign: %d %s", w.Code, w.Header().Get("Location"))
+	}
+	mustContain(t, e.session("inspector").get("/office/mine"), cm.Ref(), "分派给我的举报件（待受理，1件）")
+	if _, err := e.ledger.Accept(ctx, cm.ID, 0, ledger.Actor{Name: "fixture"}, ledger.EventInput{}); err != nil {
+		t.Fatal(err)
+	}
+	mustContain(t, e.session("inspector").get("/office/mine"), "分派给我的举报件（待受理，0件）")
+}
