@@ -135,21 +135,6 @@ func (s *Service) ComplaintCounts(ctx context.Context) (map[int64]int, error) {
 	return m, nil
 }
 
-// InboxLimit bounds one inbox page; the oldest come first, so nothing starves.
-const InboxLimit = 200
-
-const inboxSQL = `SELECT ` + complaintColumns + ` FROM complaints WHERE status = ? ORDER BY received_at, id LIMIT ?`
-
-// Inbox lists the complaints nobody has accepted or refused yet (收件箱),
-// oldest first, at most InboxLimit.
-func (s *Service) Inbox(ctx context.Context) ([]Complaint, error) {
-	var cs []Complaint
-	if err := s.DB.SelectContext(ctx, &cs, inboxSQL, Received, InboxLimit); err != nil {
-		return nil, db.Classify(fmt.Errorf("ledger: inbox: %w", err))
-	}
-	return cs, nil
-}
-
 // DuplicateWindow is how far back duplicate suggestions look.
 const DuplicateWindow = 90 * 24 * time.Hour
 
@@ -161,13 +146,33 @@ const dupCandidatesSQL = `SELECT ` + caseColumns + ` FROM cases WHERE town_id = 
 // type and either name the same reported party or read alike (Similarity
 // at least 0.3). None for a complaint without a town.
 func (s *Service) DuplicateCandidates(ctx context.Context, c *Complaint) ([]Case, error) {
+	return s.DuplicateFinder().Candidates(ctx, c)
+}
+
+// DuplicateFinder suggests duplicates for many complaints (a page of the
+// inbox), reading each town's open cases once.
+type DuplicateFinder struct {
+	s     *Service
+	towns map[int64][]Case
+}
+
+// DuplicateFinder returns a finder for one page's worth of complaints.
+func (s *Service) DuplicateFinder() *DuplicateFinder {
+	return &DuplicateFinder{s: s, towns: map[int64][]Case{}}
+}
+
+// Candidates is DuplicateCandidates for c.
+func (f *DuplicateFinder) Candidates(ctx context.Context, c *Complaint) ([]Case, error) {
 	if !c.TownID.Valid {
 		return nil, nil
 	}
-	var cands []Case
-	if err := s.DB.SelectContext(ctx, &cands, dupCandidatesSQL, c.TownID.Int64, s.now().Add(-DuplicateWindow),
-		Open, Verifying, Assigned, Submitted, Reopened); err != nil {
-		return nil, db.Classify(fmt.Errorf("ledger: duplicates of %d: %w", c.ID, err))
+	cands, ok := f.towns[c.TownID.Int64]
+	if !ok {
+		if err := f.s.DB.SelectContext(ctx, &cands, dupCandidatesSQL, c.TownID.Int64, f.s.now().Add(-DuplicateWindow),
+			Open, Verifying, Assigned, Submitted, Reopened); err != nil {
+			return nil, db.Classify(fmt.Errorf("ledger: duplicates of %d: %w", c.ID, err))
+		}
+		f.towns[c.TownID.Int64] = cands
 	}
 	var out []Case
 	for _, k := range cands {

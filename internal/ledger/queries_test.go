@@ -130,12 +130,12 @@ func TestInboxAndDuplicateCandidates(t *testing.T) {
 	water.Categories, water.Subject, water.Description = ledger.Categories{ledger.Water}, "某养殖场", "养殖污水每天直排汉江支流河道。"
 	fourth := fileOne(t, s, water)
 
-	in, err := s.Inbox(ctx)
+	in, err := s.Inbox(ctx, ledger.InboxQuery{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	var ids []int64
-	for _, c := range in {
+	for _, c := range in.Complaints {
 		ids = append(ids, c.ID)
 	}
 	if want := []int64{first.Complaint.ID, second.Complaint.ID, third.Complaint.ID, fourth.Complaint.ID}; fmt.Sprint(ids) != fmt.Sprint(want) {

@@ -12,6 +12,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"ecoreport/internal/apperr"
+	"ecoreport/internal/auth"
 	"ecoreport/internal/ledger"
 )
 
@@ -37,26 +38,58 @@ type assignOption struct {
 	Selected bool
 }
 
-// assignViewOf builds the assignment block of a case or complaint held by
-// holder (NULL: nobody).
-func (h *Handler) assignViewOf(c *gin.Context, action string, holder int64) (assignView, error) {
-	v := assignView{Action: action, Back: c.Request.URL.RequestURI(), CSRF: CSRFToken(c), FromID: holder}
-	if holder != 0 {
-		v.Holder = h.userName(h.ctx(c), holder)
-	}
+// assigner builds the assignment blocks of one page, reading the people who
+// may hold cases once.
+type assigner struct {
+	h     *Handler
+	c     *gin.Context
+	can   bool
+	staff []auth.User
+	names map[int64]string
+}
+
+func (h *Handler) assigner(c *gin.Context) (*assigner, error) {
+	a := &assigner{h: h, c: c, names: map[int64]string{}}
 	u := User(c)
-	v.Can = u != nil && hasRole(Assignable, u.Role)
-	if !v.Can {
-		return v, nil
-	}
+	a.can = u != nil && hasRole(Assignable, u.Role)
 	staff, err := h.Users.ActiveWith(h.ctx(c), Assignable...)
 	if err != nil {
-		return v, err
+		return nil, err
 	}
 	for _, s := range staff {
+		a.names[s.ID] = s.Label()
+	}
+	if a.can {
+		a.staff = staff
+	}
+	return a, nil
+}
+
+// view is the block of a case or complaint held by holder (0: nobody),
+// whose form posts to action.
+func (a *assigner) view(action string, holder int64) assignView {
+	v := assignView{Action: action, Back: a.c.Request.URL.RequestURI(), CSRF: CSRFToken(a.c), FromID: holder, Can: a.can}
+	if holder != 0 {
+		name, ok := a.names[holder]
+		if !ok { // no longer active: named all the same
+			name = a.h.userName(a.h.ctx(a.c), holder) + "（已停用）"
+			a.names[holder] = name
+		}
+		v.Holder = name
+	}
+	for _, s := range a.staff {
 		v.Options = append(v.Options, assignOption{ID: s.ID, Name: s.Label(), Selected: s.ID == holder})
 	}
-	return v, nil
+	return v
+}
+
+// assignViewOf is the block of one case or complaint.
+func (h *Handler) assignViewOf(c *gin.Context, action string, holder int64) (assignView, error) {
+	a, err := h.assigner(c)
+	if err != nil {
+		return assignView{}, err
+	}
+	return a.view(action, holder), nil
 }
 
 // assigneeOf reads the form's holder: 0 (nobody), or an active account

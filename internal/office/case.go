@@ -105,7 +105,7 @@ func (h *Handler) showContact(c *gin.Context) {
 		h.renderCase(c, cm.CaseID.Int64, reveal)
 		return
 	}
-	h.renderInbox(c, reveal)
+	h.renderInbox(c, reveal, cm.ID)
 }
 
 // caseAction runs one ledger action on the case of the URL and goes back to
