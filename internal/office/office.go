@@ -141,6 +141,7 @@ var viewLayouts = map[string]string{
 	"receipt":      "layout",
 	"unit":         "layout",
 	"mine":         "layout",
+	"search":       "layout",
 	"notice":       "print",
 
 	"inspection_tasks":    "layout",

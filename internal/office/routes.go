@@ -86,6 +86,7 @@ var Routes = []Route{
 	post("/complaints/:id/followup", Workers, (*Handler).answerFollowup),
 	post("/complaints/:id/assign", Workers, (*Handler).assignComplaint),
 	get("/cases", Readers, (*Handler).cases).nav("问题台账"),
+	get("/search", Searchers, (*Handler).search).nav("查找"),
 	get("/cases.csv", Readers, (*Handler).casesCSV),
 	get("/cases.xlsx", Readers, (*Handler).casesXLSX),
 	get("/cases/:id", Readers, (*Handler).casePage),

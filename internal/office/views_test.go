@@ -55,7 +55,7 @@ func TestEveryViewRenders(t *testing.T) {
 		t.Fatalf("notices %v %v", ns, err)
 	}
 	admin := e.session("admin")
-	for _, p := range []string{"/office/password", "/office/totp", "/office/inbox", "/office/mine", "/office/cases", cs, cs + "/messages", "/office/revisits",
+	for _, p := range []string{"/office/password", "/office/totp", "/office/inbox", "/office/mine", "/office/search?q=砂石厂", "/office/cases", cs, cs + "/messages", "/office/revisits",
 		"/office/register", "/office/notices/" + strconv.FormatInt(ns[0].ID, 10), "/office/inspection/tasks", "/office/inspection/tasks/new",
 		"/office/inspection/superior/new", "/office/interviews", "/office/interviews/new", "/office/referrals", "/office/referrals/new",
 		"/office/rewards", cs + "/reward", "/office/rewards/rules", "/office/hotline", "/office/hotline/quarantine", "/office/hotline/feedback",
