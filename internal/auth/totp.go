@@ -179,6 +179,9 @@ func (t *TOTP) Disable(ctx context.Context, u *User, password string) error {
 		if _, err := tx.ExecContext(ctx, disableTOTPSQL, now, u.ID); err != nil {
 			return fmt.Errorf("auth: disable totp of %d: %w", u.ID, err)
 		}
+		if _, err := tx.ExecContext(ctx, deleteRecoverySQL, u.ID); err != nil { // the codes go with the factor
+			return fmt.Errorf("auth: disable totp of %d: %w", u.ID, err)
+		}
 		return audit.Append(ctx, tx, now, u.Username, "user.totp_disabled", "user", u.ID, nil)
 	}))
 }
