@@ -132,7 +132,11 @@ func (im *Importer) Import(ctx context.Context, r io.Reader, name, operator stri
 	h := sha256.New()
 	tee := io.TeeReader(r, h)
 	rc, err := im.run(ctx, SourceFile, name, operator, ledger.Actor{Name: operator}, func() (*Reader, error) {
-		return NewReader(tee, name, im.Options)
+		opt, err := im.options(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return NewReader(tee, name, opt)
 	}, progress, nil, func(rc *Receipt) {
 		_, _ = io.Copy(io.Discard, tee) // the digest covers the whole file
 		rc.SHA256 = hex.EncodeToString(h.Sum(nil))
@@ -290,6 +294,24 @@ func (im *Importer) tally(rc *Receipt, res []rowResult, onRow func(RowResult)) {
 			onRow(r.RowResult)
 		}
 	}
+}
+
+// options are the importer's Options with, unless they name towns, the
+// active towns of the ledger: the county's own, as the administrators keep
+// them (renamed, added, retired), not a list built into the binary.
+func (im *Importer) options(ctx context.Context) (Options, error) {
+	opt := im.Options
+	if len(opt.Towns) > 0 {
+		return opt, nil
+	}
+	ts, err := im.Ledger.Towns(ctx)
+	if err != nil {
+		return opt, fmt.Errorf("%w：%w", ErrDatabase, err)
+	}
+	for _, t := range ts {
+		opt.Towns = append(opt.Towns, t.Name)
+	}
+	return opt, nil
 }
 
 // townIDs maps canonical and short town names to unit ids.
@@ -700,8 +722,12 @@ func (im *Importer) FixReject(ctx context.Context, id int64, fields map[string]s
 	data := csvOf(header, [][]string{row})
 	// The one-row file is read with the row's number in the original file,
 	// so that the receipt and any message say 第15行, not 第2行.
+	opt, err := im.options(ctx)
+	if err != nil {
+		return nil, err
+	}
 	openFix := func() (*Reader, error) {
-		rd, err := NewReader(bytes.NewReader(data), "fix.csv", im.Options)
+		rd, err := NewReader(bytes.NewReader(data), "fix.csv", opt)
 		if err == nil {
 			rd.rowAs = q.Row
 		}
