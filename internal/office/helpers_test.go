@@ -62,6 +62,8 @@ type env struct {
 	h      *office.Handler
 	r      *gin.Engine
 	clk    *clock
+	// recovery is the first TOTP recovery code enrolTOTP was shown.
+	recovery string
 }
 
 func newEnv(t *testing.T) *env {

@@ -16,7 +16,7 @@ func TestNavFromRouteTable(t *testing.T) {
 		role string
 		want []string
 	}{
-		{"admin", append(append([]string{"我的问题"}, all...), "登记来访来信", "12369热线工单", "举报奖励", "月度通报")},
+		{"admin", append(append([]string{"我的问题"}, all...), "登记来访来信", "12369热线工单", "举报奖励", "月度通报", "系统管理")},
 		{"inspector", append(append([]string{"我的问题"}, all...), "登记来访来信", "月度通报")},
 		{"leader", append(all[:7:7], "举报奖励", "月度通报")},
 		{"operator", []string{"登记来访来信", "12369热线工单"}},

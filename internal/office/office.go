@@ -22,6 +22,7 @@ import (
 	"ecoreport/internal/apperr"
 	"ecoreport/internal/auth"
 	"ecoreport/internal/bulletin"
+	"ecoreport/internal/config"
 	"ecoreport/internal/conversation"
 	"ecoreport/internal/db"
 	"ecoreport/internal/ledger"
@@ -53,6 +54,9 @@ type Deps struct {
 	Hotline         HotlineImports
 	HotlineFeedback HotlineFeedback
 	MaxUpload       int64 // largest hotline file (DefaultMaxUpload when 0)
+	// County names the county on the notices, the bulletin and the pages
+	// (config.DefaultCounty() when its name is empty).
+	County config.County
 }
 
 // Handler serves the back office. Create it with New, mount it with Register.
@@ -71,6 +75,7 @@ type Handler struct {
 	Hotline         HotlineImports
 	HotlineFeedback HotlineFeedback
 	MaxUpload       int64
+	County          config.County
 
 	log   *slog.Logger
 	errs  web.Errors
@@ -112,9 +117,12 @@ func New(d Deps) *Handler {
 	if d.MaxUpload <= 0 {
 		d.MaxUpload = DefaultMaxUpload
 	}
+	if d.County.Name == "" {
+		d.County = config.DefaultCounty()
+	}
 	h := &Handler{Ledger: d.Ledger, Users: d.Users, Sessions: d.Sessions, TOTP: d.TOTP, Conversation: d.Conversation, DB: d.DB,
 		Location: d.Location, Now: d.Now, Rewards: d.Rewards,
-		Hotline: d.Hotline, HotlineFeedback: d.HotlineFeedback, MaxUpload: d.MaxUpload, log: d.Logger,
+		Hotline: d.Hotline, HotlineFeedback: d.HotlineFeedback, MaxUpload: d.MaxUpload, County: d.County, log: d.Logger,
 		errs: web.Errors{Log: d.Logger, Surface: "office"}}
 	h.views = h.mustViews(d.Assets)
 	h.nav = navEntries(Routes)
@@ -142,7 +150,15 @@ var viewLayouts = map[string]string{
 	"unit":         "layout",
 	"mine":         "layout",
 	"search":       "layout",
-	"notice":       "print",
+
+	"admin":          "layout",
+	"admin_users":    "layout",
+	"admin_user":     "layout",
+	"admin_password": "layout",
+	"admin_units":    "layout",
+	"admin_audit":    "layout",
+	"totp_recovery":  "layout",
+	"notice":         "print",
 
 	"inspection_tasks":    "layout",
 	"inspection_task":     "layout",
@@ -202,6 +218,11 @@ func (h *Handler) funcs() template.FuncMap {
 			return map[string]string{hotline.SourceFile: "文件", hotline.SourcePush: "推送", hotline.SourceFix: "修正"}[s]
 		},
 		"outcomeLabel": hotline.OutcomeLabel,
+		// auditObjects are the kinds of object the audit log names, for its filter.
+		"auditObjects": func() map[string]string {
+			return map[string]string{"complaint": "举报件", "case": "问题", "notice": "整改通知书", "user": "账号", "unit": "单位",
+				"reward": "奖励", "audit_log": "审计日志", "inspection_task": "督查巡查任务", "import_batch": "热线导入"}
+		},
 	}
 }
 
@@ -215,6 +236,7 @@ type page struct {
 	Error  string
 	Fields map[string]string
 	Data   any
+	County config.County // the county the service is for (本县信息)
 }
 
 func (h *Handler) render(c *gin.Context, code int, view, title string, data any) {
@@ -225,6 +247,7 @@ func (h *Handler) renderPage(c *gin.Context, code int, view string, p page) {
 	p.User = User(c)
 	p.CSRF = CSRFToken(c)
 	p.Nav = h.navFor(p.User, c.Request.URL.Path)
+	p.County = h.County
 	c.Header("Cache-Control", "no-store")
 	h.views.Render(c.Request.Context(), c.Writer, code, view, p)
 }

@@ -75,6 +75,7 @@ var Routes = []Route{
 	get("/totp", AnyStaff, (*Handler).totpPage),
 	post("/totp/enable", AnyStaff, (*Handler).totpEnable),
 	post("/totp/disable", AnyStaff, (*Handler).totpDisable),
+	post("/totp/recovery", AnyStaff, (*Handler).totpRecovery),
 
 	// Complaints and the ledger (问题台账); 我的问题 is what one holds.
 	get("/mine", Workers, (*Handler).mine).nav("我的问题"),
@@ -153,6 +154,26 @@ var Routes = []Route{
 	// The monthly bulletin (月度通报).
 	get("/bulletin", BulletinReaders, (*Handler).bulletinPage).nav("月度通报"),
 	get("/bulletin.xlsx", BulletinReaders, (*Handler).bulletinXLSX),
+
+	// Administration (系统管理): accounts, units and towns, the audit log;
+	// the reward rules above are linked from its page.
+	get("/admin", Admins, (*Handler).adminHome).nav("系统管理"),
+	get("/admin/users", Admins, (*Handler).adminUsers),
+	post("/admin/users", Admins, (*Handler).adminUserCreate),
+	get("/admin/users/:id", Admins, (*Handler).adminUser),
+	post("/admin/users/:id", Admins, (*Handler).adminUserUpdate),
+	post("/admin/users/:id/unlock", Admins, (*Handler).adminUserUnlock),
+	post("/admin/users/:id/password", Admins, (*Handler).adminUserPassword),
+	post("/admin/users/:id/totp-reset", Admins, (*Handler).adminUserTOTPReset),
+	post("/admin/users/:id/disable", Admins, (*Handler).adminUserDisable),
+	post("/admin/users/:id/enable", Admins, (*Handler).adminUserEnable),
+	get("/admin/units", Admins, (*Handler).adminUnits),
+	post("/admin/units", Admins, (*Handler).adminUnitAdd),
+	post("/admin/units/:id", Admins, (*Handler).adminUnitUpdate),
+	post("/admin/units/:id/deactivate", Admins, (*Handler).adminUnitDeactivate),
+	post("/admin/units/:id/activate", Admins, (*Handler).adminUnitActivate),
+	get("/admin/audit", Admins, (*Handler).adminAudit),
+	post("/admin/audit/verify", Admins, (*Handler).adminAuditVerify),
 }
 
 // Register mounts the back office under /office on r (an engine or a

@@ -62,7 +62,11 @@ func TestEveryViewRenders(t *testing.T) {
 		"/office/bulletin?month=2026-11"} {
 		page(admin, "GET", p, http.StatusOK)
 	}
-	page(admin, "GET", cs+"0", http.StatusNotFound) // the error page
+	for _, p := range []string{"/office/admin", "/office/admin/users", "/office/admin/users/1", "/office/admin/units", "/office/admin/audit"} {
+		page(admin, "GET", p, http.StatusOK)
+	}
+	page(admin, "POST", "/office/admin/users", http.StatusOK, "name", "newcomer", "role", "leader") // the password, shown once
+	page(admin, "GET", cs+"0", http.StatusNotFound)                                                 // the error page
 	page(admin, "POST", "/office/register", http.StatusOK, "channel", "visit", "categories", "water", "town_id", "2",
 		"description", "养殖场污水直排河道，气味很大。", "identity", "anonymous") // its receipt
 	page(e.session("unit"), "GET", "/office/unit", http.StatusOK)
