@@ -33,15 +33,15 @@ func (m *Main) register() error {
 	conv := conversation.New(m.Ledger) // the portal's reporters and the office's staff share it
 	ph := portal.New(portal.Deps{Ledger: m.Ledger, DB: m.DB, Keys: m.Keys, Captcha: m.Config.Captcha == "on",
 		DataDir: m.Config.DataDir, Location: m.Config.Location, Logger: m.Log, Now: time.Now, Limits: limits, Rewards: m.Reward,
-		Assets: assets, Conversation: conv})
+		Assets: assets, Conversation: conv, County: m.Config.County})
 	ph.Register(m.Engine)
 
-	(&portal.Open311{Ledger: m.Ledger, DB: m.DB, Keys: m.Keys, Location: m.Config.Location, Now: time.Now, Logger: m.Log}).Register(m.Engine)
+	(&portal.Open311{Ledger: m.Ledger, DB: m.DB, Keys: m.Keys, Location: m.Config.Location, Now: time.Now, Logger: m.Log, County: m.Config.County}).Register(m.Engine)
 
 	(&hotlineapi.API{Importer: im, Feedback: fb, Clients: &hotline.Clients{DB: m.DB, Keys: m.Keys}, Logger: m.Log}).Register(m.Engine)
 
 	m.Office = office.New(office.Deps{Ledger: m.Ledger, Users: m.Users, DB: m.DB, Location: m.Config.Location, Logger: m.Log, Now: time.Now, Rewards: m.Reward,
-		Assets: assets, Hotline: im, HotlineFeedback: fb, Conversation: conv})
+		Assets: assets, Hotline: im, HotlineFeedback: fb, Conversation: conv, County: m.Config.County})
 	m.Office.Register(m.Engine)
 	return nil
 }

@@ -192,7 +192,7 @@ func (m *Main) bootstrapAdmin(ctx context.Context) error {
 func runServe(ctx context.Context, args []string, out, errOut io.Writer) int {
 	cfg := config.Default()
 	if _, code := flags("serve [参数]", "启动服务：居民举报门户、工作人员后台和对接接口。首次在 SQLite 上启动时自动建库。", args, &cfg,
-		config.WithDB|config.WithServe|config.WithKeys|config.WithHotline, errOut, nil); code >= 0 {
+		config.WithDB|config.WithServe|config.WithKeys|config.WithHotline|config.WithCounty, errOut, nil); code >= 0 {
 		return code
 	}
 	m := &Main{Config: cfg, Log: newLogger(&cfg, errOut), Out: out}

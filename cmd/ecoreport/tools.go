@@ -68,7 +68,8 @@ func (t *tool) feedback() *hotline.Feedback {
 // splitGlobal separates the flags every command shares (database, keys,
 // hotline aliases) from the rest, which the hotline package parses.
 func splitGlobal(args []string) (global, rest []string) {
-	names := map[string]bool{"db": true, "tz": true, "log-json": true, "data-dir": true, "key-file": true, "hotline-aliases": true}
+	names := map[string]bool{"db": true, "tz": true, "log-json": true, "data-dir": true, "key-file": true, "hotline-aliases": true,
+		"county": true, "task-force": true, "notice-prefix": true, "hotline-number": true}
 	for i := 0; i < len(args); i++ {
 		a := args[i]
 		name := a
@@ -91,7 +92,7 @@ func splitGlobal(args []string) (global, rest []string) {
 func withTool(ctx context.Context, name string, args []string, errOut io.Writer, fn func(t *tool, cfg *config.Config, rest []string) int) int {
 	global, rest := splitGlobal(args)
 	cfg := config.Default()
-	if _, code := flags(name, "数据库、密钥参数如下；其余参数见 ecoreport "+name+" -h。", global, &cfg, config.WithDB|config.WithKeys|config.WithHotline, errOut, nil); code >= 0 {
+	if _, code := flags(name, "数据库、密钥参数如下；其余参数见 ecoreport "+name+" -h。", global, &cfg, config.WithDB|config.WithKeys|config.WithHotline|config.WithCounty, errOut, nil); code >= 0 {
 		return code
 	}
 	t, err := openTool(ctx, &cfg, errOut)
@@ -201,8 +202,8 @@ func runBulletin(ctx context.Context, args []string, out, errOut io.Writer) int 
 	if slices.Contains(args, "-h") || slices.Contains(args, "--help") {
 		return bulletin.Command(ctx, nil, []string{"-h"}, out, errOut)
 	}
-	return withTool(ctx, "bulletin", args, errOut, func(t *tool, _ *config.Config, rest []string) int {
-		return bulletin.Command(ctx, t.DB, rest, out, errOut)
+	return withTool(ctx, "bulletin", args, errOut, func(t *tool, cfg *config.Config, rest []string) int {
+		return bulletin.Command(ctx, t.DB, append([]string{"--title", cfg.County.BulletinTitle()}, rest...), out, errOut)
 	})
 }
 

@@ -38,7 +38,8 @@ func (s NoticeStatus) Label() string { return noticeLabels[s] }
 var DefaultCopiedTo = []string{"县委、县政府分管领导", "县纪委监委", "县考核办"}
 
 // Notice is a rectification notice (整改通知书) sent to a responsible unit.
-// Numbers run per year without gaps: 石环督整〔2026〕12号.
+// Numbers run per year without gaps: 石环督整〔2026〕12号, the prefix the
+// county's (Service.NoticePrefix).
 type Notice struct {
 	ID           int64         `db:"id"`
 	CaseID       int64         `db:"case_id"`
@@ -51,14 +52,24 @@ type Notice struct {
 	IssuedBy     sql.NullInt64 `db:"issued_by"`
 	IssuedAt     time.Time     `db:"issued_at"`
 	Status       NoticeStatus  `db:"status"`
+	// Prefix begins the notice's number (石环督整): the county's, as
+	// configured when the notice was issued, kept with it so that a
+	// number, once printed, never changes.
+	Prefix string `db:"prefix"`
 }
 
 // Ref is the notice's official number, e.g. 石环督整〔2026〕12号.
-func (n *Notice) Ref() string { return NoticeRef(n.Year, n.Number) }
+func (n *Notice) Ref() string { return NoticeRef(n.Prefix, n.Year, n.Number) }
 
-// NoticeRef formats a notice number.
-func NoticeRef(year, number int) string {
-	return fmt.Sprintf("石环督整〔%d〕%d号", year, number)
+// DefaultNoticePrefix is Shiquan County's (石环督整).
+const DefaultNoticePrefix = "石环督整"
+
+// NoticeRef formats a notice number: prefix〔year〕number号.
+func NoticeRef(prefix string, year, number int) string {
+	if prefix == "" {
+		prefix = DefaultNoticePrefix
+	}
+	return fmt.Sprintf("%s〔%d〕%d号", prefix, year, number)
 }
 
 // CopiedToList splits the stored copied-to list (one recipient a line).
@@ -115,13 +126,13 @@ func (n *NewNotice) Validate(now time.Time) error {
 }
 
 const (
-	noticeColumns      = `id, case_id, year, number, unit_id, requirements, deadline, copied_to, issued_by, issued_at, status`
+	noticeColumns      = `id, case_id, year, number, unit_id, requirements, deadline, copied_to, issued_by, issued_at, status, prefix`
 	hasCounterSQL      = `SELECT COUNT(*) FROM notice_counters WHERE year = ?`
 	ensureCounterSQL   = `INSERT INTO notice_counters (year, last_number) VALUES (?, 0)`
 	lastNumberSQL      = `SELECT last_number FROM notice_counters WHERE year = ?`
 	advanceCounterSQL  = `UPDATE notice_counters SET last_number = ? WHERE year = ? AND last_number = ?`
 	supersedeSQL       = `UPDATE notices SET status = ? WHERE case_id = ? AND status <> ?`
-	insertNoticeSQL    = `INSERT INTO notices (case_id, year, number, unit_id, requirements, deadline, copied_to, issued_by, issued_at, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	insertNoticeSQL    = `INSERT INTO notices (case_id, year, number, unit_id, requirements, deadline, copied_to, issued_by, issued_at, status, prefix) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	reassignUnitSQL    = `UPDATE cases SET unit_id = ?, updated_at = ? WHERE id = ?`
 	noticeReportedSQL  = `UPDATE notices SET status = ? WHERE id = ? AND status <> ?`
 	noticesOfCaseSQL   = `SELECT ` + noticeColumns + ` FROM notices WHERE case_id = ? ORDER BY id`
@@ -158,7 +169,7 @@ func (s *Service) IssueNotice(ctx context.Context, in NewNotice, by Actor) (*Not
 	}
 	deadline := DueDate(in.Deadline, 0, s.Location)
 	n := &Notice{CaseID: in.CaseID, Year: year, UnitID: in.UnitID, Requirements: strings.TrimSpace(in.Requirements),
-		Deadline: deadline, CopiedTo: strings.Join(in.CopiedTo, "\n"), IssuedAt: now, Status: NoticeIssued}
+		Deadline: deadline, CopiedTo: strings.Join(in.CopiedTo, "\n"), IssuedAt: now, Status: NoticeIssued, Prefix: s.noticePrefix()}
 	if by.UserID != 0 {
 		n.IssuedBy = sql.NullInt64{Int64: by.UserID, Valid: true}
 	}
@@ -199,7 +210,7 @@ func (s *Service) IssueNotice(ctx context.Context, in NewNotice, by Actor) (*Not
 			return fmt.Errorf("ledger: supersede notices of case %d: %w", c.ID, err)
 		}
 		res, err := tx.ExecContext(ctx, insertNoticeSQL, n.CaseID, n.Year, n.Number, n.UnitID, n.Requirements, n.Deadline,
-			n.CopiedTo, n.IssuedBy, n.IssuedAt, n.Status)
+			n.CopiedTo, n.IssuedBy, n.IssuedAt, n.Status, n.Prefix)
 		if err != nil {
 			return fmt.Errorf("ledger: insert notice %s: %w", n.Ref(), err)
 		}
@@ -219,6 +230,14 @@ func (s *Service) IssueNotice(ctx context.Context, in NewNotice, by Actor) (*Not
 
 // nextNoticeNumber advances the year's counter in tx: read (locked on
 // MySQL), then a conditional update that fails if anyone moved it meanwhile.
+// noticePrefix is the prefix new notices take.
+func (s *Service) noticePrefix() string {
+	if s.NoticePrefix == "" {
+		return DefaultNoticePrefix
+	}
+	return s.NoticePrefix
+}
+
 func (s *Service) nextNoticeNumber(ctx context.Context, tx *sqlx.Tx, year int) (int, error) {
 	var last int
 	if err := tx.GetContext(ctx, &last, s.DB.ForUpdate(lastNumberSQL), year); err != nil {

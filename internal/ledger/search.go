@@ -147,14 +147,15 @@ func caseTextTx(ctx context.Context, tx sqlx.QueryerContext, id int64) (caseText
 	}
 	t.Title, t.Subject, t.SourceDetail = r.Title, r.Subject, r.Source
 	var ns []struct {
-		Year   int `db:"year"`
-		Number int `db:"number"`
+		Prefix string `db:"prefix"`
+		Year   int    `db:"year"`
+		Number int    `db:"number"`
 	}
-	if err := sqlx.SelectContext(ctx, tx, &ns, `SELECT year, number FROM notices WHERE case_id = ? ORDER BY id`, id); err != nil {
+	if err := sqlx.SelectContext(ctx, tx, &ns, `SELECT prefix, year, number FROM notices WHERE case_id = ? ORDER BY id`, id); err != nil {
 		return t, fmt.Errorf("ledger: notices of case %d: %w", id, err)
 	}
 	for _, n := range ns {
-		t.Notices = append(t.Notices, NoticeRef(n.Year, n.Number))
+		t.Notices = append(t.Notices, NoticeRef(n.Prefix, n.Year, n.Number))
 	}
 	return t, nil
 }
@@ -222,16 +223,17 @@ func (s *Service) Reindex(ctx context.Context) (int, error) {
 		}
 		first, end := rows[0].ID, rows[len(rows)-1].ID
 		var ns []struct {
-			CaseID int64 `db:"case_id"`
-			Year   int   `db:"year"`
-			Number int   `db:"number"`
+			CaseID int64  `db:"case_id"`
+			Prefix string `db:"prefix"`
+			Year   int    `db:"year"`
+			Number int    `db:"number"`
 		}
-		if err := s.DB.SelectContext(ctx, &ns, `SELECT case_id, year, number FROM notices WHERE case_id >= ? AND case_id <= ? ORDER BY id`, first, end); err != nil {
+		if err := s.DB.SelectContext(ctx, &ns, `SELECT case_id, prefix, year, number FROM notices WHERE case_id >= ? AND case_id <= ? ORDER BY id`, first, end); err != nil {
 			return n, db.Classify(fmt.Errorf("ledger: reindex notices: %w", err))
 		}
 		refs := map[int64][]string{}
 		for _, x := range ns {
-			refs[x.CaseID] = append(refs[x.CaseID], NoticeRef(x.Year, x.Number))
+			refs[x.CaseID] = append(refs[x.CaseID], NoticeRef(x.Prefix, x.Year, x.Number))
 		}
 		ids, terms := make([]int64, len(rows)), make([][]int64, len(rows))
 		for i, r := range rows {
