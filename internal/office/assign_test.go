@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"sync"
 	"testing"
+	"time"
 
 	"ecoreport/internal/ledger"
 )
@@ -104,4 +105,32 @@ func TestAssignAComplaintInTriage(t *testing.T) {
 		t.Fatal(err)
 	}
 	mustContain(t, e.session("inspector").get("/office/mine"), "分派给我的举报件（待受理，0件）")
+}
+
+// TestWorkloadForTheLeader: the leader sees what each inspector holds and
+// what is overdue; inspectors and the public do not.
+func TestWorkloadForTheLeader(t *testing.T) {
+	e := newEnv(t)
+	by := ledger.Actor{Name: "fixture"}
+	insp := ledger.Assignee{ID: mustID(t, e.userID("inspector")), Name: "督查人员甲"}
+	for range 2 {
+		cm := e.file(webComplaint())
+		id, err := e.ledger.Accept(ctx, cm.ID, 0, by, ledger.EventInput{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := e.ledger.AssignCase(ctx, id, ledger.Assignee{}, insp, by); err != nil {
+			t.Fatal(err)
+		}
+	}
+	triage := e.file(webComplaint())
+	if err := e.ledger.AssignComplaint(ctx, triage.ID, ledger.Assignee{}, insp, by); err != nil {
+		t.Fatal(err)
+	}
+	e.clk.add(61 * 24 * time.Hour) // past the conclusion deadline
+	w := e.session("leader").get("/office/workload")
+	mustContain(t, w, "督查人员甲", `<td class="num">2</td>`, `<span class="overdue">2</span>`, `<td class="num">1</td>`)
+	if w := e.session("inspector").get("/office/workload"); w.Code != http.StatusForbidden {
+		t.Fatalf("an inspector sees the workload: %d", w.Code)
+	}
 }

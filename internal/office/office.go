@@ -151,6 +151,7 @@ var viewLayouts = map[string]string{
 	"mine":         "layout",
 	"search":       "layout",
 
+	"workload":       "layout",
 	"admin":          "layout",
 	"admin_users":    "layout",
 	"admin_user":     "layout",

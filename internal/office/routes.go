@@ -154,6 +154,7 @@ var Routes = []Route{
 	// The monthly bulletin (月度通报).
 	get("/bulletin", BulletinReaders, (*Handler).bulletinPage).nav("月度通报"),
 	get("/bulletin.xlsx", BulletinReaders, (*Handler).bulletinXLSX),
+	get("/workload", WorkloadReaders, (*Handler).workload).nav("承办统计"),
 
 	// Administration (系统管理): accounts, units and towns, the audit log;
 	// the reward rules above are linked from its page.

@@ -59,7 +59,7 @@ func TestEveryViewRenders(t *testing.T) {
 		"/office/register", "/office/notices/" + strconv.FormatInt(ns[0].ID, 10), "/office/inspection/tasks", "/office/inspection/tasks/new",
 		"/office/inspection/superior/new", "/office/interviews", "/office/interviews/new", "/office/referrals", "/office/referrals/new",
 		"/office/rewards", cs + "/reward", "/office/rewards/rules", "/office/hotline", "/office/hotline/quarantine", "/office/hotline/feedback",
-		"/office/bulletin?month=2026-11"} {
+		"/office/bulletin?month=2026-11", "/office/workload"} {
 		page(admin, "GET", p, http.StatusOK)
 	}
 	for _, p := range []string{"/office/admin", "/office/admin/users", "/office/admin/users/1", "/office/admin/units", "/office/admin/audit"} {
