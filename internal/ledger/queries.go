@@ -150,15 +150,21 @@ func (s *Service) DuplicateCandidates(ctx context.Context, c *Complaint) ([]Case
 }
 
 // DuplicateFinder suggests duplicates for many complaints (a page of the
-// inbox), reading each town's open cases once.
+// inbox), reading each town's open cases once and splitting each case's
+// text into bigrams once.
 type DuplicateFinder struct {
 	s     *Service
-	towns map[int64][]Case
+	towns map[int64][]dupCand
+}
+
+type dupCand struct {
+	c       Case
+	bigrams map[string]bool
 }
 
 // DuplicateFinder returns a finder for one page's worth of complaints.
 func (s *Service) DuplicateFinder() *DuplicateFinder {
-	return &DuplicateFinder{s: s, towns: map[int64][]Case{}}
+	return &DuplicateFinder{s: s, towns: map[int64][]dupCand{}}
 }
 
 // Candidates is DuplicateCandidates for c.
@@ -168,20 +174,32 @@ func (f *DuplicateFinder) Candidates(ctx context.Context, c *Complaint) ([]Case,
 	}
 	cands, ok := f.towns[c.TownID.Int64]
 	if !ok {
-		if err := f.s.DB.SelectContext(ctx, &cands, dupCandidatesSQL, c.TownID.Int64, f.s.now().Add(-DuplicateWindow),
+		var cs []Case
+		if err := f.s.DB.SelectContext(ctx, &cs, dupCandidatesSQL, c.TownID.Int64, f.s.now().Add(-DuplicateWindow),
 			Open, Verifying, Assigned, Submitted, Reopened); err != nil {
 			return nil, db.Classify(fmt.Errorf("ledger: duplicates of %d: %w", c.ID, err))
+		}
+		cands = make([]dupCand, len(cs))
+		for i, k := range cs {
+			cands[i] = dupCand{c: k, bigrams: bigrams(k.Title + " " + k.Subject)}
 		}
 		f.towns[c.TownID.Int64] = cands
 	}
 	var out []Case
+	var mine map[string]bool
 	for _, k := range cands {
-		if !slices.ContainsFunc(k.Categories, c.Categories.Has) {
+		if !slices.ContainsFunc(k.c.Categories, c.Categories.Has) {
 			continue
 		}
-		sameSubject := c.Subject != "" && strings.TrimSpace(k.Subject) == strings.TrimSpace(c.Subject)
-		if sameSubject || Similarity(k.Title+" "+k.Subject, c.Subject+" "+c.Description) >= 0.3 {
-			out = append(out, k)
+		if c.Subject != "" && strings.TrimSpace(k.c.Subject) == strings.TrimSpace(c.Subject) {
+			out = append(out, k.c)
+			continue
+		}
+		if mine == nil {
+			mine = bigrams(c.Subject + " " + c.Description)
+		}
+		if dice(k.bigrams, mine) >= 0.3 {
+			out = append(out, k.c)
 		}
 	}
 	return out, nil
@@ -190,8 +208,10 @@ func (f *DuplicateFinder) Candidates(ctx context.Context, c *Complaint) ([]Case,
 // Similarity is the Dice coefficient of the character bigrams of a and b,
 // letters and digits only: good enough for short Chinese texts. 0 when
 // either has no bigram.
-func Similarity(a, b string) float64 {
-	ga, gb := bigrams(a), bigrams(b)
+func Similarity(a, b string) float64 { return dice(bigrams(a), bigrams(b)) }
+
+// dice is the Dice coefficient of two sets of bigrams.
+func dice(ga, gb map[string]bool) float64 {
 	if len(ga) == 0 || len(gb) == 0 {
 		return 0
 	}
