@@ -6,6 +6,7 @@ package ledger
 // terms newest first, checking the others by key.
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -68,10 +69,28 @@ func (t caseText) terms() []int64 {
 // values a row stays under SQLite's 32,766 variables.
 const termRows = 5000
 
+// posting is one row of search_terms.
+type posting struct{ term, id int64 }
+
 // indexTx adds the terms of documents of one kind in tx (ids[i] has terms[i]).
+// The rows go in key order: a batch's rows then land on neighbouring pages
+// of the index instead of one page each, which on InnoDB is most of the
+// cost of writing them.
 func indexTx(ctx context.Context, tx *sqlx.Tx, kind SearchKind, ids []int64, terms [][]int64) error {
+	var rows []posting
+	for i, id := range ids {
+		for _, t := range terms[i] {
+			rows = append(rows, posting{t, id})
+		}
+	}
+	slices.SortFunc(rows, func(a, b posting) int {
+		if a.term != b.term {
+			return cmp.Compare(a.term, b.term)
+		}
+		return cmp.Compare(a.id, b.id)
+	})
 	var q strings.Builder
-	args := make([]any, 0, 3*termRows)
+	args := make([]any, 0, 3*min(len(rows), termRows))
 	flush := func() error {
 		if len(args) == 0 {
 			return nil
@@ -83,18 +102,16 @@ func indexTx(ctx context.Context, tx *sqlx.Tx, kind SearchKind, ids []int64, ter
 		args = args[:0]
 		return nil
 	}
-	for i, id := range ids {
-		for _, t := range terms[i] {
-			if len(args) == 0 {
-				q.WriteString(`INSERT INTO search_terms (term, kind, ref_id) VALUES (?, ?, ?)`)
-			} else {
-				q.WriteString(`, (?, ?, ?)`)
-			}
-			args = append(args, t, int(kind), id)
-			if len(args) == 3*termRows {
-				if err := flush(); err != nil {
-					return err
-				}
+	for _, r := range rows {
+		if len(args) == 0 {
+			q.WriteString(`INSERT INTO search_terms (term, kind, ref_id) VALUES (?, ?, ?)`)
+		} else {
+			q.WriteString(`, (?, ?, ?)`)
+		}
+		args = append(args, r.term, int(kind), r.id)
+		if len(args) == 3*termRows {
+			if err := flush(); err != nil {
+				return err
 			}
 		}
 	}
