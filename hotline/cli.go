@@ -264,22 +264,45 @@ func printSummary(w io.Writer, rcs []*Receipt) {
 func ClientCommand(ctx context.Context, cl *Clients, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("add-client", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	callback := fs.String("callback-url", "", "办理状态变化时回调此地址（签名同推送接口）；不给则只能拉取或导出回音")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "用法：ecoreport hotline add-client 名称")
+		fmt.Fprintln(stderr, "用法：ecoreport hotline add-client [--callback-url 网址] 名称")
 		fmt.Fprintln(stderr, "登记一个可以推送工单的热线系统，并显示其签名密钥（只显示这一次）。")
+		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return ExitOK
+	parse := func(a []string) (int, bool) {
+		if err := fs.Parse(a); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return ExitOK, false
+			}
+			return ExitUsage, false
 		}
-		return ExitUsage
+		return 0, true
 	}
-	if fs.NArg() != 1 {
+	if code, ok := parse(args); !ok {
+		return code
+	}
+	rest := fs.Args()
+	if len(rest) > 1 { // flags after the name
+		first := rest[0]
+		if code, ok := parse(rest[1:]); !ok {
+			return code
+		}
+		rest = append([]string{first}, fs.Args()...)
+	}
+	if len(rest) != 1 {
 		fs.Usage()
 		return ExitUsage
 	}
-	name := fs.Arg(0)
+	name := rest[0]
+	if m := CheckCallbackURL(*callback); m != "" {
+		fmt.Fprintln(stderr, "错误 --callback-url："+m)
+		return ExitUsage
+	}
 	sec, err := cl.Add(ctx, name)
+	if err == nil && *callback != "" {
+		err = cl.SetCallback(ctx, name, *callback)
+	}
 	switch {
 	case apperr.Is(err, apperr.EINVALID), apperr.Is(err, apperr.ECONFLICT):
 		fmt.Fprintln(stderr, "错误："+apperr.Message(err))
@@ -291,6 +314,9 @@ func ClientCommand(ctx context.Context, cl *Clients, args []string, stdout, stde
 	fmt.Fprintf(stdout, "已登记推送客户端：%s\n密钥（只显示这一次，请妥善交给对方系统）：\n%s\n", name, sec)
 	fmt.Fprintf(stdout, "请求头：%s: %s，%s: Unix 秒，%s: hex(HMAC-SHA256(密钥, 时间戳 + \"\\n\" + 请求体))\n",
 		HeaderClient, name, HeaderTimestamp, HeaderSignature)
+	if *callback != "" {
+		fmt.Fprintf(stdout, "回调地址：%s（每次办理状态变化回调一次，签名方式相同，X-Delivery-Id 相同者为同一条，只处理一次）\n", *callback)
+	}
 	return ExitOK
 }
 

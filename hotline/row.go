@@ -5,6 +5,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"ecoreport/internal/ledger"
 	"ecoreport/internal/phone"
 )
 
@@ -99,7 +100,7 @@ func (rd *Reader) ticket(row int, cells []string) (Ticket, error) {
 		p, ok := phone.Normalize(cleanLine(v))
 		t.CallerPhone = p
 		if !ok && p != "" {
-			t.warn("电话号码格式无法识别：%s", describe(p))
+			t.warn("%s%s", ledger.PhoneWarning, phone.Mask(p)) // never in clear: warnings are not sealed
 		}
 	}
 	if name, v = get(fieldAnonymous); strings.TrimSpace(v) != "" {

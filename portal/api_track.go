@@ -32,6 +32,7 @@ type trackAnswer struct {
 	VerificationLabel string       `json:"verification_label"`
 	Unit              string       `json:"unit,omitempty"`
 	PublicReply       string       `json:"public_reply,omitempty"`
+	ReplyWithdrawn    bool         `json:"reply_withdrawn,omitempty"` // an earlier reply no longer stands: the problem came back
 	Events            []trackEvent `json:"events"`
 }
 
@@ -78,7 +79,8 @@ func (h *Handler) apiTrack(c *gin.Context) {
 	}
 	if cv != nil {
 		a.Verification, a.VerificationLabel = string(cv.Verification), cv.Verification.Label()
-		a.Unit, a.PublicReply = cv.UnitName, cv.PublicReply
+		r := cv.Reply()
+		a.Unit, a.PublicReply, a.ReplyWithdrawn = cv.UnitName, r.Text, r.Withdrawn
 	}
 	for _, e := range evs {
 		a.Events = append(a.Events, trackEvent{At: e.CreatedAt.In(h.loc).Format(time.RFC3339), Kind: e.Kind,

@@ -9,6 +9,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"ecoreport/internal/apperr"
+	"ecoreport/internal/web"
 )
 
 // CSRF protection without server state: a random value in an HttpOnly cookie,
@@ -29,7 +30,7 @@ func (h *Handler) csrfToken(c *gin.Context) string {
 	if v, ok := c.Get(csrfCookie); ok {
 		return v.(string)
 	}
-	val, err := c.Cookie(csrfCookie)
+	val, err := c.Cookie(cookieName(c))
 	if err != nil || len(val) != 32 {
 		var b [24]byte
 		if _, err := rand.Read(b[:]); err != nil {
@@ -37,8 +38,8 @@ func (h *Handler) csrfToken(c *gin.Context) string {
 		}
 		val = base64.RawURLEncoding.EncodeToString(b[:])
 		http.SetCookie(c.Writer, &http.Cookie{
-			Name: csrfCookie, Value: val, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode,
-			Secure: c.Request.TLS != nil || c.GetHeader("X-Forwarded-Proto") == "https",
+			Name: cookieName(c), Value: val, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode,
+			Secure: web.HTTPS(c),
 		})
 	}
 	tok := h.keys.MAC("csrf", val)
@@ -46,9 +47,19 @@ func (h *Handler) csrfToken(c *gin.Context) string {
 	return tok
 }
 
+// cookieName is the CSRF cookie's name: over HTTPS (web.HTTPS, which
+// believes X-Forwarded-Proto only from a trusted proxy) with the __Host-
+// prefix, so that a sibling subdomain cannot set it for us.
+func cookieName(c *gin.Context) string {
+	if web.HTTPS(c) {
+		return "__Host-" + csrfCookie
+	}
+	return csrfCookie
+}
+
 // checkCSRF reports whether the parsed form carries the token of the cookie.
 func (h *Handler) checkCSRF(c *gin.Context) bool {
-	val, err := c.Cookie(csrfCookie)
+	val, err := c.Cookie(cookieName(c))
 	if err != nil || len(val) != 32 {
 		return false
 	}

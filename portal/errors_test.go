@@ -29,7 +29,7 @@ func TestEveryErrorCode(t *testing.T) {
 	v.e.GET("/test/page", func(c *gin.Context) { v.h.renderError(c, current) })
 	v.e.GET("/test/api", func(c *gin.Context) { v.h.apiFail(c, current) })
 	v.e.GET("/test/track-form", func(c *gin.Context) { v.h.renderTrackForm(c, lookupInput{}, current) })
-	v.e.GET("/test/report", func(c *gin.Context) { v.h.reportFailed(c, reportInput{}, current) })
+	v.e.GET("/test/report", func(c *gin.Context) { v.h.reportFailed(c, reportInput{}, photoSet{}, current) })
 	v.e.POST("/test/track-action", func(c *gin.Context) {
 		v.h.trackAction(c, func(*ledger.Complaint) (string, map[string]string, error) { return "", nil, current })
 	})

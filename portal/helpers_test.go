@@ -204,3 +204,17 @@ func jpegWithGPS(t testing.TB) []byte {
 	out = append(out, payload...)
 	return append(out, b[2:]...)
 }
+
+// submit posts the report form and, when it answers with the redirect to
+// the receipt page, follows it as a browser does (GET, with the cookies).
+func (v *env) submit(form url.Values, files ...upload) *httptest.ResponseRecorder {
+	v.t.Helper()
+	w := v.postMultipart("/report", form, files...)
+	if w.Code != http.StatusSeeOther {
+		return w
+	}
+	if loc := w.Header().Get("Location"); loc != receiptPath {
+		v.t.Fatalf("redirected to %q, want %s", loc, receiptPath)
+	}
+	return v.get(receiptPath)
+}

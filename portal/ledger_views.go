@@ -5,6 +5,7 @@ package portal
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"time"
 
@@ -122,4 +123,35 @@ func dueOf(c *ledger.Complaint, cv *caseView) (time.Time, string) {
 		return cv.DueAt, "办结期限"
 	}
 	return time.Time{}, ""
+}
+
+// townName is the canonical name of a complaint's town (所在镇): the unit's
+// name when the complaint has a town; otherwise the town whose name, or
+// short name, the text given contains (a hotline ticket writes
+// 陕西省安康市石泉县饶峰镇 for 饶峰镇); otherwise the text as given, or
+// 未填写 when there is none. A complaint registered by hand in the back
+// office may carry the town's id and no text.
+func (h *Handler) townName(ctx context.Context, c *ledger.Complaint) string {
+	text := strings.TrimSpace(c.TownText)
+	us, err := h.units(ctx)
+	if err == nil {
+		if c.TownID.Valid {
+			for _, u := range us {
+				if u.ID == c.TownID.Int64 {
+					return u.Name
+				}
+			}
+		}
+		if text != "" {
+			for _, u := range us {
+				if u.Kind == "town" && (strings.Contains(text, u.Name) || (u.ShortName != "" && strings.HasSuffix(text, u.ShortName))) {
+					return u.Name
+				}
+			}
+		}
+	}
+	if text == "" {
+		return "未填写"
+	}
+	return text
 }

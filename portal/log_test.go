@@ -29,7 +29,7 @@ func TestLogsHoldNoClientAddress(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "file")
 	os.WriteFile(file, nil, 0o600)
 	v.h.deps.DataDir = file
-	v.postMultipart("/report", v.reportForm(), upload{"photos", "a.jpg", jpegWithGPS(t)})
+	v.submit(v.reportForm(), upload{"photos", "a.jpg", jpegWithGPS(t)})
 	v.postMultipart("/track/add", url.Values{"csrf": {tok}, "code": {code}}, upload{"photos", "a.jpg", jpegWithGPS(t)})
 	v.db.Exec("DROP TABLE ratings")
 	v.db.Exec("UPDATE complaints SET status = 'concluded'")

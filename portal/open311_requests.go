@@ -206,9 +206,10 @@ func (o *Open311) list(ctx context.Context, f ledger.PublicFilter) ([]o311Reques
 				updated = n.CreatedAt
 			}
 		}
-		// A finished case's reply is the answer itself.
-		if cs := ledger.CaseStatus(r.CaseStatus.String); (cs == ledger.Dismissed || cs == ledger.Closed) && r.CaseReply.String != "" {
-			req.StatusNotes = r.CaseReply.String
+		// A finished case's reply is the answer itself (ledger.Case.Reply:
+		// a reopened case's withdrawn reply is none).
+		if a := r.Answer(); a != "" {
+			req.StatusNotes = a
 		}
 		req.UpdatedDatetime = o.rfc3339(updated)
 		switch {

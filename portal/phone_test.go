@@ -29,7 +29,7 @@ func TestPhoneOneStoredForm(t *testing.T) {
 			f := v.reportForm()
 			f.Set("identity", "confidential")
 			f.Set("phone", tt.in)
-			w := v.postMultipart("/report", f)
+			w := v.submit(f)
 			if w.Code != http.StatusOK {
 				t.Fatalf("report = %d", w.Code)
 			}
@@ -77,7 +77,7 @@ func TestPhoneOneStoredForm(t *testing.T) {
 			f := v.reportForm()
 			f.Set("identity", "confidential")
 			f.Set("phone", bad)
-			w := v.postMultipart("/report", f)
+			w := v.submit(f)
 			if w.Code != http.StatusUnprocessableEntity || !strings.Contains(w.Body.String(), phone.Invalid) ||
 				!strings.Contains(w.Body.String(), `value="`+bad+`"`) {
 				t.Fatalf("report = %d, want 422 with %q and the typed value kept", w.Code, phone.Invalid)

@@ -22,6 +22,7 @@ import (
 	"ecoreport/internal/conversation"
 	"ecoreport/internal/db"
 	"ecoreport/internal/ledger"
+	"ecoreport/internal/photo"
 	"ecoreport/internal/ratelimit"
 	"ecoreport/internal/reward"
 	"ecoreport/internal/secret"
@@ -51,23 +52,36 @@ type Deps struct {
 	// County names the county's hotline and task force on the pages
 	// (config.DefaultCounty() when its name is empty).
 	County config.County
+	// PublicURL is the address residents type (--public-url, e.g.
+	// https://hbjb.example.gov.cn), printed on every receipt and in its QR
+	// code; when empty the address the request came to is used.
+	PublicURL string
+	// Photos admits photo work into the process's memory budget
+	// (photo.Default when nil).
+	Photos *photo.Pool
 }
 
-// Limits are the portal's per-instance request limits.
+// Limits are the portal's per-instance request limits. docs/portal.md gives
+// the figures and why: the captcha is the real gate against machines; the
+// per-address limits only cap what one address can do once it has passed,
+// and are sized for many honest people behind one address (carrier-grade
+// NAT on mobile networks, a village office filing for a queue).
 type Limits struct {
-	FilePerHour    int // filings per client per hour (form and API together)
-	TrackPerMinute int // tracking requests per client per minute
-	CodePerMinute  int // tracking requests per code or ticket per minute
-	CaptchaPerMin  int // new captchas per client per minute
-	MaxPhotos      int // photos per filing or addition
-	MaxMultipart   int64
-	MaxJSON        int64
-	MaxForm        int64
+	FilePerHour     int // filings that went through, per client per hour (form and API together)
+	CaptchaFailHour int // wrong captcha answers per client per hour
+	PhotosPer10Min  int // photos cleaned per client per 10 minutes (decoding is the expensive part)
+	TrackPerMinute  int // tracking requests per client per minute
+	CodePerMinute   int // tracking requests per code or ticket per minute
+	CaptchaPerMin   int // new captchas per client per minute
+	MaxPhotos       int // photos per filing or addition
+	MaxMultipart    int64
+	MaxJSON         int64
+	MaxForm         int64
 }
 
-// DefaultLimits are the limits README-portal.md documents.
+// DefaultLimits are the limits docs/portal.md documents.
 var DefaultLimits = Limits{
-	FilePerHour: 10, TrackPerMinute: 20, CodePerMinute: 10, CaptchaPerMin: 30,
+	FilePerHour: 30, CaptchaFailHour: 30, PhotosPer10Min: 60, TrackPerMinute: 20, CodePerMinute: 10, CaptchaPerMin: 30,
 	MaxPhotos: 6, MaxMultipart: 70 << 20, MaxJSON: 64 << 10, MaxForm: 1 << 20,
 }
 
@@ -76,7 +90,8 @@ var DefaultLimits = Limits{
 // size limits stay.
 func Unlimited() *Limits {
 	l := DefaultLimits
-	l.FilePerHour, l.TrackPerMinute, l.CodePerMinute, l.CaptchaPerMin = 1<<30, 1<<30, 1<<30, 1<<30
+	l.FilePerHour, l.CaptchaFailHour, l.PhotosPer10Min = 1<<30, 1<<30, 1<<30
+	l.TrackPerMinute, l.CodePerMinute, l.CaptchaPerMin = 1<<30, 1<<30, 1<<30
 	return &l
 }
 
@@ -100,7 +115,9 @@ type Handler struct {
 	conv       *conversation.Service
 	errs       web.Errors
 
-	fileLimit, trackLimit, codeLimit, captchaLimit *ratelimit.Limiter
+	photos *photo.Pool
+
+	fileLimit, captchaFailLimit, photoLimit, trackLimit, codeLimit, captchaLimit *ratelimit.Limiter
 }
 
 // New builds the handler: it parses the templates (panicking on a broken
@@ -144,6 +161,10 @@ func New(d Deps) *Handler {
 	if d.Limits != nil {
 		h.limits = *d.Limits
 	}
+	h.photos = d.Photos
+	if h.photos == nil {
+		h.photos = photo.Default
+	}
 	h.assets = d.Assets
 	if h.assets == nil {
 		h.assets = view.MustAssets(static.FS)
@@ -163,6 +184,8 @@ func (h *Handler) setLimiters() {
 		return l
 	}
 	h.fileLimit = mk(h.limits.FilePerHour, time.Hour)
+	h.captchaFailLimit = mk(h.limits.CaptchaFailHour, time.Hour)
+	h.photoLimit = mk(h.limits.PhotosPer10Min, 10*time.Minute)
 	h.trackLimit = mk(h.limits.TrackPerMinute, time.Minute)
 	h.codeLimit = mk(h.limits.CodePerMinute, time.Minute)
 	h.captchaLimit = mk(h.limits.CaptchaPerMin, time.Minute)
@@ -178,6 +201,7 @@ func (h *Handler) Register(r gin.IRouter) {
 	r.GET("/", h.noStore, h.home)
 	r.GET("/report", h.noStore, h.reportForm)
 	r.POST("/report", h.noStore, multi, h.reportSubmit)
+	r.GET("/report/done", h.noStore, h.receiptPage)
 	r.POST("/report/receipt", h.noStore, form, h.receiptDownload)
 	r.GET("/track", h.noStore, h.trackForm)
 	r.POST("/track", h.noStore, form, h.trackShow)
@@ -187,6 +211,8 @@ func (h *Handler) Register(r gin.IRouter) {
 	r.POST("/track/followup", h.noStore, form, h.trackFollowup)
 	r.POST("/track/photo", h.noStore, form, h.trackPhoto)
 	r.POST("/track/reward/claim", h.noStore, form, h.trackRewardClaim)
+	r.POST("/track/reward/ask", h.noStore, form, h.trackRewardAsk)
+	r.GET("/help", h.help)
 	r.GET("/stats", h.stats)
 	r.GET("/captcha/:file", h.noStore, h.captchaFile)
 	r.GET("/api/v1/captcha", h.noStore, h.apiCaptcha)
@@ -213,11 +239,16 @@ func (h *Handler) clientKey(c *gin.Context, scope string) string {
 	return h.hasher.Key(scope, c.ClientIP(), h.now())
 }
 
+// refused is the error of a limit that refused a request for wait.
+func refused(wait time.Duration) error {
+	return apperr.RateLimited(wait, "操作过于频繁，请"+waitText(wait)+"后再试")
+}
+
 // allow counts a request against l; when refused it returns an ERATELIMIT
 // error that says when to retry (in its message and as Retry-After).
 func (h *Handler) allow(l *ratelimit.Limiter, key string) error {
 	if ok, wait := l.Allow(key); !ok {
-		return apperr.RateLimited(wait, "操作过于频繁，请"+waitText(wait)+"后再试")
+		return refused(wait)
 	}
 	return nil
 }

@@ -4,11 +4,16 @@ import (
 	"errors"
 	"mime/multipart"
 	"net/http"
+	"slices"
+	"strings"
 
 	"github.com/gin-gonic/gin"
 
 	"ecoreport/internal/apperr"
+	"ecoreport/internal/captcha"
+	"ecoreport/internal/conversation"
 	"ecoreport/internal/ledger"
+	"ecoreport/internal/photo"
 	"ecoreport/internal/web"
 )
 
@@ -16,28 +21,83 @@ import (
 type reportView struct {
 	In         reportInput
 	Errors     map[string]string
+	Summary    []errorLink // every problem, in the form's order, linking to its field
 	Towns      []ledger.Unit
 	Categories []ledger.Category
 	CaptchaID  string
+	Photos     photoSet
+}
+
+// errorLink is one entry of a form's error summary: the message and the id
+// of the control it is about.
+type errorLink struct {
+	Field, Message, Target string
+}
+
+// reportFields are the report form's fields in the order they appear, each
+// with the id of the control the error summary links to and the name the
+// summary gives it when the message does not.
+var reportFields = []formField{
+	{"form", "", ""}, {"categories", "cat-air", "污染类型"}, {"town", "town", "所在的镇"}, {"address", "address", "详细地址"},
+	{"subject", "subject", "被举报对象"}, {"description", "description", "问题描述"}, {"occurred", "occurred", "发生时间"},
+	{"photos", "photos", "照片"}, {"identity", "identity-anonymous", "身份"}, {"name", "name", "姓名"},
+	{"phone", "phone", "联系电话"}, {"captcha_solution", "captcha_solution", "验证码"},
+}
+
+// formField is one field of a form as its error summary names it.
+type formField struct{ name, target, label string }
+
+// summary lists fields in the order of order, each message prefixed with
+// its field's name unless it says it already; a field the order does not
+// know goes last, linking nowhere.
+func summary(fields map[string]string, order []formField) []errorLink {
+	var out []errorLink
+	seen := map[string]bool{}
+	for _, f := range order {
+		m, ok := fields[f.name]
+		if !ok || m == "" {
+			continue
+		}
+		if f.label != "" && !strings.Contains(m, f.label) {
+			m = f.label + "：" + m
+		}
+		out = append(out, errorLink{Field: f.name, Message: m, Target: f.target})
+		seen[f.name] = true
+	}
+	rest := []string{}
+	for k, m := range fields {
+		if !seen[k] && m != "" {
+			rest = append(rest, k)
+		}
+	}
+	slices.Sort(rest)
+	for _, k := range rest {
+		out = append(out, errorLink{Field: k, Message: fields[k]})
+	}
+	return out
 }
 
 // reportForm shows the empty report form with a fresh captcha.
 func (h *Handler) reportForm(c *gin.Context) {
-	h.renderReport(c, http.StatusOK, reportInput{Identity: string(ledger.Anonymous)}, nil, "")
+	h.renderReport(c, http.StatusOK, reportInput{Identity: string(ledger.Anonymous)}, nil, "", photoSet{})
 }
 
-// renderReport shows the form with what was typed, field messages and a new
+// renderReport shows the form with what was typed, the held photos, every
+// field message at once (with a summary that takes focus) and a new
 // captcha (the old one is used up by any check).
-func (h *Handler) renderReport(c *gin.Context, code int, in reportInput, fields map[string]string, msg string) {
+func (h *Handler) renderReport(c *gin.Context, code int, in reportInput, fields map[string]string, msg string, ps photoSet) {
 	ctx := h.ctx(c)
 	_, towns, err := h.townMap(ctx)
 	if err != nil {
 		h.renderError(c, err)
 		return
 	}
-	v := reportView{In: in, Errors: fields, Towns: towns, Categories: ledger.AllCategories}
-	if v.Errors == nil {
-		v.Errors = map[string]string{}
+	v := reportView{In: in, Towns: towns, Categories: ledger.AllCategories, Photos: ps, Errors: map[string]string{}}
+	for k, m := range fields {
+		v.Errors[k] = m
+	}
+	if ps.Msg != "" {
+		v.Errors["photos"] = ps.Msg
 	}
 	if h.deps.Captcha {
 		if err := h.allow(h.captchaLimit, h.clientKey(c, "captcha")); err != nil {
@@ -48,6 +108,10 @@ func (h *Handler) renderReport(c *gin.Context, code int, in reportInput, fields 
 		} else {
 			v.CaptchaID = id
 		}
+	}
+	if len(fields) > 0 {
+		v.Summary = summary(v.Errors, reportFields)
+		msg = "" // the summary says it, field by field
 	}
 	h.render(c, code, "report", page{Title: "我要举报", Nav: "report", Error: msg, V: v})
 }
@@ -102,15 +166,23 @@ func parseForm(c *gin.Context) error {
 }
 
 // reportFailed answers a filing that did not go through with the form
-// again: what was typed, the problem and its field messages, a new captcha.
-func (h *Handler) reportFailed(c *gin.Context, in reportInput, err error) {
+// again: what was typed, the held photos, the problem and its field
+// messages, a new captcha.
+func (h *Handler) reportFailed(c *gin.Context, in reportInput, ps photoSet, err error) {
 	h.errs.HTML(c, err, func(p web.Problem) {
-		h.renderReport(c, p.Status, shown(in), p.Fields, p.Message)
+		h.renderReport(c, p.Status, shown(in), p.Fields, p.Message, ps)
 	})
 }
 
-// reportSubmit files a report: CSRF, rate limit, honeypot and captcha,
-// validation, photos, then one transaction; the receipt is the response.
+// reportSubmit files a report. Every field is checked, the captcha with
+// them, and every problem is shown at once; photos are kept under the
+// form's token whatever else was wrong. A filing that went through is
+// answered with a redirect to its receipt page (POST-redirect-GET), so a
+// refresh never sends the form again.
+//
+// Rate limits count what they are for: a filing that went through counts
+// against the filing limit, a wrong captcha answer against the captcha
+// limit, and a form sent back for a field to fix against neither.
 func (h *Handler) reportSubmit(c *gin.Context) {
 	ctx := h.ctx(c)
 	perr := parseForm(c)
@@ -119,23 +191,35 @@ func (h *Handler) reportSubmit(c *gin.Context) {
 	}
 	in := readReportForm(c)
 	if perr != nil {
-		h.reportFailed(c, in, perr)
-		return
-	}
-	if c.Request.PostForm.Get("action") == "reload_captcha" {
-		h.renderReport(c, http.StatusOK, shown(in), nil, "")
+		h.reportFailed(c, in, photoSet{}, perr)
 		return
 	}
 	if !h.checkCSRF(c) {
-		h.reportFailed(c, in, errCSRF)
+		h.reportFailed(c, in, photoSet{}, errCSRF)
 		return
 	}
-	if err := h.allow(h.fileLimit, h.clientKey(c, "file")); err != nil {
-		h.reportFailed(c, in, err)
+	if c.Request.PostForm.Get("action") == "reload_captcha" {
+		ps, err := h.collectPhotos(c, "photos")
+		if err != nil {
+			h.reportFailed(c, in, ps, err)
+			return
+		}
+		h.renderReport(c, http.StatusOK, shown(in), nil, "", ps)
 		return
 	}
-	if err := h.captcha.Verify(ctx, in.CaptchaID, in.CaptchaSolution, c.Request.PostForm.Get("website")); err != nil {
-		h.reportFailed(c, in, err)
+	fileKey, capKey := h.clientKey(c, "file"), h.clientKey(c, "captcha-fail")
+	if err := h.allow(h.fileLimit, fileKey); err != nil {
+		h.reportFailed(c, in, photoSet{}, err)
+		return
+	}
+	filed := false
+	defer func() {
+		if !filed {
+			h.fileLimit.Refund(fileKey)
+		}
+	}()
+	if ok, wait := h.captchaFailLimit.Peek(capKey); !ok {
+		h.reportFailed(c, in, photoSet{}, refused(wait))
 		return
 	}
 	towns, _, err := h.townMap(ctx)
@@ -143,48 +227,76 @@ func (h *Handler) reportSubmit(c *gin.Context) {
 		h.renderError(c, err)
 		return
 	}
-	nc, err := validateReport(&in, towns, ledger.ChannelWeb)
-	fields := apperr.Fields(err)
-	if err != nil && fields == nil {
-		h.reportFailed(c, in, err)
+	nc, verr := validateReport(&in, towns, ledger.ChannelWeb)
+	fields := map[string]string{}
+	for k, m := range apperr.Fields(verr) {
+		fields[k] = m
+	}
+	if verr != nil && len(fields) == 0 {
+		h.reportFailed(c, in, photoSet{}, verr)
 		return
 	}
-	var photos []cleanPhoto
-	if c.Request.MultipartForm != nil {
-		var msg string
-		photos, msg = readPhotos(c.Request.MultipartForm.File["photos"], h.limits.MaxPhotos)
-		if msg != "" {
-			if fields == nil {
-				fields = map[string]string{}
-			}
-			fields["photos"] = msg
+	honeypot := c.Request.PostForm.Get("website")
+	if err := h.captcha.Verify(ctx, in.CaptchaID, in.CaptchaSolution, honeypot); err != nil {
+		cf := apperr.Fields(err)
+		if cf == nil {
+			h.reportFailed(c, in, photoSet{}, err)
+			return
+		}
+		h.captchaFailLimit.Allow(capKey)
+		for k, m := range cf {
+			fields[k] = m
+		}
+		if errors.Is(err, captcha.ErrHoneypot) {
+			h.reportFailed(c, in, photoSet{}, apperr.Invalid(fields))
+			return
 		}
 	}
-	if len(fields) > 0 {
-		h.reportFailed(c, in, apperr.Invalid(fields))
-		return
-	}
-	filed, err := h.file(c, nc, photos)
+	ps, err := h.collectPhotos(c, "photos")
 	if err != nil {
-		h.reportFailed(c, in, err)
+		h.reportFailed(c, in, ps, merge(err, fields))
 		return
 	}
-	h.render(c, http.StatusOK, "receipt", page{Title: "举报已提交", V: h.receiptView(filed.Complaint, filed.TrackingCode, len(photos))})
+	if ps.Msg != "" {
+		fields["photos"] = ps.Msg
+	}
+	if ps.Busy {
+		h.reportFailed(c, in, ps, merge(photo.ErrBusy, fields))
+		return
+	}
+	if len(fields) > 0 {
+		h.reportFailed(c, in, ps, apperr.Invalid(fields))
+		return
+	}
+	r, err := h.conv.FileReport(ctx, conversation.Filing{Complaint: nc, Held: conversation.HeldClaim{Token: ps.Token, Seqs: ps.Keep}, Receipt: true})
+	if err != nil {
+		if errors.Is(err, conversation.ErrHeldGone) {
+			ps = photoSet{}
+		}
+		h.reportFailed(c, in, ps, err)
+		return
+	}
+	filed = true
+	h.setReceiptCookie(c, r.ReceiptToken)
+	c.Redirect(http.StatusSeeOther, receiptPath)
 }
 
-// file writes the photos, then files the complaint and links the photos in
-// one transaction; if the transaction fails the photos are removed again.
-func (h *Handler) file(c *gin.Context, nc ledger.NewComplaint, photos []cleanPhoto) (ledger.Filed, error) {
-	ctx := h.ctx(c)
-	saved, err := h.saveFiles(photos)
-	if err != nil {
-		h.log.ErrorContext(ctx, "portal: save photos", "err", err)
-		return ledger.Filed{}, errUploadDir
+// merge returns err with the field messages of fields added to its own,
+// so that a form answered with a store or busy error still shows every
+// problem found before it. An error that is no *apperr.Error stays as it
+// is (it is logged and shown as 系统错误).
+func merge(err error, fields map[string]string) error {
+	var e *apperr.Error
+	if !errors.As(err, &e) || len(fields) == 0 {
+		return err
 	}
-	filed, err := h.conv.File(ctx, nc, saved)
-	if err != nil {
-		h.removeFiles(saved)
-		return ledger.Filed{}, err
+	out := *e
+	out.Fields = map[string]string{}
+	for k, m := range fields {
+		out.Fields[k] = m
 	}
-	return filed, nil
+	for k, m := range e.Fields {
+		out.Fields[k] = m
+	}
+	return &out
 }

@@ -2,6 +2,7 @@ package portal
 
 import (
 	"bytes"
+	"context"
 	"net/http"
 	"net/url"
 	"os"
@@ -9,12 +10,15 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
+
+	"ecoreport/internal/conversation"
 )
 
 func TestReportFlowEndToEnd(t *testing.T) {
 	v := newEnv(t, true)
 	f := v.reportForm()
-	w := v.postMultipart("/report", f, upload{"photos", "IMG_0001.jpg", jpegWithGPS(t)})
+	w := v.submit(f, upload{"photos", "IMG_0001.jpg", jpegWithGPS(t)})
 	if w.Code != http.StatusOK {
 		t.Fatalf("POST /report = %d\n%s", w.Code, w.Body)
 	}
@@ -23,7 +27,7 @@ func TestReportFlowEndToEnd(t *testing.T) {
 	if cc := w.Header().Get("Cache-Control"); cc != "no-store" {
 		t.Fatalf("Cache-Control = %q", cc)
 	}
-	for _, want := range []string{"它只显示这一次", "<svg class=\"qr\"", "匿名举报", "城关镇", "大气、噪声"} {
+	for _, want := range []string{"系统不保存明文", "<svg class=\"qr\"", "匿名举报", "城关镇", "大气、噪声"} {
 		if !strings.Contains(body, want) {
 			t.Fatalf("receipt lacks %q", want)
 		}
@@ -117,7 +121,7 @@ func TestReportValidation(t *testing.T) {
 			before := v.count("complaints")
 			f := v.reportForm()
 			tt.edit(f)
-			w := v.postMultipart("/report", f, tt.files...)
+			w := v.submit(f, tt.files...)
 			if w.Code != tt.status {
 				t.Fatalf("status %d, want %d\n%s", w.Code, tt.status, truncateRunes(w.Body.String(), 3000))
 			}
@@ -173,7 +177,7 @@ func TestReportCaptchaReloadKeepsInput(t *testing.T) {
 	f := v.reportForm()
 	old := f.Get("captcha_id")
 	f.Set("action", "reload_captcha")
-	w := v.postMultipart("/report", f)
+	w := v.submit(f)
 	if w.Code != 200 {
 		t.Fatalf("reload = %d", w.Code)
 	}
@@ -206,12 +210,12 @@ func TestReportCaptchaOff(t *testing.T) {
 	if f.Get("captcha_id") != "" {
 		t.Fatal("captcha shown while off")
 	}
-	if w := v.postMultipart("/report", f); w.Code != 200 {
+	if w := v.submit(f); w.Code != 200 {
 		t.Fatalf("status %d", w.Code)
 	}
 	f = v.reportForm()
 	f.Set("website", "x")
-	if w := v.postMultipart("/report", f); w.Code != 422 {
+	if w := v.submit(f); w.Code != 422 {
 		t.Fatalf("honeypot with captcha off: %d", w.Code)
 	}
 }
@@ -221,11 +225,11 @@ func TestReportRateLimited(t *testing.T) {
 	v.h.limits.FilePerHour = 2
 	v.h.setLimiters()
 	for i := 0; i < 2; i++ {
-		if w := v.postMultipart("/report", v.reportForm()); w.Code != 200 {
+		if w := v.submit(v.reportForm()); w.Code != 200 {
 			t.Fatalf("filing %d = %d", i, w.Code)
 		}
 	}
-	w := v.postMultipart("/report", v.reportForm())
+	w := v.submit(v.reportForm())
 	if w.Code != http.StatusTooManyRequests || w.Header().Get("Retry-After") == "" {
 		t.Fatalf("third filing = %d, Retry-After %q", w.Code, w.Header().Get("Retry-After"))
 	}
@@ -242,7 +246,7 @@ func TestReportUploadDirUnwritable(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "not-a-dir")
 	os.WriteFile(file, []byte("x"), 0o600)
 	v.h.deps.DataDir = file
-	w := v.postMultipart("/report", v.reportForm(), upload{"photos", "a.jpg", jpegWithGPS(t)})
+	w := v.submit(v.reportForm(), upload{"photos", "a.jpg", jpegWithGPS(t)})
 	if w.Code != http.StatusServiceUnavailable || !strings.Contains(w.Body.String(), "照片暂时无法保存") {
 		t.Fatalf("status %d\n%s", w.Code, w.Body)
 	}
@@ -251,21 +255,33 @@ func TestReportUploadDirUnwritable(t *testing.T) {
 	}
 }
 
-func TestReportFailedCommitRemovesPhotos(t *testing.T) {
+func TestReportFailedCommitKeepsPhotosHeldUntilTheyExpire(t *testing.T) {
 	v := newEnv(t, false)
 	if _, err := v.db.Exec("DROP TABLE attachments"); err != nil {
 		t.Fatal(err)
 	}
-	w := v.postMultipart("/report", v.reportForm(), upload{"photos", "a.jpg", jpegWithGPS(t)})
+	w := v.submit(v.reportForm(), upload{"photos", "a.jpg", jpegWithGPS(t)})
 	if w.Code != http.StatusInternalServerError || !strings.Contains(w.Body.String(), "系统错误") {
 		t.Fatalf("status %d", w.Code)
 	}
 	if n := v.count("complaints"); n != 0 {
 		t.Fatalf("%d complaints after a failed commit", n)
 	}
+	// The photo is not an orphan: a held row points at it, and the form
+	// offers it again.
 	entries, _ := os.ReadDir(v.h.uploadDir())
-	if len(entries) != 0 {
-		t.Fatalf("orphan files: %v", entries)
+	if len(entries) != 1 || v.count("held_photos") != 1 || !strings.Contains(w.Body.String(), `name="keep_photo"`) {
+		t.Fatalf("files %v, held rows %d", entries, v.count("held_photos"))
+	}
+	// Once its hour is over the sweep removes file and row.
+	later := time.Now().Add(conversation.HeldTTL + time.Minute)
+	v.svc.Now = func() time.Time { return later }
+	if n, err := v.h.SweepHeld(context.Background()); err != nil || n != 1 {
+		t.Fatalf("swept %d, %v", n, err)
+	}
+	entries, _ = os.ReadDir(v.h.uploadDir())
+	if len(entries) != 0 || v.count("held_photos") != 0 {
+		t.Fatalf("after the sweep: files %v, held rows %d", entries, v.count("held_photos"))
 	}
 }
 

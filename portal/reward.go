@@ -97,3 +97,26 @@ func (h *Handler) trackRewardClaim(c *gin.Context) {
 		return "奖励申领信息已提交，财务部门将按您选择的方式发放。您的身份信息已加密保存，仅奖励工作人员可见。", nil, nil
 	})
 }
+
+// canAskReward reports whether the tracking page offers to ask for a reward
+// (the reporter did not when filing, and the complaint is not concluded).
+func canAskReward(c *ledger.Complaint) bool { return reward.CanAsk(c) }
+
+// trackRewardAsk records a reward asked for after filing (POST
+// /track/reward/ask), from a page opened with the tracking code: the claim
+// will need the code, so a page opened by hotline ticket cannot ask.
+func (h *Handler) trackRewardAsk(c *gin.Context) {
+	h.trackAction(c, func(cmp *ledger.Complaint) (string, map[string]string, error) {
+		if h.rewards == nil {
+			return "", nil, apperr.Errorf(apperr.ENOTFOUND, "举报奖励暂未开放")
+		}
+		if lookupFromForm(c).Code == "" {
+			return "", nil, apperr.Errorf(apperr.EINVALID, "申请举报奖励须使用查询码查询后提交")
+		}
+		if err := h.rewards.Ask(h.ctx(c), cmp.ID); err != nil {
+			return "", nil, err
+		}
+		cmp.WantsReward = true
+		return "已收到您的奖励申请。问题经核查属实后，将在本页告知奖励审核结果。", nil, nil
+	})
+}

@@ -26,6 +26,8 @@ var viewLayouts = map[string]string{
 	"report":        "layout",
 	"receipt":       "layout",
 	"receipt_print": "print",
+	"receipt_gone":  "layout",
+	"help":          "layout",
 	"track_form":    "layout",
 	"track":         "layout",
 	"stats":         "layout",
@@ -93,7 +95,27 @@ func (h *Handler) funcs() template.FuncMap {
 			return cs.Labels()
 		},
 		"codeGroups": codeGroups,
+		"fe":         fieldErr,
+		"aria":       ariaInvalid,
 	}
+}
+
+// fieldError is a field's message and the id of the element that shows it.
+type fieldError struct{ ID, Msg string }
+
+// fieldErr gives the ferr partial the message of field name.
+func fieldErr(fields map[string]string, name string) fieldError {
+	return fieldError{ID: name + "-error", Msg: fields[name]}
+}
+
+// ariaInvalid writes, on the control of a field that has a message,
+// aria-invalid and aria-describedby naming the message (ferr), so a screen
+// reader reads the problem with the control.
+func ariaInvalid(fields map[string]string, name string) template.HTMLAttr {
+	if fields[name] == "" {
+		return ""
+	}
+	return template.HTMLAttr(` aria-invalid="true" aria-describedby="` + template.HTMLEscapeString(name) + `-error"`)
 }
 
 // truncateRunes keeps the first n characters of s.

@@ -2,6 +2,7 @@ package portal
 
 import (
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -120,6 +121,10 @@ type trackView struct {
 	Form         map[string]string // what was typed into a failing sub-form
 	Verification string
 	Reward       *rewardView // reward_track.html
+	Town         string      // the town's canonical name
+	PhotoNo      map[int64]int
+	AddPhotos    photoSet // photos the addition form holds
+	CanAskReward bool     // the reporter did not ask for a reward and still may
 }
 
 func (h *Handler) renderTrack(c *gin.Context, code int, in lookupInput, cmp *ledger.Complaint, notice string, fields map[string]string, form map[string]string) {
@@ -143,6 +148,12 @@ func (h *Handler) renderTrack(c *gin.Context, code int, in lookupInput, cmp *led
 		return
 	}
 	v.FiledPhotos, v.Additions, v.Messages, v.Rating, v.Followups = th.FiledPhotos, th.Additions, th.Messages, th.Rating, th.Followups
+	v.PhotoNo = photoNumbers(th)
+	v.Town = h.townName(ctx, cmp)
+	if ps, ok := c.Get(heldKey); ok {
+		v.AddPhotos = ps.(photoSet)
+	}
+	v.CanAskReward = canAskReward(cmp)
 	v.CanReply, v.CanAdd, v.CanRate, v.CanFollowup = th.CanReply, th.CanAdd, th.CanRate, th.CanFollowup
 	v.Due, v.DueLabel = dueOf(cmp, v.Case)
 	v.Reward = h.rewardOf(c, cmp)
@@ -195,4 +206,25 @@ func (h *Handler) trackAction(c *gin.Context, act func(cmp *ledger.Complaint) (n
 		return
 	}
 	h.renderTrack(c, http.StatusOK, in, cmp, notice, nil, nil)
+}
+
+// photoNumbers numbers a complaint's photos 1, 2, 3 … in the order they
+// came (those of the report first, then each addition's): a reporter's
+// photo 1 is their first, whatever the site holds.
+func photoNumbers(th *conversation.Thread) map[int64]int {
+	ids := []int64{}
+	for _, a := range th.FiledPhotos {
+		ids = append(ids, a.ID)
+	}
+	for _, ad := range th.Additions {
+		for _, a := range ad.Photos {
+			ids = append(ids, a.ID)
+		}
+	}
+	slices.Sort(ids)
+	out := make(map[int64]int, len(ids))
+	for i, id := range ids {
+		out[id] = i + 1
+	}
+	return out
 }

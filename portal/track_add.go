@@ -1,10 +1,14 @@
 package portal
 
 import (
+	"errors"
+
 	"github.com/gin-gonic/gin"
 
 	"ecoreport/internal/apperr"
+	"ecoreport/internal/conversation"
 	"ecoreport/internal/ledger"
+	"ecoreport/internal/photo"
 )
 
 // additionInput is a 补充材料: text and/or photos.
@@ -12,7 +16,9 @@ type additionInput struct {
 	Body string `json:"body" label:"补充说明" validate:"max=2000"`
 }
 
-// trackAdd stores additional information and photos (补充材料).
+// trackAdd stores additional information and photos (补充材料). Photos are
+// held under the form's token like the report form's, so a body sent back
+// for a fix keeps them, and the addition takes them in its transaction.
 func (h *Handler) trackAdd(c *gin.Context) {
 	h.trackAction(c, func(cmp *ledger.Complaint) (string, map[string]string, error) {
 		in := additionInput{Body: c.Request.PostForm.Get("body")}
@@ -22,31 +28,37 @@ func (h *Handler) trackAdd(c *gin.Context) {
 		if len(f) == 0 {
 			f = checkStruct(&in)
 		}
-		var photos []cleanPhoto
-		if c.Request.MultipartForm != nil {
-			var msg string
-			if photos, msg = readPhotos(c.Request.MultipartForm.File["photos"], h.limits.MaxPhotos); msg != "" {
-				f["photos"] = msg
-			}
+		ps, err := h.collectPhotos(c, "photos")
+		c.Set(heldKey, ps)
+		if err != nil {
+			return "", form, merge(err, prefix("add_", f))
 		}
-		if len(f) == 0 && trimmed(in.Body) == "" && len(photos) == 0 {
+		if ps.Msg != "" {
+			f["photos"] = ps.Msg
+		}
+		if ps.Busy {
+			return "", form, merge(photo.ErrBusy, prefix("add_", f))
+		}
+		if len(f) == 0 && trimmed(in.Body) == "" && len(ps.Keep) == 0 {
 			f["body"] = "请填写补充说明或选择照片"
 		}
 		if len(f) > 0 {
 			return "", form, apperr.Invalid(prefix("add_", f))
 		}
-		saved, err := h.saveFiles(photos)
-		if err != nil {
-			h.log.ErrorContext(h.ctx(c), "portal: save photos", "err", err)
-			return "", form, errUploadDir
-		}
-		if err := h.conv.Add(h.ctx(c), cmp, trimmed(in.Body), saved); err != nil {
-			h.removeFiles(saved)
+		if err := h.conv.AddHeld(h.ctx(c), cmp, trimmed(in.Body), conversation.HeldClaim{Token: ps.Token, Seqs: ps.Keep}); err != nil {
+			if errors.Is(err, conversation.ErrHeldGone) {
+				c.Set(heldKey, photoSet{})
+				return "", form, apperr.Invalid(map[string]string{"add_photos": apperr.Fields(err)["photos"]})
+			}
 			return "", form, err
 		}
+		c.Set(heldKey, photoSet{})
 		return "补充材料已提交，工作人员会一并核查。", nil, nil
 	})
 }
+
+// heldKey is where trackAdd leaves the photos its form holds for the page.
+const heldKey = "portal.held"
 
 func prefix(p string, m map[string]string) map[string]string {
 	out := make(map[string]string, len(m))

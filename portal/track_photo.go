@@ -2,8 +2,6 @@ package portal
 
 import (
 	"net/http"
-	"os"
-	"path/filepath"
 	"strconv"
 
 	"github.com/gin-gonic/gin"
@@ -28,16 +26,20 @@ func (h *Handler) trackPhoto(c *gin.Context) {
 		h.renderError(c, err)
 		return
 	}
-	id, _ := strconv.ParseInt(c.Request.PostForm.Get("photo"), 10, 64)
-	a, err := h.conv.Attachment(h.ctx(c), cmp.ID, id)
-	if err == nil && !validStoredName(a.StoredName) {
-		err = &apperr.Error{Code: apperr.ENOTFOUND, Message: "照片不存在"}
-	}
+	// The form names the photo by its number within the complaint (1, 2, 3
+	// in the order they came), never by the site-wide attachment id.
+	n, _ := strconv.Atoi(c.Request.PostForm.Get("photo"))
+	as, err := h.conv.Attachments(h.ctx(c), cmp.ID)
 	if err != nil {
 		h.renderError(c, err)
 		return
 	}
-	b, err := os.ReadFile(filepath.Join(h.uploadDir(), a.StoredName))
+	if n < 1 || n > len(as) || !validStoredName(as[n-1].StoredName) {
+		h.renderError(c, &apperr.Error{Code: apperr.ENOTFOUND, Message: "照片不存在"})
+		return
+	}
+	a := as[n-1]
+	b, err := h.readFile(a.StoredName)
 	if err != nil {
 		h.log.ErrorContext(h.ctx(c), "portal: read photo", "err", err)
 		h.renderError(c, &apperr.Error{Code: apperr.EUNAVAILABLE, Message: "照片暂时无法读取，请稍后再试"})

@@ -15,7 +15,7 @@ import (
 // fileOne files a complaint through the form and returns its code.
 func fileOne(t *testing.T, v *env, files ...upload) string {
 	t.Helper()
-	w := v.postMultipart("/report", v.reportForm(), files...)
+	w := v.submit(v.reportForm(), files...)
 	if w.Code != 200 {
 		t.Fatalf("file = %d\n%s", w.Code, w.Body)
 	}

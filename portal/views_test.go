@@ -28,10 +28,12 @@ func TestEveryViewRenders(t *testing.T) {
 			t.Fatalf("page cut short:\n%s", body)
 		}
 	}
-	for _, p := range []string{"/", "/report", "/track", "/stats"} {
+	for _, p := range []string{"/", "/report", "/track", "/stats", "/help"} {
 		w := v.get(p)
 		page(w, w.Body.String(), http.StatusOK)
 	}
+	w0 := v.get(receiptPath) // no receipt cookie: the page that says where the code was
+	page(w0, w0.Body.String(), http.StatusGone)
 	code := fileOne(t, v) // the receipt
 	w := v.post("/report/receipt", url.Values{"csrf": {v.token()}, "code": {code}})
 	page(w, w.Body.String(), http.StatusOK)

@@ -8,6 +8,7 @@
 //	go run ./cmd/ecobench -db ... -only filing,tracking -pairs 3 -c 32
 //	go run ./cmd/ecobench -load -db ... -duration 30s
 //	go run ./cmd/ecobench -fault sigterm|db-restart|import-kill -db ...
+//	go run ./cmd/ecobench -attack login -db ... [-bin an-older-ecoreport]
 //	go run ./cmd/ecobench -db ... -only bulletin -ledger 1000000
 //	go run ./cmd/ecobench -db ... -only inbox,search -inbox 10000 -search-docs 1000000
 //	go run ./cmd/ecobench -db ... -profile filing|tracking|pages|import
@@ -46,6 +47,7 @@ type options struct {
 	rowsMem             int
 	load                bool
 	fault               string
+	attack              string
 	root                string
 	keep                bool
 	cpuprof             string
@@ -86,6 +88,7 @@ func main() {
 	flag.IntVar(&opt.rowsMem, "rows-mem", 1000000, "rows for the import memory check (0 skips it)")
 	flag.BoolVar(&opt.load, "load", false, "run the mixed load scenario (issue 10) instead of the table")
 	flag.StringVar(&opt.fault, "fault", "", "fault scenario: sigterm | db-restart | import-kill")
+	flag.StringVar(&opt.attack, "attack", "", "attack scenario: login (parallel logins with unknown names: the server's memory, per-client limits)")
 	flag.StringVar(&opt.root, "repo", ".", "the ecoreport checkout (module root)")
 	flag.StringVar(&opt.bin, "bin", "", "use this ecoreport binary instead of building ./cmd/ecoreport (e.g. while the shared checkout does not build)")
 	flag.BoolVar(&opt.keep, "keep", false, "keep the databases and the temporary directory")
@@ -161,6 +164,8 @@ func main() {
 		code = runProfile(ctx, dbs, opt.profile, opt.profileDir)
 	case opt.fault != "":
 		code = runFault(ctx, dbs, bin, opt.fault)
+	case opt.attack != "":
+		code = runAttack(ctx, dbs, bin, opt.attack)
 	case opt.load:
 		code = runLoadScenario(ctx, dbs, bin)
 	default:

@@ -107,13 +107,18 @@ type server struct {
 }
 
 // startServer runs `ecoreport serve` on a free loopback port and waits for
-// /healthz. Rate limits are off (--rate-limits=off), captcha off.
-func startServer(ctx context.Context, bin, spec, dataDir, logPath, addr string) (*server, error) {
+// /healthz. Rate limits are off (--rate-limits=off), captcha off; extra
+// flags come after those (a later one wins).
+func startServer(ctx context.Context, bin, spec, dataDir, logPath, addr string, extra ...string) (*server, error) {
 	if addr == "" {
 		addr = freePort()
 	}
-	cmd := exec.Command(bin, "serve", "--db", spec, "--addr", addr, "--data-dir", dataDir,
-		"--captcha", "off", "--migrate", "--rate-limits=off")
+	args := []string{"serve", "--db", spec, "--addr", addr, "--data-dir", dataDir,
+		"--captcha", "off", "--migrate", "--rate-limits=off"}
+	if hasFlag(bin, "metrics-addr") { // the default loopback port may be another run's
+		args = append(args, "--metrics-addr", "127.0.0.1:0")
+	}
+	cmd := exec.Command(bin, append(args, extra...)...)
 	if err := startChild(cmd, logPath); err != nil {
 		return nil, err
 	}
@@ -145,6 +150,13 @@ func startServer(ctx context.Context, bin, spec, dataDir, logPath, addr string) 
 	}
 	s.stop(5 * time.Second)
 	return nil, fmt.Errorf("ecoreport serve not healthy after 60s; log %s:\n%s", logPath, tail(logPath, 15))
+}
+
+// hasFlag reports whether bin's serve knows --name (binaries of earlier
+// versions are measured too, as they were).
+func hasFlag(bin, name string) bool {
+	out, _ := exec.Command(bin, "serve", "-h").CombinedOutput()
+	return strings.Contains(string(out), "-"+name+" ")
 }
 
 // signal sends sig to the server's process group.

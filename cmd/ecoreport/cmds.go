@@ -12,6 +12,7 @@ import (
 	"ecoreport/internal/auth"
 	"ecoreport/internal/config"
 	"ecoreport/internal/ledger"
+	"ecoreport/internal/secret"
 )
 
 func runMigrate(ctx context.Context, args []string, out, errOut io.Writer) int {
@@ -73,7 +74,7 @@ func runMigrate(ctx context.Context, args []string, out, errOut io.Writer) int {
 func runUser(ctx context.Context, args []string, out, errOut io.Writer) int {
 	if len(args) == 0 || (args[0] != "add" && args[0] != "passwd" && args[0] != "disable") {
 		fmt.Fprintln(errOut, `用法：
-  ecoreport user add --name 用户名 --role 角色 [--unit 单位名称] [--password 密码]
+  ecoreport user add --name 用户名 --role 角色 [--display-name 姓名] [--unit 单位名称] [--password 密码]
   ecoreport user passwd --name 用户名 [--password 密码]
   ecoreport user disable --name 用户名
 角色 (roles): admin operator inspector unit reward_officer reward_approver finance leader`)
@@ -84,13 +85,16 @@ func runUser(ctx context.Context, args []string, out, errOut io.Writer) int {
 	}
 	sub := args[0]
 	cfg := config.Default()
-	var name, role, unit, password string
+	var name, display, role, unit, password string
 	_, code := flags("user "+sub+" [参数]", "管理工作人员账号。不给 --password 时生成随机密码并只显示一次。", args[1:], &cfg, config.WithDB, errOut, func(fs *flag.FlagSet) {
 		fs.StringVar(&name, "name", "", "用户名（登录名）(username)")
-		fs.StringVar(&password, "password", "", "密码；不给则生成 (password; generated when empty)")
+		if sub != "disable" {
+			fs.StringVar(&password, "password", "", "密码；不给则生成 (password; generated when empty)")
+		}
 		if sub == "add" {
 			fs.StringVar(&role, "role", "", "角色 (role): admin operator inspector unit reward_officer reward_approver finance leader")
 			fs.StringVar(&unit, "unit", "", "所属单位名称，责任单位账号必填，如 城关镇 (unit name, for role unit)")
+			fs.StringVar(&display, "display-name", "", "姓名，显示在办理过程中，如 王建国 (the name timelines show; the role's name when empty)")
 		}
 	})
 	if code >= 0 {
@@ -131,7 +135,7 @@ func runUser(ctx context.Context, args []string, out, errOut io.Writer) int {
 				return 2
 			}
 		}
-		pw, err := users.Create(ctx, auth.NewUser{Username: name, Role: auth.Role(role), UnitID: unitID, Password: password}, by)
+		pw, err := users.Create(ctx, auth.NewUser{Username: name, DisplayName: display, Role: auth.Role(role), UnitID: unitID, Password: password}, by)
 		if err != nil {
 			return userErr(err, errOut)
 		}
@@ -177,14 +181,14 @@ func currentUser() string {
 
 func runAudit(ctx context.Context, args []string, out, errOut io.Writer) int {
 	if len(args) == 0 || args[0] != "verify" {
-		fmt.Fprintln(errOut, "用法：ecoreport audit verify [--db ...]   校验审计日志哈希链，指出第一条被改动的记录")
+		fmt.Fprintln(errOut, "用法：ecoreport audit verify [--db ...] [--key-file ...]   校验审计日志哈希链及签名检查点，指出第一条被改动的记录")
 		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
 			return 0
 		}
 		return 2
 	}
 	cfg := config.Default()
-	if _, code := flags("audit verify [参数]", "先封存尚未入链的记录，再从头校验审计日志哈希链。", args[1:], &cfg, config.WithDB, errOut, nil); code >= 0 {
+	if _, code := flags("audit verify [参数]", "对照签名检查点校验审计日志哈希链，再封存尚未入链的记录并再次校验；链完整时写入新的检查点。", args[1:], &cfg, config.WithDB|config.WithKeys, errOut, nil); code >= 0 {
 		return code
 	}
 	d, err := openDB(ctx, &cfg)
@@ -193,11 +197,29 @@ func runAudit(ctx context.Context, args []string, out, errOut io.Writer) int {
 		return 1
 	}
 	defer d.Close()
-	if err := audit.SealAll(ctx, d); err != nil {
-		fmt.Fprintln(errOut, "封存审计记录失败："+oneLine(err))
-		return 1
+	var cpf *audit.CheckpointFile
+	if keys, err := secret.Load(cfg.KeyFile); err == nil {
+		cpf = checkpoints(&cfg, keys)
+	} else {
+		fmt.Fprintln(errOut, "注意：没有数据密钥（"+cfg.KeyFile+"），只校验哈希链，不对照签名检查点")
 	}
-	r, err := audit.Verify(ctx, d)
+	var cps []audit.Checkpoint
+	if cpf != nil {
+		if cps, err = cpf.Read(); err != nil {
+			fmt.Fprintln(errOut, "审计检查点文件无法验证："+oneLine(err))
+			return 1
+		}
+	}
+	// First the chain as it is: an entry taken out of it must show as a
+	// break before the sealing below could chain it again.
+	r, err := audit.VerifyAgainst(ctx, d, cps)
+	if err == nil && r.BrokenAt == 0 {
+		if err = audit.SealAll(ctx, d); err != nil {
+			fmt.Fprintln(errOut, "封存审计记录失败："+oneLine(err))
+			return 1
+		}
+		r, err = audit.VerifyAgainst(ctx, d, cps)
+	}
 	if err != nil {
 		fmt.Fprintln(errOut, oneLine(err))
 		return 1
@@ -205,6 +227,14 @@ func runAudit(ctx context.Context, args []string, out, errOut io.Writer) int {
 	fmt.Fprintln(out, r.String())
 	if r.BrokenAt != 0 {
 		return 1
+	}
+	if cpf != nil && r.Sealed > 0 {
+		c, err := (&audit.Checkpointer{DB: d, File: cpf}).Write(ctx)
+		if err != nil {
+			fmt.Fprintln(errOut, "写入审计检查点失败："+oneLine(err))
+			return 1
+		}
+		fmt.Fprintf(out, "已写入签名检查点：%d 条，末条哈希 %s（%s）\n", c.Length, c.Head, cpf.Path)
 	}
 	return 0
 }

@@ -19,12 +19,17 @@ import (
 	"ecoreport/internal/partner"
 )
 
-// MustRunMain starts the whole service on 127.0.0.1:0 on a fresh database.
-func MustRunMain(t *testing.T) (*Main, *bytes.Buffer) {
+// MustRunMain starts the whole service on 127.0.0.1:0 on a fresh database;
+// each set changes the configuration first.
+func MustRunMain(t *testing.T, set ...func(*config.Config)) (*Main, *bytes.Buffer) {
 	t.Helper()
 	_, spec := dbtest.MustOpenDBSpec(t)
 	cfg := config.Default()
 	cfg.DB, cfg.Addr, cfg.DataDir, cfg.Captcha = spec, "127.0.0.1:0", t.TempDir(), "off"
+	cfg.MetricsAddr, cfg.ShutdownGrace = "127.0.0.1:0", 0
+	for _, f := range set {
+		f(&cfg)
+	}
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
@@ -50,6 +55,9 @@ func TestServeAnswersHealthzAndCreatesTheFirstAdmin(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), "admin") || !strings.Contains(out.String(), "密码") {
 		t.Fatalf("first admin not announced: %q", out.String())
+	}
+	if login := "http://" + m.Addr() + "/office/login"; !strings.Contains(out.String(), login) {
+		t.Fatalf("the first start does not say to log in at %s: %q", login, out.String())
 	}
 	if _, err := m.Users.Authenticate(context.Background(), "admin", between(out.String(), "密码 ", " ")); err != nil {
 		t.Fatalf("printed password does not log in: %v", err)
@@ -170,7 +178,7 @@ func TestMySQLRefusesABehindSchemaUnlessTold(t *testing.T) {
 
 func TestImportAndHotlineCommands(t *testing.T) {
 	dir := t.TempDir()
-	samples := filepath.Join("..", "..", "..", "shared", "samples", "hotline")
+	samples := filepath.Join("..", "..", "hotline", "testdata")
 	if _, err := os.Stat(samples); err != nil {
 		t.Skip("samples not found: ", err)
 	}

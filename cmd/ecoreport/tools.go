@@ -2,11 +2,11 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"os"
 	"runtime/debug"
-	"slices"
 	"strings"
 	"time"
 
@@ -14,6 +14,7 @@ import (
 
 	"ecoreport/hotline"
 	"ecoreport/internal/apperr"
+	"ecoreport/internal/audit"
 	"ecoreport/internal/bulletin"
 	"ecoreport/internal/config"
 	"ecoreport/internal/db"
@@ -33,6 +34,7 @@ type tool struct {
 	Keys   *secret.Keys
 	Ledger *ledger.Service
 	Reward *reward.Service
+	Flags  *flag.FlagSet // the shared flags as parsed, to repeat them in hints
 }
 
 // openTool opens the database and the data key for a subcommand: SQLite is
@@ -47,13 +49,18 @@ func openTool(ctx context.Context, cfg *config.Config, errOut io.Writer) (*tool,
 		d.Close()
 		return nil, err
 	}
-	keys, err := loadKeys(cfg, log)
+	keys, err := loadKeys(ctx, cfg, d, log)
 	if err != nil {
 		d.Close()
 		return nil, err
 	}
 	l := newLedger(cfg, d, keys)
 	return &tool{DB: d, Keys: keys, Ledger: l, Reward: newReward(d, keys, l)}, nil
+}
+
+// checkpoints is the file of signed audit checkpoints beside the key.
+func checkpoints(cfg *config.Config, keys *secret.Keys) *audit.CheckpointFile {
+	return &audit.CheckpointFile{Path: cfg.AuditCheckpoints, Signer: audit.NewSigner(keys.AuditSeed())}
 }
 
 func (t *tool) importer(cfg *config.Config) *hotline.Importer {
@@ -88,11 +95,39 @@ func splitGlobal(args []string) (global, rest []string) {
 	return global, rest
 }
 
-// withTool parses the shared flags and environment, opens the tool and runs fn.
-func withTool(ctx context.Context, name string, args []string, errOut io.Writer, fn func(t *tool, cfg *config.Config, rest []string) int) int {
+// helpAsked reports whether args ask for help (-h, --help) before any "--".
+func helpAsked(args []string) bool {
+	for _, a := range args {
+		switch a {
+		case "--":
+			return false
+		case "-h", "--h", "-help", "--help":
+			return true
+		}
+	}
+	return false
+}
+
+// toolGroups are the shared flags of every command that opens the tool.
+const toolGroups = config.WithDB | config.WithKeys | config.WithHotline | config.WithCounty
+
+// withTool parses the shared flags and environment, opens the tool and runs
+// fn. Asked for help, it prints help (the command's own usage and flags) and
+// the shared flags, and opens nothing.
+func withTool(ctx context.Context, name string, args []string, errOut io.Writer, help func(w io.Writer), fn func(t *tool, cfg *config.Config, rest []string) int) int {
 	global, rest := splitGlobal(args)
 	cfg := config.Default()
-	if _, code := flags(name, "数据库、密钥参数如下；其余参数见 ecoreport "+name+" -h。", global, &cfg, config.WithDB|config.WithKeys|config.WithHotline|config.WithCounty, errOut, nil); code >= 0 {
+	if helpAsked(args) {
+		help(errOut)
+		fs := flag.NewFlagSet(name, flag.ContinueOnError)
+		fs.SetOutput(errOut)
+		cfg.Bind(fs, toolGroups)
+		fmt.Fprintln(errOut, "\n共用参数 (shared flags):")
+		fs.PrintDefaults()
+		return 0
+	}
+	fs, code := flags(name, "数据库、密钥参数如下；其余参数见 ecoreport "+name+" -h。", global, &cfg, toolGroups, errOut, nil)
+	if code >= 0 {
 		return code
 	}
 	t, err := openTool(ctx, &cfg, errOut)
@@ -100,41 +135,69 @@ func withTool(ctx context.Context, name string, args []string, errOut io.Writer,
 		fmt.Fprintln(errOut, "数据库出错："+oneLine(err))
 		return 1
 	}
+	t.Flags = fs
 	defer t.DB.Close()
 	return fn(t, &cfg, rest)
 }
 
+// usageText is a help function that prints fixed text.
+func usageText(text string) func(w io.Writer) {
+	return func(w io.Writer) { fmt.Fprintln(w, text) }
+}
+
 func runImport(ctx context.Context, args []string, out, errOut io.Writer) int {
-	if slices.Contains(args, "-h") || slices.Contains(args, "--help") {
-		fmt.Fprintln(errOut, "共用参数：--db --data-dir --key-file --tz --hotline-aliases（见 ecoreport serve -h）")
-		return hotline.ImportCommand(ctx, nil, []string{"-h"}, out, errOut, false)
-	}
 	if os.Getenv("GOMEMLIMIT") == "" {
 		// The importer streams (its live heap stays near 25 MiB whatever the
 		// file's size); a soft limit keeps the collector from letting garbage
 		// grow the process to several times that on a year of tickets.
 		debug.SetMemoryLimit(64 << 20)
 	}
-	return withTool(ctx, "import", args, errOut, func(t *tool, cfg *config.Config, rest []string) int {
+	help := func(w io.Writer) { hotline.ImportCommand(ctx, nil, []string{"-h"}, io.Discard, w, false) }
+	return withTool(ctx, "import", args, errOut, help, func(t *tool, cfg *config.Config, rest []string) int {
 		return hotline.ImportCommand(ctx, t.importer(cfg), rest, out, errOut, isTerminal(errOut))
 	})
 }
 
 func runHotline(ctx context.Context, args []string, out, errOut io.Writer) int {
-	if len(args) == 0 || (args[0] != "add-client" && args[0] != "feedback") {
+	if len(args) == 0 || (args[0] != "add-client" && args[0] != "set-callback" && args[0] != "feedback") {
 		fmt.Fprintln(errOut, `用法：
-  ecoreport hotline add-client 名称                      新增一个推送接口客户端，密钥只显示一次
+  ecoreport hotline add-client [--callback-url 网址] 名称 新增一个推送接口客户端，密钥只显示一次；
+                                                        给了回调地址则每次办理状态变化回调一次
+  ecoreport hotline set-callback 名称 网址                设置（网址为 "" 时删除）客户端的回调地址
   ecoreport hotline feedback [--since-last | --from 日期 --to 日期] [--format csv|csv-gbk|xlsx] -o 文件
-                                                        导出办理结果（回音）给热线`)
-		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
+                                                        导出办理结果（回音）给热线
+每个子命令的参数：ecoreport hotline 子命令 -h`)
+		if len(args) > 0 && helpAsked(args[:1]) {
 			return 0
 		}
 		return 2
 	}
 	sub := args[0]
-	return withTool(ctx, "hotline "+sub, args[1:], errOut, func(t *tool, cfg *config.Config, rest []string) int {
+	help := func(w io.Writer) {
+		switch sub {
+		case "add-client":
+			hotline.ClientCommand(ctx, nil, []string{"-h"}, io.Discard, w)
+			return
+		case "set-callback":
+			fmt.Fprintln(w, "用法：ecoreport hotline set-callback 名称 网址（网址为 \"\" 时删除回调地址）")
+			return
+		}
+		hotline.FeedbackCommand(ctx, nil, []string{"-h"}, io.Discard, w)
+	}
+	return withTool(ctx, "hotline "+sub, args[1:], errOut, help, func(t *tool, cfg *config.Config, rest []string) int {
 		if sub == "add-client" {
 			return hotline.ClientCommand(ctx, &hotline.Clients{DB: t.DB, Keys: t.Keys}, rest, out, errOut)
+		}
+		if sub == "set-callback" {
+			if len(rest) != 2 {
+				fmt.Fprintln(errOut, "用法：ecoreport hotline set-callback 名称 网址")
+				return 2
+			}
+			if err := (&hotline.Clients{DB: t.DB, Keys: t.Keys}).SetCallback(ctx, rest[0], rest[1]); err != nil {
+				return userErr(err, errOut)
+			}
+			fmt.Fprintf(out, "已设置 %s 的回调地址：%s\n", rest[0], rest[1])
+			return 0
 		}
 		return hotline.FeedbackCommand(ctx, t.feedback(), rest, out, errOut)
 	})
@@ -144,26 +207,29 @@ func runOpen311(ctx context.Context, args []string, out, errOut io.Writer) int {
 	if len(args) == 0 {
 		return partner.Command(ctx, nil, nil, out, errOut)
 	}
-	if args[0] == "-h" || args[0] == "--help" {
+	if helpAsked(args[:1]) {
 		partner.Command(ctx, nil, nil, out, errOut)
 		return 0
 	}
 	sub := args[0]
-	return withTool(ctx, "open311 "+sub, args[1:], errOut, func(t *tool, _ *config.Config, rest []string) int {
+	help := func(w io.Writer) { partner.Command(ctx, nil, nil, io.Discard, w) }
+	return withTool(ctx, "open311 "+sub, args[1:], errOut, help, func(t *tool, _ *config.Config, rest []string) int {
 		return partner.Command(ctx, t.DB, append([]string{sub}, rest...), out, errOut)
 	})
 }
 
+const rewardUsage = `用法：ecoreport reward expire [参数]
+  将超过申领期限的已批准奖励标记为已过期并退回预算，并删除已超过保存期限的领奖人身份信息（供 cron 使用；serve 每小时也会自动执行）`
+
 func runReward(ctx context.Context, args []string, out, errOut io.Writer) int {
 	if len(args) == 0 || args[0] != "expire" {
-		fmt.Fprintln(errOut, `用法：ecoreport reward expire [--db ...]
-  将超过申领期限的已批准奖励标记为已过期并退回预算，并删除已超过保存期限的领奖人身份信息（供 cron 使用）`)
-		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
+		fmt.Fprintln(errOut, rewardUsage)
+		if len(args) > 0 && helpAsked(args[:1]) {
 			return 0
 		}
 		return 2
 	}
-	return withTool(ctx, "reward expire", args[1:], errOut, func(t *tool, _ *config.Config, rest []string) int {
+	return withTool(ctx, "reward expire", args[1:], errOut, usageText(rewardUsage), func(t *tool, _ *config.Config, rest []string) int {
 		if len(rest) > 0 {
 			fmt.Fprintf(errOut, "参数错误：未知参数 %q\n", rest[0])
 			return 2
@@ -183,39 +249,42 @@ func runReward(ctx context.Context, args []string, out, errOut io.Writer) int {
 	})
 }
 
+const demoUsage = `用法：ecoreport demo [参数]
+  向空数据库填入一个月的演示数据（各渠道、各状态的举报和问题、整改通知书、督查任务、约谈），
+  建立各角色账号（含管理员 admin），打印各账号密码、启动服务的命令和登录地址。数据库已有数据时拒绝执行。`
+
 func runDemo(ctx context.Context, args []string, out, errOut io.Writer) int {
-	if slices.Contains(args, "-h") || slices.Contains(args, "--help") {
-		fmt.Fprintln(errOut, "用法：ecoreport demo [--db ...] [--data-dir ...]\n  向空数据库填入一个月的演示数据（各渠道、各状态的举报和问题、整改通知书、督查任务、约谈、各角色账号），打印各账号密码。数据库已有数据时拒绝执行。")
-		return 0
-	}
-	return withTool(ctx, "demo", args, errOut, func(t *tool, _ *config.Config, rest []string) int {
+	return withTool(ctx, "demo", args, errOut, usageText(demoUsage), func(t *tool, cfg *config.Config, rest []string) int {
 		if len(rest) > 0 {
 			fmt.Fprintf(errOut, "参数错误：未知参数 %q\n", rest[0])
 			return 2
 		}
 		return demo.Command(ctx, demo.Deps{DB: t.DB, Ledger: t.Ledger,
-			Setup: func(l *ledger.Service, now func() time.Time) { r := newReward(t.DB, t.Keys, l); r.Now = now }}, out, errOut)
+			Setup: func(l *ledger.Service, now func() time.Time) { r := newReward(t.DB, t.Keys, l); r.Now = now }},
+			demoNext(cfg, t.Flags), out, errOut)
 	})
 }
 
 func runBulletin(ctx context.Context, args []string, out, errOut io.Writer) int {
-	if slices.Contains(args, "-h") || slices.Contains(args, "--help") {
-		return bulletin.Command(ctx, nil, []string{"-h"}, out, errOut)
-	}
-	return withTool(ctx, "bulletin", args, errOut, func(t *tool, cfg *config.Config, rest []string) int {
-		return bulletin.Command(ctx, t.DB, append([]string{"--title", cfg.County.BulletinTitle()}, rest...), out, errOut)
+	help := func(w io.Writer) { bulletin.Command(ctx, nil, []string{"-h"}, io.Discard, w) }
+	return withTool(ctx, "bulletin", args, errOut, help, func(t *tool, cfg *config.Config, rest []string) int {
+		return bulletin.CommandWith(ctx, t.DB, checkpoints(cfg, t.Keys), append([]string{"--title", cfg.County.BulletinTitle()}, rest...), out, errOut)
 	})
 }
 
+const retentionUsage = `用法：ecoreport retention run [--years 3] [参数]
+  删除办结已满期限的举报人联系方式（个人信息保护法第十九条），供 cron 使用；serve 每天也会自动执行`
+
 func runRetention(ctx context.Context, args []string, out, errOut io.Writer) int {
 	if len(args) == 0 || args[0] != "run" {
-		fmt.Fprintln(errOut, "用法：ecoreport retention run [--years 3] [--db ...]\n  删除办结已满期限的举报人联系方式（个人信息保护法第十九条），供 cron 使用；serve 每天也会自动执行")
-		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
+		fmt.Fprintln(errOut, retentionUsage)
+		if len(args) > 0 && helpAsked(args[:1]) {
 			return 0
 		}
 		return 2
 	}
-	return withTool(ctx, "retention run", args[1:], errOut, func(t *tool, _ *config.Config, rest []string) int {
+	help := func(w io.Writer) { office.RetentionCommand(ctx, nil, []string{"-h"}, io.Discard, w) }
+	return withTool(ctx, "retention run", args[1:], errOut, help, func(t *tool, _ *config.Config, rest []string) int {
 		return office.RetentionCommand(ctx, t.Ledger, rest, out, errOut)
 	})
 }

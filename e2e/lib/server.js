@@ -49,7 +49,8 @@ export async function cli(bin, args) {
 // printed on first start and a stop function. The server's stderr is kept in
 // logFile; errors it logs are returned by stop() so the run can fail on them.
 export async function start({ bin, db, dataDir, logFile }) {
-  const args = ['serve', '--addr', '127.0.0.1:0', '--db', db, '--data-dir', dataDir, '--captcha', 'on'];
+  const args = ['serve', '--addr', '127.0.0.1:0', '--db', db, '--data-dir', dataDir, '--captcha', 'on',
+    '--metrics-addr', '127.0.0.1:0']; // the default loopback port may be another run's
   const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ECOREPORT_LOG_JSON: 'false' } });
   const log = fs.createWriteStream(logFile);
   let out = '';

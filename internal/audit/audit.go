@@ -5,7 +5,9 @@
 // A sealer then chains them in insertion order: each sealed entry gets the
 // next sequence number and hash = SHA-256(previous hash, its own fields).
 // Two sealers racing (several instances) collide on the unique seq and one
-// retries; the chain never forks. Verify recomputes the chain.
+// retries; the chain never forks. Verify recomputes the chain; signed
+// checkpoints kept outside the database (checkpoint.go) let it notice a
+// cut tail or a part sealed again after a change.
 package audit
 
 import (
@@ -125,8 +127,10 @@ func hash(prev string, seq int64, e *Entry) string {
 
 const (
 	lastSealedSQL = `SELECT seq, hash FROM audit_log WHERE seq IS NOT NULL ORDER BY seq DESC LIMIT 1`
-	unsealedSQL   = `SELECT id, at, actor, action, object_type, object_id, detail FROM audit_log WHERE seq IS NULL ORDER BY id LIMIT ?`
-	sealSQL       = `UPDATE audit_log SET seq = ?, prev_hash = ?, hash = ? WHERE id = ? AND seq IS NULL`
+	// An entry with a hash but no seq was taken out of the chain: it is
+	// left as it is for Verify to report, not chained again.
+	unsealedSQL = `SELECT id, at, actor, action, object_type, object_id, detail FROM audit_log WHERE seq IS NULL AND hash IS NULL AND prev_hash IS NULL ORDER BY id LIMIT ?`
+	sealSQL     = `UPDATE audit_log SET seq = ?, prev_hash = ?, hash = ? WHERE id = ? AND seq IS NULL`
 )
 
 // Seal chains up to batch unsealed entries and returns how many it sealed.
@@ -203,56 +207,140 @@ func Sealer(ctx context.Context, d *db.DB, every time.Duration, logf func(string
 
 // Report is the outcome of Verify.
 type Report struct {
-	Sealed   int64  // entries checked
-	Unsealed int64  // entries not yet chained
-	BrokenAt int64  // seq of the first broken entry, 0 when whole
-	Reason   string // why it is broken
+	Sealed      int64  // entries checked
+	Unsealed    int64  // entries not yet chained
+	BrokenAt    int64  // seq of the first broken entry, 0 when whole
+	Reason      string // why it is broken
+	Head        string // hash of the last entry checked ("" for an empty chain)
+	Checkpoints int    // signed checkpoints the chain was held against
 }
+
+const (
+	countUnsealedSQL = `SELECT COUNT(*) FROM audit_log WHERE seq IS NULL`
+	// A row with no seq but a hash was sealed once: somebody took it out
+	// of the chain, and the sealer would chain it again at the end.
+	unchainedSQL = `SELECT id FROM audit_log WHERE seq IS NULL AND (hash IS NOT NULL OR prev_hash IS NOT NULL) ORDER BY id LIMIT 1`
+	chainFromSQL = `SELECT id, seq, at, actor, action, object_type, object_id, detail, prev_hash, hash FROM audit_log WHERE seq > ? ORDER BY seq`
+	hashAtSQL    = `SELECT hash FROM audit_log WHERE seq = ?`
+)
 
 // Verify recomputes the chain from the first entry and names the first entry
 // whose sequence, link or hash does not match.
 func Verify(ctx context.Context, d *db.DB) (Report, error) {
+	return VerifyAgainst(ctx, d, nil)
+}
+
+// VerifyAgainst is Verify holding the chain to signed checkpoints (whose
+// signatures the caller checked, see CheckpointFile.Read): the entry a
+// checkpoint names must be there with the hash it signed. So a cut tail
+// (the chain shorter than a checkpoint), and entries taken out of the
+// chain and sealed again after a change (their hashes no longer the
+// signed ones), are breaks; so is an entry whose hash was cleared while
+// its sequence number went. What came after the newest checkpoint is held
+// only by its own links.
+func VerifyAgainst(ctx context.Context, d *db.DB, cps []Checkpoint) (Report, error) {
 	var r Report
-	if err := d.GetContext(ctx, &r.Unsealed, `SELECT COUNT(*) FROM audit_log WHERE seq IS NULL`); err != nil {
+	if err := d.GetContext(ctx, &r.Unsealed, countUnsealedSQL); err != nil {
 		return r, fmt.Errorf("audit: count unsealed: %w", err)
 	}
-	rows, err := d.QueryxContext(ctx, `SELECT id, seq, at, actor, action, object_type, object_id, detail, prev_hash, hash FROM audit_log WHERE seq IS NOT NULL ORDER BY seq`)
+	var id int64
+	switch err := d.GetContext(ctx, &id, unchainedSQL); {
+	case err == nil:
+		r.BrokenAt, r.Reason = -id, fmt.Sprintf("记录（id %d）曾经封存，其序号被清除（记录被移出哈希链）", id)
+		return r, nil
+	case !errors.Is(err, sql.ErrNoRows):
+		return r, fmt.Errorf("audit: unchained entries: %w", err)
+	}
+	w := walker{want: 1, checkpoints: byLength(cps)}
+	if err := w.walk(ctx, d, &r); err != nil || r.BrokenAt != 0 {
+		return r, err
+	}
+	w.end(&r)
+	return r, nil
+}
+
+// walker recomputes the chain from where it starts (want, prev) and holds
+// it to checkpoints on the way.
+type walker struct {
+	want        int64  // the next seq expected
+	prev        string // the hash before it
+	checkpoints map[int64][]Checkpoint
+}
+
+func byLength(cps []Checkpoint) map[int64][]Checkpoint {
+	m := map[int64][]Checkpoint{}
+	for _, cp := range cps {
+		m[cp.Length] = append(m[cp.Length], cp)
+	}
+	return m
+}
+
+func (w *walker) walk(ctx context.Context, d *db.DB, r *Report) error {
+	rows, err := d.QueryxContext(ctx, chainFromSQL, w.want-1)
 	if err != nil {
-		return r, fmt.Errorf("audit: read chain: %w", err)
+		return fmt.Errorf("audit: read chain: %w", err)
 	}
 	defer rows.Close()
-	prev := ""
-	var want int64 = 1
 	for rows.Next() {
 		var e Entry
 		if err := rows.StructScan(&e); err != nil {
-			return r, fmt.Errorf("audit: scan: %w", err)
+			return fmt.Errorf("audit: scan: %w", err)
 		}
 		switch {
-		case e.Seq.Int64 != want:
-			r.BrokenAt, r.Reason = want, fmt.Sprintf("第 %d 条缺失（下一条是第 %d 条）", want, e.Seq.Int64)
-		case e.PrevHash.String != prev:
+		case e.Seq.Int64 != w.want:
+			r.BrokenAt, r.Reason = w.want, fmt.Sprintf("第 %d 条缺失（下一条是第 %d 条）", w.want, e.Seq.Int64)
+		case e.PrevHash.String != w.prev:
 			r.BrokenAt, r.Reason = e.Seq.Int64, "与上一条的链接不符（前序哈希被改动）"
-		case e.Hash.String != hash(prev, e.Seq.Int64, &e):
+		case !e.Hash.Valid:
+			r.BrokenAt, r.Reason = e.Seq.Int64, "已封存记录的哈希被清除"
+		case e.Hash.String != hash(w.prev, e.Seq.Int64, &e):
 			r.BrokenAt, r.Reason = e.Seq.Int64, "内容与哈希不符（记录被改动）"
 		}
-		if r.BrokenAt != 0 {
-			return r, nil
+		for _, cp := range w.checkpoints[e.Seq.Int64] {
+			if r.BrokenAt == 0 && e.Hash.String != cp.Head {
+				r.BrokenAt, r.Reason = e.Seq.Int64, fmt.Sprintf("与 %s 的签名检查点不符（检查点之前的记录被改动或重新封存）", cp.At.UTC().Format(time.RFC3339))
+			}
+			r.Checkpoints++
 		}
-		prev = e.Hash.String
-		want++
+		if r.BrokenAt != 0 {
+			return nil
+		}
+		w.prev = e.Hash.String
+		w.want++
 		r.Sealed++
+		r.Head = e.Hash.String
 	}
-	return r, rows.Err()
+	return rows.Err()
+}
+
+// end checks the checkpoints beyond the chain's end: the chain was longer
+// when they were signed, so its tail was cut.
+func (w *walker) end(r *Report) {
+	var longest *Checkpoint
+	for n, cps := range w.checkpoints {
+		if n >= w.want && (longest == nil || n > longest.Length) {
+			longest = &cps[0]
+		}
+	}
+	if longest != nil {
+		r.BrokenAt = w.want
+		r.Reason = fmt.Sprintf("审计链被截断：%s 的签名检查点记录了 %d 条，现只有 %d 条", longest.At.UTC().Format(time.RFC3339), longest.Length, w.want-1)
+	}
 }
 
 // String describes the report in one line for people.
 func (r Report) String() string {
-	if r.BrokenAt != 0 {
+	switch {
+	case r.BrokenAt < 0: // an entry out of the chain, named by its row id
+		return "审计链断裂：" + r.Reason
+	case r.BrokenAt != 0:
 		return fmt.Sprintf("审计链断裂：第 %d 条 %s", r.BrokenAt, r.Reason)
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "审计链完整：%d 条已校验", r.Sealed)
+	if r.Checkpoints > 0 {
+		fmt.Fprintf(&b, "，与 %d 个签名检查点相符", r.Checkpoints)
+	}
 	if r.Unsealed > 0 {
 		fmt.Fprintf(&b, "，%d 条待封存", r.Unsealed)
 	}

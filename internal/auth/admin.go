@@ -1,7 +1,7 @@
 package auth
 
 // What an administrator does to accounts (账号管理): list them, change a
-// name, role or unit, disable and enable, unlock after failed logins, reset
+// name, role or unit, disable and enable, unlock (forget the failed logins), reset
 // a password. Every change is audited in its own transaction, and none may
 // leave the service without an active administrator.
 
@@ -9,7 +9,9 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/jmoiron/sqlx"
@@ -195,13 +197,109 @@ func (s *Store) SetActive(ctx context.Context, id int64, active bool, by string)
 
 const unlockSQL = `UPDATE users SET failed_logins = 0, locked_until = NULL, updated_at = ? WHERE id = ?`
 
-// Unlock lifts the lockout after repeated failed logins (解锁) and clears the
-// count of failures. ENOTFOUND for an unknown account.
+// LoginState is what holds an account back at login now (登录限制), as the
+// administrators' pages show it. Nothing locks an account on wrong
+// passwords (login.go): its username needs a captcha after CaptchaAfter
+// failures, a wrong password re-entered in a session makes the next try
+// wait, and only wrong second-factor codes lock it, for LockoutFor. A
+// client's own waits are the client's, not the account's, and are not here.
+type LoginState struct {
+	Failures   int       // wrong passwords typed for its username in a row, within FailureWindow
+	Captcha    bool      // Failures reached CaptchaAfter: its next login asks for a captcha
+	ReauthWait time.Time // a re-entered password must wait until then (zero: it need not)
+	TOTPLocked time.Time // wrong second-factor codes locked the account until then (zero: not locked)
+}
+
+// Held reports whether anything holds the account back, so that 解锁 has
+// something to lift.
+func (l LoginState) Held() bool {
+	return l.Failures > 0 || !l.ReauthWait.IsZero() || !l.TOTPLocked.IsZero()
+}
+
+// throttleIDs are the rows of login_failures that belong to account u: its
+// username's and its password re-entry's.
+func (s *Store) throttleIDs(u *User) (account, reauth string) {
+	return s.keyID(accountKey(u.Username)), s.keyID("reauth", strconv.FormatInt(u.ID, 10))
+}
+
+const throttleRowsSQL = `SELECT id, failures, last_at, wait_until FROM login_failures WHERE id IN (?)`
+
+// LoginStates returns the LoginState of each of us by id (accounts that
+// nothing holds back are left out), in one query.
+func (s *Store) LoginStates(ctx context.Context, us []User) (map[int64]LoginState, error) {
+	now := db.UTC(s.Now())
+	out := map[int64]LoginState{}
+	type rowOf struct {
+		id     int64
+		reauth bool // the password re-entry's row, else the username's
+	}
+	owner := map[string]rowOf{}
+	var ids []string
+	for i := range us {
+		u := &us[i]
+		if u.LockedUntil.Valid && now.Before(u.LockedUntil.Time) {
+			out[u.ID] = LoginState{TOTPLocked: u.LockedUntil.Time}
+		}
+		a, r := s.throttleIDs(u)
+		owner[a], owner[r] = rowOf{u.ID, false}, rowOf{u.ID, true}
+		ids = append(ids, a, r)
+	}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	q, args, err := sqlx.In(throttleRowsSQL, ids)
+	if err != nil {
+		return nil, fmt.Errorf("auth: login states: %w", err)
+	}
+	var rows []struct {
+		ID       string     `db:"id"`
+		Failures int        `db:"failures"`
+		LastAt   time.Time  `db:"last_at"`
+		Wait     *time.Time `db:"wait_until"`
+	}
+	if err := s.DB.SelectContext(ctx, &rows, s.DB.Rebind(q), args...); err != nil {
+		return nil, db.Classify(fmt.Errorf("auth: login states: %w", err))
+	}
+	for _, r := range rows {
+		if r.Failures == 0 || now.Sub(r.LastAt) > FailureWindow {
+			continue // forgotten, as lockKey reads it
+		}
+		o := owner[r.ID]
+		st := out[o.id]
+		if o.reauth {
+			if r.Wait != nil && now.Before(*r.Wait) {
+				st.ReauthWait = *r.Wait
+			}
+		} else {
+			st.Failures, st.Captcha = r.Failures, r.Failures >= CaptchaAfter
+		}
+		if st.Held() {
+			out[o.id] = st
+		}
+	}
+	return out, nil
+}
+
+// LoginStateOf is LoginStates for one account.
+func (s *Store) LoginStateOf(ctx context.Context, u *User) (LoginState, error) {
+	m, err := s.LoginStates(ctx, []User{*u})
+	return m[u.ID], err
+}
+
+// Unlock (解锁) lets an account log in as if it had never failed: it
+// forgets the failures of its username (no captcha asked any more) and of
+// its password re-entry, and lifts a lock after wrong second-factor codes,
+// in one transaction with its audit entry. A client that must wait keeps
+// waiting: that is the client's, whichever account it tried. ENOTFOUND for
+// an unknown account.
 func (s *Store) Unlock(ctx context.Context, id int64, by string) error {
 	now := db.UTC(s.Now())
 	return db.Classify(s.DB.InTx(ctx, func(tx *sqlx.Tx) error {
 		u, err := userTx(ctx, tx, id)
 		if err != nil {
+			return err
+		}
+		if err := s.clearThrottleTx(ctx, tx, u); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, unlockSQL, now, id); err != nil {
@@ -211,15 +309,21 @@ func (s *Store) Unlock(ctx context.Context, id int64, by string) error {
 	}))
 }
 
-// Locked reports whether u is locked out now.
-func (s *Store) Locked(u *User) bool {
-	return u.LockedUntil.Valid && db.UTC(s.Now()).Before(u.LockedUntil.Time)
+// clearThrottleTx deletes u's rows of login_failures in tx.
+func (s *Store) clearThrottleTx(ctx context.Context, tx *sqlx.Tx, u *User) error {
+	a, r := s.throttleIDs(u)
+	for _, k := range []string{a, r} {
+		if _, err := tx.ExecContext(ctx, clearFailuresSQL, k); err != nil {
+			return fmt.Errorf("auth: clear login failures of %d: %w", u.ID, err)
+		}
+	}
+	return nil
 }
 
 const resetPasswordSQL = `UPDATE users SET password_hash = ?, failed_logins = 0, locked_until = NULL, updated_at = ? WHERE id = ?`
 
 // ResetPassword gives an account a new generated password, returned to be
-// shown once, and ends its sessions. ENOTFOUND for an unknown account.
+// shown once, ends its sessions and forgets its failed logins, as Unlock. ENOTFOUND for an unknown account.
 func (s *Store) ResetPassword(ctx context.Context, id int64, by string) (string, error) {
 	pw := GeneratePassword()
 	hash := HashPassword(pw)
@@ -231,6 +335,9 @@ func (s *Store) ResetPassword(ctx context.Context, id int64, by string) (string,
 		}
 		if _, err := tx.ExecContext(ctx, resetPasswordSQL, hash, now, id); err != nil {
 			return fmt.Errorf("auth: reset password of %d: %w", id, err)
+		}
+		if err := s.clearThrottleTx(ctx, tx, u); err != nil {
+			return err
 		}
 		if err := session.DeleteUserTx(ctx, tx, id); err != nil {
 			return err

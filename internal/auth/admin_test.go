@@ -148,21 +148,43 @@ func TestUpdateEnableUnlockAndReset(t *testing.T) {
 		}
 	})
 	t.Run("Unlock", func(t *testing.T) {
-		for range auth.MaxFailedLogins {
+		// Wrong passwords at the login form (the username now needs a
+		// captcha), re-entered in a session (the next try waits), and a
+		// lock after wrong second-factor codes.
+		for range auth.CaptchaAfter {
+			s.Login(ctx, auth.Attempt{Username: "wang", Password: "wrong password!", Client: "10.0.0.1"})
+		}
+		for range auth.ReauthFree + 1 {
 			s.Authenticate(ctx, "wang", "wrong password!")
 		}
+		if _, err := s.DB.Exec(`UPDATE users SET locked_until = ? WHERE id = ?`, time.Now().Add(time.Hour).UTC(), u.ID); err != nil {
+			t.Fatal(err)
+		}
 		got, _ := s.ByID(ctx, u.ID)
-		if !s.Locked(got) {
-			t.Fatal("not locked")
+		st, err := s.LoginStateOf(ctx, got)
+		if err != nil || !st.Held() || !st.Captcha || st.Failures != auth.CaptchaAfter || st.ReauthWait.IsZero() || st.TOTPLocked.IsZero() {
+			t.Fatalf("before unlock %+v %v", st, err)
+		}
+		if _, err := s.Login(ctx, auth.Attempt{Username: "wang", Password: "correct horse battery", Client: "10.0.0.2"}); err != auth.ErrCaptchaRequired {
+			t.Fatalf("login before unlock: %v", err)
 		}
 		if err := s.Unlock(ctx, u.ID, "root"); err != nil {
 			t.Fatal(err)
 		}
-		if got, _ = s.ByID(ctx, u.ID); s.Locked(got) || got.FailedLogins != 0 {
-			t.Fatalf("still locked: %+v", got)
+		got, _ = s.ByID(ctx, u.ID)
+		if st, err := s.LoginStateOf(ctx, got); err != nil || st.Held() {
+			t.Fatalf("after unlock %+v %v", st, err)
+		}
+		if _, err := s.Login(ctx, auth.Attempt{Username: "wang", Password: "correct horse battery", Client: "10.0.0.2"}); err != nil {
+			t.Fatalf("login after unlock, no captcha: %v", err)
 		}
 		if _, err := s.Authenticate(ctx, "wang", "correct horse battery"); err != nil {
-			t.Fatal(err)
+			t.Fatalf("password re-entry after unlock: %v", err)
+		}
+		var n int
+		s.DB.Get(&n, `SELECT COUNT(*) FROM audit_log WHERE action = 'user.unlocked'`)
+		if n != 1 {
+			t.Fatalf("%d unlock entries", n)
 		}
 	})
 	t.Run("ResetPassword", func(t *testing.T) {

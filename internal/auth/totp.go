@@ -4,8 +4,10 @@ package auth
 // scanning a QR code and confirming one code; from then on the password
 // alone opens no session: it starts a login challenge (login_challenges:
 // the cookie holds a random token, the table its SHA-256, five minutes) that
-// only the six-digit code completes. Five wrong codes lock the account like
-// five wrong passwords. A code is accepted once (users.totp_last_step). The
+// only the six-digit code completes. Five wrong codes lock the account for
+// LockoutFor: only someone who knew the password gets that far, so this
+// lock, unlike one on passwords, is not a way for anyone to keep an
+// account out. A code is accepted once (users.totp_last_step). The
 // secret is stored sealed with the application key (AES-256-GCM), bound to
 // its user so that a sealed value cannot be moved to another account.
 
@@ -156,10 +158,10 @@ func (t *TOTP) Enable(ctx context.Context, u *User, sealed, code string) error {
 	}))
 }
 
-// Disable turns the second factor off after checking u's password (a wrong
-// one counts towards the lockout, as at login). EINVALID (field password)
-// for an empty or wrong password, EFORBIDDEN (field password too) while the
-// account is locked.
+// Disable turns the second factor off after checking u's password (wrong
+// ones make the next try wait, see Store.Authenticate). EINVALID (field
+// password) for an empty or wrong password, ERATELIMIT (field password too)
+// while the next try must wait.
 func (t *TOTP) Disable(ctx context.Context, u *User, password string) error {
 	if password == "" {
 		return apperr.Invalid(map[string]string{"password": "请输入当前密码"})
@@ -168,9 +170,10 @@ func (t *TOTP) Disable(ctx context.Context, u *User, password string) error {
 		switch apperr.Code(err) {
 		case apperr.EUNAUTHORIZED: // a wrong password is a wrong field here: the user is logged in
 			return apperr.Invalid(map[string]string{"password": "密码错误"})
-		case apperr.EFORBIDDEN:
-			msg := apperr.Message(err)
-			return &apperr.Error{Code: apperr.EFORBIDDEN, Message: msg, Fields: map[string]string{"password": msg}}
+		case apperr.EFORBIDDEN, apperr.ERATELIMIT:
+			var ae *apperr.Error
+			errors.As(err, &ae)
+			return &apperr.Error{Code: ae.Code, Message: ae.Message, RetryAfter: ae.RetryAfter, Fields: map[string]string{"password": ae.Message}}
 		}
 		return err
 	}
@@ -335,12 +338,13 @@ func (t *TOTP) wrongCode(ctx context.Context, ch *Challenge, u *User, now time.T
 		if _, err := tx.ExecContext(ctx, deleteUserChallengeSQL, u.ID); err != nil {
 			return err
 		}
-		return audit.Append(ctx, tx, now, u.Username, "user.totp_locked", "user", u.ID, nil)
+		return audit.Append(ctx, tx, now, u.Username, EventTOTPLocked, "user", u.ID, nil)
 	})
 	switch {
 	case err != nil:
 		return db.Classify(fmt.Errorf("auth: totp attempt of %d: %w", u.ID, err))
 	case locked:
+		t.Users.alert(ctx, Event{Kind: EventTOTPLocked, At: now, Username: u.Username, UserID: u.ID, Failures: MaxCodeAttempts})
 		return ErrCodeLocked
 	}
 	return ErrBadCode

@@ -1,28 +1,27 @@
-// Package auth holds staff accounts (工作人员账号), their roles and passwords,
-// the lockout after repeated failures and the TOTP second factor with its
-// login challenges (totp.go). Passwords are hashed with argon2id. Sessions
-// are internal/session; the login pages are the back office's.
+// Package auth holds staff accounts (工作人员账号), their roles and passwords
+// (argon2id under a process-wide memory budget, password.go), the login
+// and its throttles (login.go: a captcha per username, growing delays per
+// client, never a lock anyone can cause) and the TOTP second factor with
+// its login challenges (totp.go). Sessions are internal/session; the login
+// pages are the back office's.
 package auth
 
 import (
 	"context"
 	"crypto/rand"
-	"crypto/subtle"
 	"database/sql"
-	"encoding/base64"
 	"fmt"
 	"math/big"
 	"regexp"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/jmoiron/sqlx"
-	"golang.org/x/crypto/argon2"
 
 	"ecoreport/internal/apperr"
 	"ecoreport/internal/audit"
 	"ecoreport/internal/db"
+	"ecoreport/internal/secret"
 )
 
 // Role is what a staff user may do (security.md).
@@ -74,6 +73,12 @@ type User struct {
 type Store struct {
 	DB  *db.DB
 	Now func() time.Time
+	// Keys key the login_failures rows (login.go), so that the table holds
+	// no username or address. Without them the rows are plain SHA-256,
+	// which is fine for tests and commands that log nobody in.
+	Keys *secret.Keys
+	// Alert hears of security events (login.go); nil: nobody is told.
+	Alert Alert
 }
 
 // NewStore returns a Store on the real clock.
@@ -236,45 +241,6 @@ func (s *Store) Count(ctx context.Context) (int, error) {
 	return n, nil
 }
 
-// Lockout policy.
-const (
-	MaxFailedLogins = 5
-	LockoutFor      = 15 * time.Minute
-)
-
-// ErrBadLogin is the one answer for a wrong name or password, so that the
-// answer does not tell which accounts exist.
-var ErrBadLogin = &apperr.Error{Code: apperr.EUNAUTHORIZED, Message: "用户名或密码错误"}
-
-// Authenticate checks a password, counting failures and locking the account
-// for LockoutFor after MaxFailedLogins in a row.
-func (s *Store) Authenticate(ctx context.Context, username, password string) (*User, error) {
-	u, err := s.ByUsername(ctx, username)
-	if apperr.Is(err, apperr.ENOTFOUND) {
-		VerifyPassword(dummyHash(), password) // same work for unknown names
-		return nil, ErrBadLogin
-	}
-	if err != nil {
-		return nil, err
-	}
-	now := db.UTC(s.Now())
-	if u.LockedUntil.Valid && now.Before(u.LockedUntil.Time) {
-		return nil, apperr.Errorf(apperr.EFORBIDDEN, "登录失败次数过多，账号已锁定，请于%s后再试", u.LockedUntil.Time.Sub(now).Round(time.Minute))
-	}
-	if !VerifyPassword(u.PasswordHash, password) || !u.Active {
-		if err := s.countFailure(ctx, u.ID, now); err != nil {
-			return nil, err
-		}
-		return nil, ErrBadLogin
-	}
-	if u.FailedLogins != 0 || u.LockedUntil.Valid {
-		if _, err := s.DB.ExecContext(ctx, `UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = ?`, u.ID); err != nil {
-			return nil, db.Classify(err)
-		}
-	}
-	return u, nil
-}
-
 // RecordLogin writes the audit entry of a login that started a session;
 // secondFactor says the TOTP code was given too.
 func (s *Store) RecordLogin(ctx context.Context, u *User, secondFactor bool) error {
@@ -286,67 +252,6 @@ func (s *Store) RecordLogin(ctx context.Context, u *User, secondFactor bool) err
 		return db.Classify(fmt.Errorf("auth: audit login of %d: %w", u.ID, err))
 	}
 	return nil
-}
-
-const (
-	countFailureSQL = `UPDATE users SET failed_logins = failed_logins + 1 WHERE id = ?`
-	lockSQL         = `UPDATE users SET locked_until = ?, failed_logins = 0 WHERE id = ? AND failed_logins >= ?`
-)
-
-// countFailure counts one wrong password and locks the account at the
-// MaxFailedLogins-th. Both are conditional statements on the row, not a
-// count read before: parallel wrong passwords each count.
-func (s *Store) countFailure(ctx context.Context, id int64, now time.Time) error {
-	return db.Classify(s.DB.InTx(ctx, func(tx *sqlx.Tx) error {
-		if _, err := tx.ExecContext(ctx, countFailureSQL, id); err != nil {
-			return fmt.Errorf("auth: count failed login of %d: %w", id, err)
-		}
-		if _, err := tx.ExecContext(ctx, lockSQL, now.Add(LockoutFor), id, MaxFailedLogins); err != nil {
-			return fmt.Errorf("auth: lock %d: %w", id, err)
-		}
-		return nil
-	}))
-}
-
-// argon2id parameters (RFC 9106 second recommended option, memory-lighter).
-const (
-	argonTime    = 3
-	argonMemory  = 64 * 1024
-	argonThreads = 2
-	argonKeyLen  = 32
-)
-
-// dummyHash is hashed on first use, not at package load: an argon2id hash
-// takes 64 MiB and a second, which every command (import, version…) paid.
-var dummyHash = sync.OnceValue(func() string { return HashPassword("dummy password for timing") })
-
-// HashPassword returns an encoded argon2id hash with a random salt.
-func HashPassword(pw string) string {
-	salt := make([]byte, 16)
-	rand.Read(salt)
-	key := argon2.IDKey([]byte(pw), salt, argonTime, argonMemory, argonThreads, argonKeyLen)
-	return fmt.Sprintf("$argon2id$v=19$m=%d,t=%d,p=%d$%s$%s", argonMemory, argonTime, argonThreads,
-		base64.RawStdEncoding.EncodeToString(salt), base64.RawStdEncoding.EncodeToString(key))
-}
-
-// VerifyPassword checks pw against an encoded argon2id hash.
-func VerifyPassword(encoded, pw string) bool {
-	parts := strings.Split(encoded, "$")
-	if len(parts) != 6 || parts[1] != "argon2id" {
-		return false
-	}
-	var m, t uint32
-	var p uint8
-	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &m, &t, &p); err != nil {
-		return false
-	}
-	salt, err1 := base64.RawStdEncoding.DecodeString(parts[4])
-	want, err2 := base64.RawStdEncoding.DecodeString(parts[5])
-	if err1 != nil || err2 != nil {
-		return false
-	}
-	got := argon2.IDKey([]byte(pw), salt, t, m, p, uint32(len(want)))
-	return subtle.ConstantTimeCompare(got, want) == 1
 }
 
 // GeneratePassword returns a random 16-character password without look-alike

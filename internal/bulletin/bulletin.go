@@ -216,6 +216,9 @@ type Bulletin struct {
 	Interviews []Interview
 	// ByType is the month's complaints by pollution type, county-wide.
 	ByType map[ledger.Category]int
+	// Audit is the audit log's signed checkpoint at the month's end, when
+	// the caller attached one (AttachCheckpoint).
+	Audit *AuditCheckpoint
 }
 
 // DefaultTitle is the title of a bulletin unless the caller gives the

@@ -505,7 +505,7 @@ func TestCommandWritesTheWorkbook(t *testing.T) {
 	dir := t.TempDir()
 	out := filepath.Join(dir, "b.xlsx")
 	var so, se bytes.Buffer
-	if code := command(ctx, f.d, []string{"--month", "2026-11", "-o", out}, &so, &se, func() time.Time { return f.now }); code != 0 {
+	if code := command(ctx, f.d, nil, []string{"--month", "2026-11", "-o", out}, &so, &se, func() time.Time { return f.now }); code != 0 {
 		t.Fatalf("code %d: %s", code, se.String())
 	}
 	if !strings.Contains(so.String(), "2026年第11期") || !strings.Contains(so.String(), "收到举报 7 件") {
@@ -525,14 +525,14 @@ func TestCommandWritesTheWorkbook(t *testing.T) {
 	defer os.Chdir(wd)
 	os.Chdir(dir)
 	so.Reset()
-	if code := command(ctx, f.d, nil, &so, &se, func() time.Time { return f.now }); code != 0 {
+	if code := command(ctx, f.d, nil, nil, &so, &se, func() time.Time { return f.now }); code != 0 {
 		t.Fatalf("default: %d %s", code, se.String())
 	}
 	if _, err := os.Stat(filepath.Join(dir, "通报-2026-11.xlsx")); err != nil {
 		t.Fatal(err)
 	}
 	for _, bad := range [][]string{{"--month", "11/2026"}, {"extra"}} {
-		if code := command(ctx, f.d, bad, &so, &se, func() time.Time { return f.now }); code != 2 {
+		if code := command(ctx, f.d, nil, bad, &so, &se, func() time.Time { return f.now }); code != 2 {
 			t.Errorf("%v: %d", bad, code)
 		}
 	}
@@ -559,7 +559,7 @@ func TestPublicStatsSuppressSmallCells(t *testing.T) {
 		t.Errorf("nov on time %q avg %q want %.1f", nov.OnTime.Text, nov.AvgDays.Text, days)
 	}
 	// August: nothing concluded → share suppressed.
-	if aug.OnTime.Text != "<3" || aug.AvgDays.Text != "<3" {
+	if aug.OnTime.Text != "—" || aug.AvgDays.Text != "—" {
 		t.Errorf("aug %q %q", aug.OnTime.Text, aug.AvgDays.Text)
 	}
 	towns := map[string]string{}

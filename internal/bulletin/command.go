@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"ecoreport/internal/audit"
 	"ecoreport/internal/db"
 )
 
@@ -17,10 +18,16 @@ import (
 // an open, migrated database and writes its workbook. Exit codes: 0 done,
 // 1 database or file error, 2 bad arguments.
 func Command(ctx context.Context, d *db.DB, args []string, out, errOut io.Writer) int {
-	return command(ctx, d, args, out, errOut, time.Now)
+	return command(ctx, d, nil, args, out, errOut, time.Now)
 }
 
-func command(ctx context.Context, d *db.DB, args []string, out, errOut io.Writer, now func() time.Time) int {
+// CommandWith is Command publishing the audit log's signed checkpoint of
+// the month's end from cps (see Bulletin.AttachCheckpoint).
+func CommandWith(ctx context.Context, d *db.DB, cps *audit.CheckpointFile, args []string, out, errOut io.Writer) int {
+	return command(ctx, d, cps, args, out, errOut, time.Now)
+}
+
+func command(ctx context.Context, d *db.DB, cps *audit.CheckpointFile, args []string, out, errOut io.Writer, now func() time.Time) int {
 	fs := flag.NewFlagSet("bulletin", flag.ContinueOnError)
 	fs.SetOutput(errOut)
 	month := fs.String("month", "", "通报月份 YYYY-MM（默认上个月）")
@@ -60,6 +67,10 @@ func command(ctx context.Context, d *db.DB, args []string, out, errOut io.Writer
 		return 1
 	}
 	b.Title = *title
+	if err := b.AttachCheckpoint(cps); err != nil {
+		fmt.Fprintln(errOut, "审计检查点文件无法验证："+err.Error())
+		return 1
+	}
 	if file == "" {
 		file = b.FileName()
 	}

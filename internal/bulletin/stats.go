@@ -86,7 +86,9 @@ FROM cases WHERE concluded_at >= ? AND concluded_at < ? AND status <> 'merged'`
 	for i, a := range got {
 		pm := PublicMonth{Label: bounds[i].Format("2006年1月"), Received: cells[i]}
 		if a.done < MinCell {
-			pm.OnTime = PublicCell{N: int(a.done), Suppressed: true, Text: "<3"}
+			// A rate or an average of fewer than MinCell cases is not
+			// published: "—" (not "<3", which reads as a count).
+			pm.OnTime = PublicCell{N: int(a.done), Suppressed: true, Text: "—"}
 			pm.AvgDays = pm.OnTime
 		} else {
 			pm.OnTime = PublicCell{N: int(a.onTime), Text: Ratio{int(a.onTime), int(a.done)}.String()}

@@ -1,6 +1,8 @@
 package bulletin
 
 import (
+	"time"
+
 	"fmt"
 	"io"
 	"strings"
@@ -17,6 +19,7 @@ const (
 	SheetCandidates = "约谈对象"
 	SheetInterviews = "约谈情况"
 	SheetTrend      = "近12个月"
+	SheetAudit      = "审计检查点"
 )
 
 // WriteXLSX writes the bulletin's tables as a workbook: one sheet per
@@ -185,6 +188,22 @@ func (b *Bulletin) WriteXLSX(w io.Writer) error {
 	for i, m := range b.Trend {
 		if err := put(SheetTrend, 3+i, m.Month.Format("2006-01"), m.N); err != nil {
 			return err
+		}
+	}
+	if a := b.Audit; a != nil {
+		if _, err := f.NewSheet(SheetAudit); err != nil {
+			return err
+		}
+		if err := header(SheetAudit, "审计日志签名检查点（Ed25519）", "项目", "内容"); err != nil {
+			return err
+		}
+		for i, kv := range [][2]any{
+			{"签署时间（UTC）", a.At.UTC().Format(time.RFC3339Nano)}, {"审计记录条数", a.Length}, {"末条哈希", a.Head},
+			{"签名", a.Sig}, {"验证公钥", a.PublicKey}, {"公钥指纹", a.Fingerprint},
+		} {
+			if err := put(SheetAudit, 3+i, kv[0], kv[1]); err != nil {
+				return err
+			}
 		}
 	}
 	f.SetActiveSheet(0)

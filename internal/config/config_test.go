@@ -33,6 +33,11 @@ func TestFlagsEnvAndFiles(t *testing.T) {
 		{name: "ErrBadDays", args: []string{"--accept-days", "0"}, wantErr: "--accept-days"},
 		{name: "ErrHotlineAliases", args: []string{"--hotline-aliases", "phone=主叫号码"}, wantErr: "--hotline-aliases"},
 		{name: "ErrEnvNotANumber", env: map[string]string{"ECOREPORT_ACCEPT_DAYS": "many"}, wantErr: "ECOREPORT_ACCEPT_DAYS"},
+		{name: "ErrPublicURL", args: []string{"--public-url", "jubao.example.gov.cn"}, wantErr: "--public-url"},
+		{name: "ErrMetricsAddr", args: []string{"--metrics-addr", "9464"}, wantErr: "--metrics-addr"},
+		{name: "ErrMetricsTokenShort", args: []string{"--metrics-token", "abc"}, wantErr: "--metrics-token"},
+		{name: "ErrShutdownGrace", args: []string{"--shutdown-grace", "5m"}, wantErr: "--shutdown-grace"},
+		{name: "MetricsOff", args: []string{"--metrics-addr", "off", "--public-url", "https://jubao.example.gov.cn"}, wantDB: "sqlite:./data/ecoreport.db", wantCap: "on"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -105,5 +110,36 @@ func TestCountySettings(t *testing.T) {
 	}
 	if Default().County != DefaultCounty() || DefaultCounty().Name != "石泉县" {
 		t.Fatal("the default county")
+	}
+}
+
+func TestPublicURL(t *testing.T) {
+	tests := []struct {
+		name, in, want, wantErr string
+	}{
+		{"OK/Empty", "", "", ""},
+		{"OK/TrailingSlashDropped", "https://hbjb.example.gov.cn/", "https://hbjb.example.gov.cn", ""},
+		{"OK/WithPath", "https://gov.example.cn/hbjb", "https://gov.example.cn/hbjb", ""},
+		{"ErrNoScheme", "hbjb.example.gov.cn", "", "--public-url"},
+		{"ErrScript", "javascript:alert(1)", "", "--public-url"},
+		{"ErrQuery", "https://a.example/?x=1", "", "--public-url"},
+		{"ErrFragment", "https://a.example/#code", "", "--public-url"},
+		{"ErrUser", "https://u:p@a.example/", "", "--public-url"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := Default()
+			c.PublicURL = tt.in
+			err := c.Validate()
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("error = %v", err)
+				}
+				return
+			}
+			if err != nil || c.PublicURL != tt.want {
+				t.Fatalf("got %q, %v", c.PublicURL, err)
+			}
+		})
 	}
 }

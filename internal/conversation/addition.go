@@ -37,6 +37,17 @@ func CanAdd(c *ledger.Complaint) bool {
 // ECONFLICT when the complaint is finished or has Limits.MaxAdditions
 // additions already.
 func (s *Service) Add(ctx context.Context, c *ledger.Complaint, body string, photos []Photo) error {
+	return s.add(ctx, c, body, photos, HeldClaim{})
+}
+
+// AddHeld stores the reporter's addition with the held photos of claim,
+// taken in the same transaction (see FileReport). Errors as Add, and
+// ErrHeldGone.
+func (s *Service) AddHeld(ctx context.Context, c *ledger.Complaint, body string, claim HeldClaim) error {
+	return s.add(ctx, c, body, nil, claim)
+}
+
+func (s *Service) add(ctx context.Context, c *ledger.Complaint, body string, photos []Photo, claim HeldClaim) error {
 	if !CanAdd(c) {
 		return apperr.Errorf(apperr.ECONFLICT, "本件已办结，无法再补充材料；如问题仍存在，请选择“问题未解决”")
 	}
@@ -49,6 +60,11 @@ func (s *Service) Add(ctx context.Context, c *ledger.Complaint, body string, pho
 		if n >= s.Limits.MaxAdditions {
 			return apperr.Errorf(apperr.ECONFLICT, "补充材料已达%d次上限，如有新情况请重新举报", s.Limits.MaxAdditions)
 		}
+		held, err := s.claimTx(ctx, tx, claim)
+		if err != nil {
+			return err
+		}
+		photos := append(append([]Photo{}, photos...), held...)
 		res, err := tx.ExecContext(ctx, insertAdditionSQL, c.ID, body, at)
 		if err != nil {
 			return fmt.Errorf("conversation: addition to %d: %w", c.ID, err)

@@ -56,18 +56,60 @@ func insertAttachments(ctx context.Context, tx *sqlx.Tx, at time.Time, complaint
 // one transaction: either both are stored or neither (the caller then
 // removes the files). Errors as ledger.FileTx.
 func (s *Service) File(ctx context.Context, in ledger.NewComplaint, photos []Photo) (ledger.Filed, error) {
-	var filed ledger.Filed
+	r, err := s.fileTx(ctx, Filing{Complaint: in}, photos)
+	return r.Filed, err
+}
+
+// Filing is a report as the portal files it: the complaint, the held photos
+// it takes (保留的照片, already on disk) and whether its receipt is kept for
+// the receipt page.
+type Filing struct {
+	Complaint ledger.NewComplaint
+	Held      HeldClaim
+	Receipt   bool
+}
+
+// Report is a filed report: the complaint and its code, how many photos
+// came with it, and the token of its receipt when one was asked for.
+type Report struct {
+	ledger.Filed
+	Photos       int
+	ReceiptToken string
+}
+
+// FileReport files a report in one transaction: the complaint, its event,
+// the held photos it keeps (taken from their token, so that two submissions
+// of one form cannot both have them) and its receipt. Errors as
+// ledger.FileTx, and ErrHeldGone when the kept photos expired or were filed
+// already.
+func (s *Service) FileReport(ctx context.Context, f Filing) (Report, error) {
+	return s.fileTx(ctx, f, nil)
+}
+
+func (s *Service) fileTx(ctx context.Context, f Filing, photos []Photo) (Report, error) {
+	var out Report
 	err := s.DB.InTx(ctx, func(tx *sqlx.Tx) error {
-		var err error
-		if filed, err = s.Ledger.FileTx(ctx, tx, in, ledger.Resident); err != nil {
+		held, err := s.claimTx(ctx, tx, f.Held)
+		if err != nil {
 			return err
 		}
-		return insertAttachments(ctx, tx, filed.Complaint.ReceivedAt, filed.Complaint.ID, 0, photos)
+		all := append(append([]Photo{}, photos...), held...)
+		if out.Filed, err = s.Ledger.FileTx(ctx, tx, f.Complaint, ledger.Resident); err != nil {
+			return err
+		}
+		if err := insertAttachments(ctx, tx, out.Complaint.ReceivedAt, out.Complaint.ID, 0, all); err != nil {
+			return err
+		}
+		out.Photos = len(all)
+		if f.Receipt {
+			out.ReceiptToken, err = s.issueReceiptTx(ctx, tx, out.Filed, len(all))
+		}
+		return err
 	})
 	if err != nil {
-		return ledger.Filed{}, db.Classify(err)
+		return Report{}, db.Classify(err)
 	}
-	return filed, nil
+	return out, nil
 }
 
 // Attachments lists every photo of a complaint, oldest first.
@@ -90,3 +132,25 @@ func (s *Service) Attachment(ctx context.Context, complaintID, id int64) (*Attac
 }
 
 func isNotFound(err error) bool { return apperr.Is(err, apperr.ENOTFOUND) }
+
+const attachmentByIDSQL = `SELECT id, complaint_id, addition_id, stored_name, mime, size_bytes, created_at FROM attachments WHERE id = ?`
+
+// AttachmentByID returns one photo of any complaint, for staff (whoever
+// calls it checks who may see it). ENOTFOUND when there is none.
+func (s *Service) AttachmentByID(ctx context.Context, id int64) (*Attachment, error) {
+	var a Attachment
+	if err := s.DB.GetContext(ctx, &a, attachmentByIDSQL, id); err != nil {
+		return nil, db.Classify(db.NotFound(err, "照片不存在"))
+	}
+	return &a, nil
+}
+
+// Additions lists a complaint's additions (补充材料) with their photos, and
+// the photos filed with the report, for staff.
+func (s *Service) Additions(ctx context.Context, complaintID int64) (additions []Addition, filed []Attachment, err error) {
+	photos, err := s.Attachments(ctx, complaintID)
+	if err != nil {
+		return nil, nil, err
+	}
+	return s.additions(ctx, complaintID, photos)
+}

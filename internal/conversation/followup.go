@@ -184,7 +184,7 @@ func (s *Service) AnswerFollowup(ctx context.Context, complaintID int64, answer 
 		if !f.CaseID.Valid {
 			return apperr.Errorf(apperr.ECONFLICT, "举报件 %s 尚未立案，无法重新整改", f.Ref())
 		}
-		return s.Ledger.ReopenClosedTx(ctx, tx, f.CaseID.Int64, by,
+		return s.Ledger.ReopenClosedTx(ctx, tx, f.CaseID.Int64, "举报人反映"+f.Label()+"，经核实需继续整改。", by,
 			ledger.EventInput{PublicNote: "问题需要继续整改。", InternalNote: "举报人反映" + f.Label() + "（" + f.Ref() + "）：" + f.Body})
 	}))
 }

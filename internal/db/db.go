@@ -46,9 +46,9 @@ func Open(ctx context.Context, spec string) (*DB, error) {
 	var x *sqlx.DB
 	switch engine {
 	case SQLite:
-		if dir := filepath.Dir(dsn); dir != "" && dsn != ":memory:" {
-			if err := os.MkdirAll(dir, 0o750); err != nil {
-				return nil, fmt.Errorf("数据库目录 %s 无法创建：%w", dir, err)
+		if dsn != ":memory:" {
+			if err := prepareSQLiteFile(dsn); err != nil {
+				return nil, err
 			}
 		}
 		c, err := newSQLiteConnector(sqliteDSN(dsn))
@@ -103,6 +103,35 @@ func MySQLConfig(dsn string) (*mysql.Config, error) {
 		cfg.Timeout = 5 * time.Second
 	}
 	return cfg, nil
+}
+
+// prepareSQLiteFile makes the database file's directory (0700) and the file
+// itself (0600) before SQLite opens it: SQLite creates a missing file 0644
+// and gives its WAL and shared-memory files the mode of the database file,
+// so a file that exists with the right mode is the one way to keep all
+// three private. A file that already exists is narrowed to 0600, and so
+// are its WAL and SHM; nothing else in the directory is touched.
+func prepareSQLiteFile(path string) error {
+	if i := strings.IndexByte(path, '?'); i >= 0 {
+		path = path[:i]
+	}
+	path = strings.TrimPrefix(path, "file:")
+	if dir := filepath.Dir(path); dir != "" {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return fmt.Errorf("数据库目录 %s 无法创建：%w", dir, err)
+		}
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("数据库文件 %s 无法打开：%w", path, err)
+	}
+	f.Close()
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		if err := os.Chmod(p, 0o600); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("数据库文件 %s 无法设为仅本用户可读写：%w", p, err)
+		}
+	}
+	return nil
 }
 
 func sqliteDSN(path string) string {

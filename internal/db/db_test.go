@@ -122,3 +122,49 @@ func TestUnreachableDatabaseIsOneClearError(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// TestSQLiteFilesArePrivate opens a fresh SQLite database in a directory
+// that does not exist yet, writes to it, and checks that the directory is
+// 0700 and the database, its WAL and its shared-memory file 0600 (SQLite
+// alone makes them 0644). A file left 0644 by an older version is narrowed.
+func TestSQLiteFilesArePrivate(t *testing.T) {
+	ctx := context.Background()
+	dir := filepath.Join(t.TempDir(), "data")
+	path := filepath.Join(dir, "eco.db")
+	d, err := db.Open(ctx, "sqlite:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	mode := func(p string) os.FileMode {
+		t.Helper()
+		fi, err := os.Stat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fi.Mode().Perm()
+	}
+	if m := mode(dir); m != 0o700 {
+		t.Errorf("data directory %v, want 0700", m)
+	}
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		if m := mode(p); m != 0o600 {
+			t.Errorf("%s: %v, want 0600", filepath.Base(p), m)
+		}
+	}
+	d.Close()
+
+	if err := os.Chmod(path, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	d, err = db.Open(ctx, "sqlite:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	if m := mode(path); m != 0o600 {
+		t.Errorf("reopened: %v, want 0600", m)
+	}
+}

@@ -37,6 +37,17 @@ func openAtVersion(t *testing.T, version int64) (*DB, *sql.DB) {
 	return d, bare
 }
 
+// upTo migrates d up to version and no further: the tests of 00078 look at
+// the database as that migration leaves it, whatever later ones add.
+func upTo(ctx context.Context, d *DB, version int64) error {
+	p, err := d.provider()
+	if err != nil {
+		return err
+	}
+	_, err = p.UpTo(ctx, version)
+	return err
+}
+
 // oldCase is a case row as an older binary wrote it: opened_at in whichever
 // form the test gives, a due date, and an update time.
 type oldCase struct {
@@ -98,7 +109,7 @@ func TestMigration00078RewritesOldTimes(t *testing.T) {
 		t.Fatalf("fixture not in the old form: %q, %q", before, beforeNow)
 	}
 
-	if _, err := d.Migrate(ctx); err != nil {
+	if err := upTo(ctx, d, isoTimesVersion); err != nil {
 		t.Fatal(err)
 	}
 
@@ -155,7 +166,7 @@ func TestMigration00078RewritesOldTimes(t *testing.T) {
 			t.Fatal(err)
 		}
 		after := storedTexts(t, d)
-		// Down to just before 00078, past whatever later migrations exist.
+		// Down to just before 00078, whatever migrations came after it.
 		if _, err := p.DownTo(ctx, isoTimesVersion-1); err != nil {
 			t.Fatal(err)
 		}
@@ -163,7 +174,7 @@ func TestMigration00078RewritesOldTimes(t *testing.T) {
 		if err := d.Get(&old, `SELECT CAST(due_at AS TEXT) FROM cases WHERE id = 1`); err != nil || old != "2026-09-28 00:00:00 +0000 UTC" {
 			t.Fatalf("down left %q, %v", old, err)
 		}
-		if _, err := d.Migrate(ctx); err != nil {
+		if err := upTo(ctx, d, isoTimesVersion); err != nil {
 			t.Fatal(err)
 		}
 		again := storedTexts(t, d)
@@ -189,19 +200,19 @@ func TestMigration00078FailsOnAnUnreadableTime(t *testing.T) {
 	if err := bare.QueryRow(`SELECT CAST(expires_at AS TEXT) FROM captchas WHERE id = 'a'`).Scan(&first); err != nil || first != now.String() {
 		t.Fatalf("row a is %q, %v", first, err)
 	}
-	// 00078 and every migration after it are still to run.
+	// 00078 and every later migration are still to do.
 	st, err := d.Migrations(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := 0
-	for _, s := range st {
-		if s.Version >= isoTimesVersion {
-			want++
+	later := 0
+	for _, m := range st {
+		if m.Version >= isoTimesVersion {
+			later++
 		}
 	}
-	if n, _ := d.Pending(ctx); n != want {
-		t.Fatalf("pending = %d, want %d", n, want)
+	if n, _ := d.Pending(ctx); n != later {
+		t.Fatalf("pending = %d, want %d", n, later)
 	}
 }
 
@@ -217,7 +228,7 @@ func storedTexts(t *testing.T, d *DB) []string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(tables["cases"]) != 7 || len(tables["rewards"]) < 10 {
+	if len(tables["cases"]) < 7 || len(tables["rewards"]) < 10 {
 		t.Fatalf("time columns found: %v", tables)
 	}
 	var out []string

@@ -1,7 +1,8 @@
 // Package demo fills an empty ledger with a realistic month of Shiquan
 // County (石泉县): complaints from every channel in every state, cases with
 // rectification notices, overdue and closed ones, an inspection task with
-// findings, interviews and referrals, and one account per role. Everything
+// findings, interviews and referrals, and an account for every role, the
+// administrator included. Everything
 // goes through the real services with a clock that walks through the month,
 // so every timeline event and audit entry is what the system itself writes.
 package demo
@@ -40,7 +41,10 @@ type Account struct {
 	DisplayName string
 	Role        auth.Role
 	Unit        string // for role unit
-	Password    string
+	Password    string // empty for an administrator that was already there
+	// Existing is set for the administrator found in the database (the one
+	// serve creates on its first start): Fill leaves it and its password alone.
+	Existing bool
 }
 
 // Accounts are the accounts Fill created.
@@ -98,8 +102,9 @@ type filler struct {
 	tickets int
 }
 
-// Fill writes the demo month into an empty database and returns the
-// accounts it created with their passwords. ECONFLICT (ErrNotEmpty) when the
+// Fill writes the demo month into an empty database and returns its
+// accounts with their passwords: an administrator (created, or the one the
+// database already had, marked Existing) and the staff. ECONFLICT (ErrNotEmpty) when the
 // database holds complaints, cases, inspection records or accounts beyond a
 // first admin; nothing is written then.
 func Fill(ctx context.Context, d Deps) (Accounts, error) {
@@ -157,7 +162,10 @@ func Fill(ctx context.Context, d Deps) (Accounts, error) {
 	return accounts, nil
 }
 
-// demoStaff are the accounts of the demo, one or more per role (no admin).
+// demoAdmin is the administrator Fill creates when the database has none.
+var demoAdmin = struct{ username, name string }{"admin", "系统管理员"}
+
+// demoStaff are the other accounts of the demo, one or more per role.
 var demoStaff = []struct {
 	username, name string
 	role           auth.Role
@@ -175,6 +183,13 @@ var demoStaff = []struct {
 	{"wuxia", "吴霞", auth.Finance, 0},
 }
 
+// existingAdmin is the username of the one administrator an empty database
+// may hold, or "" when it has none.
+const existingAdmin = `SELECT username FROM users WHERE role = 'admin'`
+
+// accounts creates the demo's accounts: the administrator first (unless the
+// database already has one, which is listed and left as it is), then the
+// staff of every other role.
 func (f *filler) accounts(ctx context.Context) (Accounts, error) {
 	names := map[int64]string{}
 	us, err := f.l.Units(ctx)
@@ -185,6 +200,19 @@ func (f *filler) accounts(ctx context.Context) (Accounts, error) {
 		names[u.ID] = u.Name
 	}
 	var out Accounts
+	var admins []string
+	if err := f.l.DB.SelectContext(ctx, &admins, existingAdmin); err != nil {
+		return nil, db.Classify(fmt.Errorf("demo: find the administrator: %w", err))
+	}
+	if len(admins) > 0 {
+		out = append(out, Account{Username: admins[0], Role: auth.Admin, Existing: true})
+	} else {
+		pw, err := f.users.Create(ctx, auth.NewUser{Username: demoAdmin.username, DisplayName: demoAdmin.name, Role: auth.Admin}, "demo")
+		if err != nil {
+			return nil, fmt.Errorf("demo: account %s: %w", demoAdmin.username, err)
+		}
+		out = append(out, Account{Username: demoAdmin.username, DisplayName: demoAdmin.name, Role: auth.Admin, Password: pw})
+	}
 	for _, s := range demoStaff {
 		pw, err := f.users.Create(ctx, auth.NewUser{Username: s.username, DisplayName: s.name, Role: s.role, UnitID: s.unit}, "demo")
 		if err != nil {

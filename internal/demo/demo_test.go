@@ -62,13 +62,22 @@ func TestFill(t *testing.T) {
 	roles := map[auth.Role]bool{}
 	for _, a := range accts {
 		roles[a.Role] = true
+		if a.Existing {
+			if a.Username != "admin" || a.Password != "" {
+				t.Fatalf("the first admin is listed as %+v", a)
+			}
+			if _, err := users.Authenticate(ctx, "admin", "a long admin password"); err != nil {
+				t.Fatalf("the first admin's password changed: %v", err)
+			}
+			continue
+		}
 		u, err := users.Authenticate(ctx, a.Username, a.Password)
 		if err != nil || u.Role != a.Role {
 			t.Fatalf("account %s: %v", a.Username, err)
 		}
 	}
 	for _, r := range auth.Roles {
-		if r != auth.Admin && !roles[r] {
+		if !roles[r] {
 			t.Errorf("no account with role %s", r)
 		}
 	}
@@ -154,7 +163,7 @@ func TestFill(t *testing.T) {
 			t.Fatalf("second fill: %v", err)
 		}
 		var out, errOut strings.Builder
-		if code := demo.Command(ctx, demo.Deps{Ledger: l, Users: users}, &out, &errOut); code != 1 || !strings.Contains(errOut.String(), "只能填入新建的空数据库") {
+		if code := demo.Command(ctx, demo.Deps{Ledger: l, Users: users}, demo.Next{}, &out, &errOut); code != 1 || !strings.Contains(errOut.String(), "只能填入新建的空数据库") {
 			t.Fatalf("command on a full database: %d %q", code, errOut.String())
 		}
 		if count(`SELECT COUNT(*) FROM audit_log`) != before {
@@ -219,14 +228,27 @@ func TestCommand(t *testing.T) {
 	keys, _ := secret.New(make([]byte, 32))
 	l := ledger.NewService(d, keys)
 	var out, errOut strings.Builder
-	if code := demo.Command(ctx, demo.Deps{Ledger: l}, &out, &errOut); code != 0 {
+	next := demo.Next{Serve: "./ecoreport serve --db sqlite:x.db", Passwd: "./ecoreport user passwd", LoginURL: "http://127.0.0.1:8080/office/login", Portal: "http://127.0.0.1:8080/"}
+	if code := demo.Command(ctx, demo.Deps{Ledger: l}, next, &out, &errOut); code != 0 {
 		t.Fatalf("demo: %d %s", code, errOut.String())
 	}
-	for _, s := range []string{"举报件", "演示账号", "wangjianguo", "督查人员", "chengguan", "城关镇", "县领导"} {
+	for _, s := range []string{"举报件", "演示账号", "wangjianguo", "督查人员", "chengguan", "城关镇", "县领导",
+		"系统管理员", next.Serve, next.LoginURL, next.Portal} {
 		if !strings.Contains(out.String(), s) {
 			t.Fatalf("output lacks %q:\n%s", s, out.String())
 		}
 	}
+	t.Run("TheAdministratorLogsInWithThePrintedPassword", func(t *testing.T) {
+		_, line, _ := strings.Cut(out.String(), "\n  admin ")
+		line, _, _ = strings.Cut(line, "\n")
+		f := strings.Fields(line)
+		if len(f) == 0 {
+			t.Fatalf("no admin line:\n%s", out.String())
+		}
+		if u, err := auth.NewStore(d).Authenticate(ctx, "admin", f[len(f)-1]); err != nil || u.Role != auth.Admin {
+			t.Fatalf("admin with %q: %v", f[len(f)-1], err)
+		}
+	})
 	if r, err := audit.Verify(ctx, d); err != nil || r.Unsealed != 0 || r.BrokenAt != 0 {
 		t.Fatalf("audit after demo: %+v %v", r, err)
 	}

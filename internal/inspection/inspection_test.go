@@ -164,7 +164,13 @@ func TestRecordFinding(t *testing.T) {
 		{"ErrBadCategory", func(f *inspection.Finding) { f.Categories = ledger.Categories{"smell"} }, apperr.EINVALID},
 		{"ErrDescription", func(f *inspection.Finding) { f.Description = " " }, apperr.EINVALID},
 		{"ErrTownIsDepartment", func(f *inspection.Finding) { f.TownID = 23 }, apperr.EINVALID},
-		{"OK", func(*inspection.Finding) {}, ""},
+		{"ErrTooManyPhotos", func(f *inspection.Finding) {
+			f.Photos = make([]ledger.Photo, ledger.MaxPhotosPerAction+1)
+		}, apperr.EINVALID},
+		{"OK", func(f *inspection.Finding) {
+			f.Address = "城关镇汉江大道东段"
+			f.Photos = []ledger.Photo{{Name: "0123456789abcdef0123456789abcdef.jpg", MIME: "image/jpeg", Size: 900}}
+		}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -185,8 +191,13 @@ func TestRecordFinding(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Source != ledger.SourceInspection || c.Status != ledger.Open || c.Title != "砂石厂堆场未覆盖" || c.TownID.Int64 != 1 {
+	if c.Source != ledger.SourceInspection || c.Status != ledger.Open || c.Title != "砂石厂堆场未覆盖" || c.TownID.Int64 != 1 ||
+		c.Description != goodFinding().Description || c.Address != "城关镇汉江大道东段" {
 		t.Fatalf("case = %+v", c)
+	}
+	// The finding's on-site photo is the case's, kind onsite.
+	if ps, err := e.l.CasePhotos(ctx, c.ID); err != nil || len(ps) != 1 || ps[0].Kind != ledger.PhotoOnSite || ps[0].NoticeID.Valid {
+		t.Fatalf("photos = %+v, %v", ps, err)
 	}
 	evs, _ := e.l.CaseTimeline(ctx, c.ID)
 	if len(evs) != 2 || evs[0].Kind != "case.opened" || evs[1].Kind != "inspection.finding" {

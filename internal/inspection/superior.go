@@ -96,7 +96,7 @@ func (s *Service) RegisterSuperior(ctx context.Context, in SuperiorFeedback, by 
 		return 0, err
 	}
 	nc := ledger.NewCase{Source: ledger.SourceSuperior, SourceDetail: in.SourceDetail(), Title: strings.TrimSpace(in.Title),
-		Categories: in.Categories, TownID: in.TownID, Subject: strings.TrimSpace(in.Subject)}
+		Description: in.Description, Categories: in.Categories, TownID: in.TownID, Subject: strings.TrimSpace(in.Subject)}
 	desc := strings.TrimSpace(in.Description)
 	var id int64
 	err := s.DB.InTx(ctx, func(tx *sqlx.Tx) error {

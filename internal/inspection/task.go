@@ -259,6 +259,10 @@ type Finding struct {
 	TownID      int64 // 0 when not in a town
 	Subject     string
 	Description string
+	Address     string // where it was found (地点), optional
+	// Photos are the on-site photos taken (现场照片), already stored; they
+	// become the case's photos in the same transaction.
+	Photos []ledger.Photo
 }
 
 // Validate names every bad field in Chinese.
@@ -280,6 +284,12 @@ func (f *Finding) Validate() error {
 	}
 	if x := checkText(f.Description, true, 2000, "请描述发现的问题"); x != "" {
 		m["description"] = x
+	}
+	if x := checkText(f.Address, false, 200, ""); x != "" {
+		m["address"] = x
+	}
+	if len(f.Photos) > ledger.MaxPhotosPerAction {
+		m["photos"] = fmt.Sprintf("最多上传%d张照片", ledger.MaxPhotosPerAction)
 	}
 	return invalid(m)
 }
@@ -307,7 +317,8 @@ const (
 
 // RecordFinding records a problem found on a task: in one transaction it
 // opens a ledger case with source inspection (ledger.OpenCaseTx), links the
-// finding to it, notes the description on the case's timeline and audits.
+// finding to it, records its on-site photos as the case's, notes the
+// description on the case's timeline and audits.
 // A planned task starts (in_progress) with its first finding. Returns the
 // case id. EINVALID for bad fields, ENOTFOUND for an unknown task,
 // ECONFLICT when the task is done.
@@ -340,7 +351,8 @@ func (s *Service) RecordFinding(ctx context.Context, taskID int64, in Finding, b
 		}
 		caseID, err = s.Ledger.OpenCaseTx(ctx, tx, ledger.NewCase{Source: ledger.SourceInspection,
 			SourceDetail: t.Kind.Label() + " " + t.Ref() + " " + t.Theme, Title: strings.TrimSpace(in.Title),
-			Categories: in.Categories, TownID: in.TownID, Subject: strings.TrimSpace(in.Subject)}, by)
+			Description: in.Description, Address: in.Address, Categories: in.Categories, TownID: in.TownID,
+			Subject: strings.TrimSpace(in.Subject)}, by)
 		if err != nil {
 			return err
 		}
@@ -350,6 +362,14 @@ func (s *Service) RecordFinding(ctx context.Context, taskID int64, in Finding, b
 			return fmt.Errorf("inspection: finding of task %d: %w", t.ID, err)
 		}
 		fid, _ := res.LastInsertId()
+		photos := make([]ledger.Photo, len(in.Photos))
+		for i, p := range in.Photos {
+			p.Kind = ledger.PhotoOnSite
+			photos[i] = p
+		}
+		if err := s.Ledger.AddPhotosTx(ctx, tx, caseID, 0, photos, by); err != nil {
+			return err
+		}
 		if err := s.Ledger.NoteTx(ctx, tx, caseID, 0, "inspection.finding", by, ledger.EventInput{
 			PublicNote:   "督查巡查中发现问题，已登记入台账。",
 			InternalNote: t.Kind.Label() + " " + t.Ref() + "（" + t.Theme + "）发现：" + strings.TrimSpace(in.Description)}); err != nil {

@@ -21,26 +21,35 @@ type Case struct {
 	Status           CaseStatus    `db:"status"`
 	Source           CaseSource    `db:"source"`
 	SourceDetail     string        `db:"source_detail"`
-	Title            string        `db:"title"`
+	Title            string        `db:"title"`       // a short summary (问题概述)
+	Description      string        `db:"description"` // the problem in full (问题描述), as the notice quotes it
+	Address          string        `db:"address"`     // where, as the first reporter or the inspector gave it
 	Categories       Categories    `db:"categories"`
 	TownID           sql.NullInt64 `db:"town_id"`
 	UnitID           sql.NullInt64 `db:"unit_id"` // responsible unit (责任单位)
 	Subject          string        `db:"subject"`
 	Verification     Verification  `db:"verification"`
 	VerificationNote string        `db:"verification_note"`
-	PublicReply      string        `db:"public_reply"`
-	OpenedAt         time.Time     `db:"opened_at"`
-	DueAt            time.Time     `db:"due_at"` // conclude-by date, extended once
-	Extended         bool          `db:"extended"`
-	ExtensionReason  string        `db:"extension_reason"`
-	VerifiedAt       sql.NullTime  `db:"verified_at"`
-	ConcludedAt      sql.NullTime  `db:"concluded_at"`
-	ClosedAt         sql.NullTime  `db:"closed_at"`
-	RevisitDueAt     sql.NullTime  `db:"revisit_due_at"`
-	MergedIntoID     sql.NullInt64 `db:"merged_into_id"`
-	CreatedBy        sql.NullInt64 `db:"created_by"`
-	UpdatedAt        time.Time     `db:"updated_at"`
-	AssigneeID       sql.NullInt64 `db:"assignee_id"` // the inspector who holds it (承办人)
+	PublicReply      string        `db:"public_reply"` // the answer that stands; see Reply
+	// SupersededReply is the answer a reopening withdrew (the problem came
+	// back), kept on record; ReplySupersededAt says when.
+	SupersededReply   string       `db:"superseded_reply"`
+	ReplySupersededAt sql.NullTime `db:"reply_superseded_at"`
+	// ReopenReason is why the case last went back to the unit (退回原因),
+	// which the unit reads beside its notice.
+	ReopenReason    string        `db:"reopen_reason"`
+	OpenedAt        time.Time     `db:"opened_at"`
+	DueAt           time.Time     `db:"due_at"` // conclude-by date, extended once
+	Extended        bool          `db:"extended"`
+	ExtensionReason string        `db:"extension_reason"`
+	VerifiedAt      sql.NullTime  `db:"verified_at"`
+	ConcludedAt     sql.NullTime  `db:"concluded_at"`
+	ClosedAt        sql.NullTime  `db:"closed_at"`
+	RevisitDueAt    sql.NullTime  `db:"revisit_due_at"`
+	MergedIntoID    sql.NullInt64 `db:"merged_into_id"`
+	CreatedBy       sql.NullInt64 `db:"created_by"`
+	UpdatedAt       time.Time     `db:"updated_at"`
+	AssigneeID      sql.NullInt64 `db:"assignee_id"` // the inspector who holds it (承办人)
 }
 
 // Ref is the case's public reference (问题编号).
@@ -63,9 +72,10 @@ func (c *Case) DaysOverdue(now time.Time) int {
 	return int(math.Ceil(now.Sub(c.DueAt).Hours() / 24))
 }
 
-const caseColumns = `id, status, source, source_detail, title, categories, town_id, unit_id, subject, verification,
- verification_note, public_reply, opened_at, due_at, extended, extension_reason, verified_at, concluded_at, closed_at,
- revisit_due_at, merged_into_id, created_by, updated_at, assignee_id`
+const caseColumns = `id, status, source, source_detail, title, description, address, categories, town_id, unit_id, subject,
+ verification, verification_note, public_reply, superseded_reply, reply_superseded_at, reopen_reason, opened_at, due_at,
+ extended, extension_reason, verified_at, concluded_at, closed_at, revisit_due_at, merged_into_id, created_by, updated_at,
+ assignee_id`
 
 // Case returns one case. ENOTFOUND when there is none.
 func (s *Service) Case(ctx context.Context, id int64) (*Case, error) {
@@ -84,6 +94,12 @@ func (s *Service) caseQ(ctx context.Context, q sqlx.QueryerContext, id int64, fo
 	return &c, nil
 }
 
+// CaseTx returns one case inside tx, locked for the rest of it where the
+// engine locks rows. ENOTFOUND when there is none.
+func (s *Service) CaseTx(ctx context.Context, tx *sqlx.Tx, id int64) (*Case, error) {
+	return s.caseQ(ctx, tx, id, true)
+}
+
 // CaseOf returns the case a complaint belongs to, ENOTFOUND when it has none.
 func (s *Service) CaseOf(ctx context.Context, c *Complaint) (*Case, error) {
 	if !c.CaseID.Valid {
@@ -98,6 +114,8 @@ type NewCase struct {
 	Source       CaseSource
 	SourceDetail string
 	Title        string
+	Description  string // the problem in full; Title when empty
+	Address      string
 	Categories   Categories
 	TownID       int64
 	Subject      string
@@ -118,6 +136,16 @@ func (n *NewCase) Validate() error {
 	} else if m := CheckText(t); m != "" {
 		f["title"] = m
 	}
+	if d := strings.TrimSpace(n.Description); utf8.RuneCountInString(d) > MaxDescription*2 {
+		f["description"] = fmt.Sprintf("问题描述不能超过%d个字", MaxDescription*2)
+	} else if m := CheckText(d); m != "" {
+		f["description"] = m
+	}
+	if a := strings.TrimSpace(n.Address); utf8.RuneCountInString(a) > MaxShortText*2 {
+		f["address"] = fmt.Sprintf("地址不能超过%d个字", MaxShortText*2)
+	} else if m := CheckText(a); m != "" {
+		f["address"] = m
+	}
 	for _, c := range n.Categories {
 		if !c.Valid() {
 			f["categories"] = "污染类型无效"
@@ -129,9 +157,9 @@ func (n *NewCase) Validate() error {
 	return nil
 }
 
-const insertCaseSQL = `INSERT INTO cases (status, source, source_detail, title, categories, town_id, subject, verification,
- verification_note, public_reply, opened_at, due_at, extension_reason, created_by, updated_at)
-VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', '', '', ?, ?, '', ?, ?)`
+const insertCaseSQL = `INSERT INTO cases (status, source, source_detail, title, description, address, categories, town_id, subject,
+ verification, verification_note, public_reply, superseded_reply, reopen_reason, opened_at, due_at, extension_reason, created_by, updated_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', '', '', '', '', ?, ?, '', ?, ?)`
 
 // OpenCaseTx opens a case in tx and writes its event, its audit entry and
 // its terms in the search index.
@@ -144,8 +172,12 @@ func (s *Service) OpenCaseTx(ctx context.Context, tx *sqlx.Tx, in NewCase, by Ac
 		in.Categories = Categories{}
 	}
 	due := DueDate(now, s.Limits.ConcludeDays, s.Location)
-	res, err := tx.ExecContext(ctx, insertCaseSQL, Open, in.Source, in.SourceDetail, strings.TrimSpace(in.Title), in.Categories,
-		nullID(in.TownID), in.Subject, now, due, by.userID(), now)
+	desc := strings.TrimSpace(in.Description)
+	if desc == "" {
+		desc = strings.TrimSpace(in.Title)
+	}
+	res, err := tx.ExecContext(ctx, insertCaseSQL, Open, in.Source, in.SourceDetail, strings.TrimSpace(in.Title), desc,
+		strings.TrimSpace(in.Address), in.Categories, nullID(in.TownID), in.Subject, now, due, by.userID(), now)
 	if err != nil {
 		return 0, fmt.Errorf("ledger: open case: %w", err)
 	}
@@ -329,12 +361,18 @@ func (s *Service) Close(ctx context.Context, id int64, publicReply string, by Ac
 	})
 }
 
-// Reopen sends a case back to the unit (重新整改): acceptance failed, or a
-// revisit found the problem again. A reason is required.
+// Reopen sends a case back to the unit (重新整改): acceptance failed
+// (submitted), or a closed case's problem is there again. A reason is
+// required; the unit reads it beside its notice. Reopening a closed case
+// withdraws its public reply and gives it a new deadline (see reopenTx).
+// ECONFLICT when the case is neither submitted nor closed.
 func (s *Service) Reopen(ctx context.Context, id int64, reason string, by Actor, in EventInput) error {
 	reason = strings.TrimSpace(reason)
 	if reason == "" {
 		return apperr.Invalid(map[string]string{"reason": "请填写退回原因"})
+	}
+	if m := checkAnswer(reason, "reason"); m != nil {
+		return m
 	}
 	return s.withCase(ctx, id, func(tx *sqlx.Tx, c *Case) error {
 		if in.InternalNote == "" {
@@ -343,15 +381,15 @@ func (s *Service) Reopen(ctx context.Context, id int64, reason string, by Actor,
 		if in.PublicNote == "" {
 			in.PublicNote = "问题需要继续整改。"
 		}
-		return s.moveCase(ctx, tx, c, Reopened, "case.reopened", by, in, "closed_at = NULL, revisit_due_at = NULL")
+		return s.reopenTx(ctx, tx, c, reason, by, in)
 	})
 }
 
 // ReopenClosedTx sends a closed case back to the unit (重新整改) in the
 // caller's transaction, which records why (a reporter's "not solved"
-// answered by staff). Only a closed case can go back: ECONFLICT otherwise,
-// ENOTFOUND for no case.
-func (s *Service) ReopenClosedTx(ctx context.Context, tx *sqlx.Tx, caseID int64, by Actor, in EventInput) error {
+// answered by staff); reason is what the unit reads. Only a closed case can
+// go back: ECONFLICT otherwise, ENOTFOUND for no case.
+func (s *Service) ReopenClosedTx(ctx context.Context, tx *sqlx.Tx, caseID int64, reason string, by Actor, in EventInput) error {
 	c, err := s.caseQ(ctx, tx, caseID, true)
 	if err != nil {
 		return err
@@ -359,7 +397,7 @@ func (s *Service) ReopenClosedTx(ctx context.Context, tx *sqlx.Tx, caseID int64,
 	if c.Status != Closed {
 		return apperr.Errorf(apperr.ECONFLICT, "问题 %s 当前为“%s”，只有已销号的问题才能重新整改", c.Ref(), c.Status.Label())
 	}
-	return s.moveCase(ctx, tx, c, Reopened, "case.reopened", by, in, "closed_at = NULL, revisit_due_at = NULL")
+	return s.reopenTx(ctx, tx, c, reason, by, in)
 }
 
 // Extend extends the conclusion deadline once, with a reason. ECONFLICT on a
@@ -392,8 +430,23 @@ func (s *Service) Extend(ctx context.Context, id int64, reason string, by Actor)
 }
 
 // Merge merges case from into case into (合并重复问题): from's complaints now
-// follow into, whose repeat count grows; from ends as merged.
+// follow into, whose repeat count grows; from ends as merged. Only an
+// unfinished case takes a merge (see takeInto): a closed one is refused
+// unless MergeReopening is chosen. EINVALID for a merge into itself,
+// ENOTFOUND for either case missing, ECONFLICT when from cannot be merged
+// (not open or verifying) or into is finished.
 func (s *Service) Merge(ctx context.Context, from, into int64, by Actor) error {
+	return s.merge(ctx, from, into, false, by)
+}
+
+// MergeReopening merges case from into the closed case into and reopens it
+// (重新整改) in the same transaction: the problem came back. ECONFLICT when
+// into is not closed; otherwise as Merge.
+func (s *Service) MergeReopening(ctx context.Context, from, into int64, by Actor) error {
+	return s.merge(ctx, from, into, true, by)
+}
+
+func (s *Service) merge(ctx context.Context, from, into int64, reopen bool, by Actor) error {
 	if from == into {
 		return apperr.Invalid(map[string]string{"into": "不能合并到自身"})
 	}
@@ -402,17 +455,31 @@ func (s *Service) Merge(ctx context.Context, from, into int64, by Actor) error {
 		if err != nil {
 			return err
 		}
-		if target.Status == Merged {
-			return apperr.Errorf(apperr.ECONFLICT, "问题 %s 已被合并，请合并到其主问题", target.Ref())
+		if !CanMoveCase(c.Status, Merged) {
+			return apperr.Errorf(apperr.ECONFLICT, "问题 %s 当前为“%s”，不能再合并", c.Ref(), c.Status.Label())
+		}
+		if err := s.takeInto(ctx, tx, target, reopen, "合并 "+c.Ref(), by); err != nil {
+			return err
 		}
 		if err := s.moveCase(ctx, tx, c, Merged, "case.merged", by,
 			EventInput{InternalNote: "并入 " + target.Ref()}, "merged_into_id = ?", target.ID); err != nil {
 			return err
 		}
+		// One conditional statement moves every complaint of c, and only
+		// while the target is what was checked: fewer rows than c holds
+		// means it changed under us.
+		var holds int64
+		if err := tx.GetContext(ctx, &holds, `SELECT COUNT(*) FROM complaints WHERE case_id = ? AND status <> ?`, c.ID, Refused); err != nil {
+			return fmt.Errorf("ledger: merge %d: %w", c.ID, err)
+		}
 		now := s.now()
-		if _, err := tx.ExecContext(ctx, `UPDATE complaints SET case_id = ?, status = ?, updated_at = ? WHERE case_id = ? AND status <> ?`,
-			target.ID, ComplaintStatusFor(target.Status), now, c.ID, Refused); err != nil {
+		res, err := tx.ExecContext(ctx, `UPDATE complaints SET case_id = ?, status = ?, updated_at = ? WHERE case_id = ? AND status <> ?`+caseIs,
+			target.ID, ComplaintStatusFor(target.Status), now, c.ID, Refused, target.ID, target.Status)
+		if err != nil {
 			return fmt.Errorf("ledger: merge %d into %d: %w", c.ID, target.ID, err)
+		}
+		if n, _ := res.RowsAffected(); n != holds {
+			return apperr.Errorf(apperr.ECONFLICT, "问题 %s 已被他人处理，请刷新后重试", target.Ref())
 		}
 		return s.event(ctx, tx, now, target.ID, 0, "case.merged_in", string(target.Status), string(target.Status), by,
 			EventInput{InternalNote: "合并 " + c.Ref()})

@@ -304,6 +304,12 @@ func (s *Service) newRow(in *NewComplaint, now time.Time, by Actor) (Complaint, 
 		WantsReward: in.WantsReward, ReceivedAt: received,
 		DecideDueAt: DueDate(received, s.Limits.AcceptDays, s.Location), SourceHash: in.SourceHash, UpdatedAt: now,
 	}
+	// A ticket that reaches us after its decision window would be told a
+	// date already past ("我们将在11月27日前决定" on 2 December): the window
+	// then counts from when we received it.
+	if c.DecideDueAt.Before(now) {
+		c.DecideDueAt = DueDate(now, s.Limits.AcceptDays, s.Location)
+	}
 	if c.Categories == nil {
 		c.Categories = Categories{}
 	}
@@ -470,4 +476,79 @@ func (s *Service) ViewContact(ctx context.Context, c *Complaint, by Actor, role 
 		return nil, db.Classify(fmt.Errorf("ledger: audit contact view of %d: %w", c.ID, err))
 	}
 	return s.Contact(c)
+}
+
+// PhoneWarning starts the import warning about a phone number that could
+// not be read; what follows is the number, masked (never in clear: the
+// warnings column is not sealed like the contact).
+const PhoneWarning = "电话号码格式无法识别："
+
+// WarningList is the complaint's import warnings (导入提示) for triage, each
+// naming the raw value it is about. A phone in a warning is shown masked
+// (phone.Mask), whatever an older import stored.
+func (c *Complaint) WarningList() []string {
+	var ws []string
+	if c.Warnings == "" || json.Unmarshal([]byte(c.Warnings), &ws) != nil {
+		return nil
+	}
+	for i, w := range ws {
+		if rest, ok := strings.CutPrefix(w, PhoneWarning); ok && !strings.Contains(rest, "*") {
+			ws[i] = PhoneWarning + phone.Mask(rest)
+		}
+	}
+	return ws
+}
+
+// ExtraFields are the values a source gave that no column holds (a hotline
+// export's unmapped columns, Open311's coordinates), as given; a value under
+// a phone-like name is masked.
+func (c *Complaint) ExtraFields() []Field {
+	var fs []Field
+	if c.Extra == "" || json.Unmarshal([]byte(c.Extra), &fs) != nil {
+		return nil
+	}
+	for i, f := range fs {
+		if phoneLike(f.Name) {
+			fs[i].Value = phone.Mask(f.Value)
+		}
+	}
+	return fs
+}
+
+func phoneLike(name string) bool {
+	n := strings.ToLower(name)
+	for _, s := range []string{"电话", "手机", "phone", "tel", "mobile"} {
+		if strings.Contains(n, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// Coordinates are the WGS84 latitude and longitude a partner app gave
+// (Open311 lat/long, kept in Extra), ok=false when none.
+func (c *Complaint) Coordinates() (lat, long string, ok bool) {
+	for _, f := range c.ExtraFields() {
+		switch f.Name {
+		case "lat":
+			lat = f.Value
+		case "long":
+			long = f.Value
+		}
+	}
+	return lat, long, lat != "" && long != ""
+}
+
+// FeedbackDue is when the answer to the complaint's source is due (回音期限):
+// a hotline ticket's own reply deadline (办理时限) when it carries one.
+// ok=false when the source set none.
+func (c *Complaint) FeedbackDue() (time.Time, bool) {
+	return c.ReplyDueAt.Time, c.ReplyDueAt.Valid
+}
+
+// FeedbackOverdue reports whether the source's reply deadline passed
+// before the complaint had its answer (refused, concluded or closed).
+func (c *Complaint) FeedbackOverdue(now time.Time) bool {
+	due, ok := c.FeedbackDue()
+	return ok && !c.Status.Finished() && now.After(due)
 }

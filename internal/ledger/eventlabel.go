@@ -30,20 +30,26 @@ var eventLabels = map[string]string{
 	"case.revisit_held": "回头看",
 	"case.assignee_set": "指派承办人",
 	"case.reassigned":   "改派承办人",
+	"case.photos_added": "上传现场照片",
 
 	// Rectification notices (整改通知书).
 	"notice.issued":   "下达整改通知书",
 	"notice.reissued": "重新下达整改通知书",
 
 	// The resident (举报人).
-	"resident.addition": "举报人补充材料",
-	"resident.reply":    "举报人回复",
-	"resident.rating":   "举报人评价",
-	"resident.followup": "举报人反映问题未解决",
-	"followup.answered": "答复群众反映",
+	"resident.addition":         "举报人补充材料",
+	"resident.reply":            "举报人回复",
+	"resident.rating":           "举报人评价",
+	"resident.followup":         "举报人反映问题未解决",
+	"resident.reward_requested": "举报人申请举报奖励",
+	"followup.answered":         "答复群众反映",
 
 	// Staff.
 	"staff.message": "工作人员留言",
+
+	// Evidence (佐证材料).
+	"evidence.shared": "向责任单位提供照片",
+	"photo.viewed":    "查看照片",
 
 	// Rewards (举报奖励).
 	"reward.created":         "生成奖励记录",

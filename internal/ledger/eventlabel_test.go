@@ -11,7 +11,7 @@ import (
 
 // kindLiteral matches the event kinds (and audit actions named alike) written
 // as string literals in the sources.
-var kindLiteral = regexp.MustCompile(`"((?:complaint|case|notice|resident|staff|reward|followup|inspection|interview|referral|retention)\.[a-z_]+)"`)
+var kindLiteral = regexp.MustCompile(`"((?:complaint|case|notice|resident|staff|reward|followup|inspection|interview|referral|retention|evidence|photo)\.[a-z_]+)"`)
 
 // TestEventLabelCoversSources greps the module's Go sources (tests and the
 // e2e tools left out) for event kinds and wants a Chinese label for each.

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -46,6 +47,7 @@ type Notice struct {
 	Year         int           `db:"year"`
 	Number       int           `db:"number"`
 	UnitID       int64         `db:"unit_id"`
+	Problem      string        `db:"problem"` // the problem as the notice states it, in full (问题描述)
 	Requirements string        `db:"requirements"`
 	Deadline     time.Time     `db:"deadline"` // end of the deadline day, UTC
 	CopiedTo     string        `db:"copied_to"`
@@ -72,6 +74,21 @@ func NoticeRef(prefix string, year, number int) string {
 	return fmt.Sprintf("%s〔%d〕%d号", prefix, year, number)
 }
 
+// Overdue reports whether the unit is late (整改超期): the notice is the
+// case's current one (not superseded), its deadline has passed and the case
+// still waits for the unit (assigned, or sent back). Derived, never stored.
+func (n *Notice) Overdue(caseStatus CaseStatus, now time.Time) bool {
+	return n.Status != NoticeSuperseded && (caseStatus == Assigned || caseStatus == Reopened) && now.After(n.Deadline)
+}
+
+// DaysOverdue is how many days (started) the notice is past its deadline.
+func (n *Notice) DaysOverdue(caseStatus CaseStatus, now time.Time) int {
+	if !n.Overdue(caseStatus, now) {
+		return 0
+	}
+	return int(math.Ceil(now.Sub(n.Deadline).Hours() / 24))
+}
+
 // CopiedToList splits the stored copied-to list (one recipient a line).
 func (n *Notice) CopiedToList() []string {
 	var out []string
@@ -87,6 +104,7 @@ func (n *Notice) CopiedToList() []string {
 type NewNotice struct {
 	CaseID       int64
 	UnitID       int64
+	Problem      string // the problem in full as the notice states it; the case's description when empty
 	Requirements string
 	Deadline     time.Time // any time on the deadline day; stored as that day's end
 	CopiedTo     []string  // DefaultCopiedTo when empty
@@ -98,12 +116,17 @@ func (n *NewNotice) Validate(now time.Time) error {
 	if n.UnitID == 0 {
 		f["unit_id"] = "请选择责任单位"
 	}
+	if p := strings.TrimSpace(n.Problem); utf8.RuneCountInString(p) > maxNoticeText {
+		f["problem"] = fmt.Sprintf("问题描述不能超过%d个字", maxNoticeText)
+	} else if m := CheckText(p); m != "" {
+		f["problem"] = m
+	}
 	req := strings.TrimSpace(n.Requirements)
 	switch {
 	case req == "":
 		f["requirements"] = "请填写整改要求"
-	case utf8.RuneCountInString(req) > 4000:
-		f["requirements"] = "整改要求不能超过4000个字"
+	case utf8.RuneCountInString(req) > maxNoticeText:
+		f["requirements"] = fmt.Sprintf("整改要求不能超过%d个字", maxNoticeText)
 	default:
 		if m := CheckText(req); m != "" {
 			f["requirements"] = m
@@ -125,14 +148,17 @@ func (n *NewNotice) Validate(now time.Time) error {
 	return nil
 }
 
+// maxNoticeText bounds the problem text and the requirements of a notice.
+const maxNoticeText = 4000
+
 const (
-	noticeColumns      = `id, case_id, year, number, unit_id, requirements, deadline, copied_to, issued_by, issued_at, status, prefix`
+	noticeColumns      = `id, case_id, year, number, unit_id, problem, requirements, deadline, copied_to, issued_by, issued_at, status, prefix`
 	hasCounterSQL      = `SELECT COUNT(*) FROM notice_counters WHERE year = ?`
 	ensureCounterSQL   = `INSERT INTO notice_counters (year, last_number) VALUES (?, 0)`
 	lastNumberSQL      = `SELECT last_number FROM notice_counters WHERE year = ?`
 	advanceCounterSQL  = `UPDATE notice_counters SET last_number = ? WHERE year = ? AND last_number = ?`
 	supersedeSQL       = `UPDATE notices SET status = ? WHERE case_id = ? AND status <> ?`
-	insertNoticeSQL    = `INSERT INTO notices (case_id, year, number, unit_id, requirements, deadline, copied_to, issued_by, issued_at, status, prefix) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	insertNoticeSQL    = `INSERT INTO notices (case_id, year, number, unit_id, problem, requirements, deadline, copied_to, issued_by, issued_at, status, prefix) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	reassignUnitSQL    = `UPDATE cases SET unit_id = ?, updated_at = ? WHERE id = ?`
 	noticeReportedSQL  = `UPDATE notices SET status = ? WHERE id = ? AND status <> ?`
 	noticesOfCaseSQL   = `SELECT ` + noticeColumns + ` FROM notices WHERE case_id = ? ORDER BY id`
@@ -168,7 +194,7 @@ func (s *Service) IssueNotice(ctx context.Context, in NewNotice, by Actor) (*Not
 		return nil, err
 	}
 	deadline := DueDate(in.Deadline, 0, s.Location)
-	n := &Notice{CaseID: in.CaseID, Year: year, UnitID: in.UnitID, Requirements: strings.TrimSpace(in.Requirements),
+	n := &Notice{CaseID: in.CaseID, Year: year, UnitID: in.UnitID, Problem: strings.TrimSpace(in.Problem), Requirements: strings.TrimSpace(in.Requirements),
 		Deadline: deadline, CopiedTo: strings.Join(in.CopiedTo, "\n"), IssuedAt: now, Status: NoticeIssued, Prefix: s.noticePrefix()}
 	if by.UserID != 0 {
 		n.IssuedBy = sql.NullInt64{Int64: by.UserID, Valid: true}
@@ -186,6 +212,12 @@ func (s *Service) IssueNotice(ctx context.Context, in NewNotice, by Actor) (*Not
 			return err
 		}
 		n.Number = num
+		if n.Problem == "" {
+			n.Problem = c.Description
+		}
+		if n.Problem == "" {
+			n.Problem = c.Title
+		}
 		note := EventInput{
 			PublicNote: fmt.Sprintf("问题经核查%s，已向责任单位下达整改通知书（%s），整改期限至%s。",
 				c.Verification.Label(), n.Ref(), deadline.In(s.Location).Format("2006年1月2日")),
@@ -209,7 +241,7 @@ func (s *Service) IssueNotice(ctx context.Context, in NewNotice, by Actor) (*Not
 		if _, err := tx.ExecContext(ctx, supersedeSQL, NoticeSuperseded, c.ID, NoticeSuperseded); err != nil {
 			return fmt.Errorf("ledger: supersede notices of case %d: %w", c.ID, err)
 		}
-		res, err := tx.ExecContext(ctx, insertNoticeSQL, n.CaseID, n.Year, n.Number, n.UnitID, n.Requirements, n.Deadline,
+		res, err := tx.ExecContext(ctx, insertNoticeSQL, n.CaseID, n.Year, n.Number, n.UnitID, n.Problem, n.Requirements, n.Deadline,
 			n.CopiedTo, n.IssuedBy, n.IssuedAt, n.Status, n.Prefix)
 		if err != nil {
 			return fmt.Errorf("ledger: insert notice %s: %w", n.Ref(), err)
@@ -228,8 +260,6 @@ func (s *Service) IssueNotice(ctx context.Context, in NewNotice, by Actor) (*Not
 	return n, nil
 }
 
-// nextNoticeNumber advances the year's counter in tx: read (locked on
-// MySQL), then a conditional update that fails if anyone moved it meanwhile.
 // noticePrefix is the prefix new notices take.
 func (s *Service) noticePrefix() string {
 	if s.NoticePrefix == "" {
@@ -238,6 +268,8 @@ func (s *Service) noticePrefix() string {
 	return s.NoticePrefix
 }
 
+// nextNoticeNumber advances the year's counter in tx: read (locked on
+// MySQL), then a conditional update that fails if anyone moved it meanwhile.
 func (s *Service) nextNoticeNumber(ctx context.Context, tx *sqlx.Tx, year int) (int, error) {
 	var last int
 	if err := tx.GetContext(ctx, &last, s.DB.ForUpdate(lastNumberSQL), year); err != nil {
@@ -307,11 +339,14 @@ func (s *Service) NoticesOfUnit(ctx context.Context, unitID int64) ([]Notice, er
 }
 
 // ReportRectification is the unit's answer to a notice (报告整改完成): the
-// notice becomes reported and its case moves to submitted (待验收), in one
-// transaction. unitID is the reporting user's unit: a notice of another unit
-// is ENOTFOUND, exactly as if it did not exist. ECONFLICT when the notice was
-// superseded or the case is not waiting for the unit; EINVALID without a note.
-func (s *Service) ReportRectification(ctx context.Context, noticeID, unitID int64, note string, by Actor) error {
+// notice becomes reported, its case moves to submitted (待验收) and the
+// photos sent with it (整改前/整改后, already stored) are recorded against
+// the notice, in one transaction. unitID is the reporting user's unit: a
+// notice of another unit is ENOTFOUND, exactly as if it did not exist.
+// ECONFLICT when the notice was superseded or the case is not waiting for
+// the unit; EINVALID without a note, or for photos of another kind or too
+// many.
+func (s *Service) ReportRectification(ctx context.Context, noticeID, unitID int64, note string, by Actor, photos ...Photo) error {
 	note = strings.TrimSpace(note)
 	switch {
 	case note == "":
@@ -320,6 +355,9 @@ func (s *Service) ReportRectification(ctx context.Context, noticeID, unitID int6
 		return apperr.Invalid(map[string]string{"note": "整改情况不能超过4000个字"})
 	case CheckText(note) != "":
 		return apperr.Invalid(map[string]string{"note": CheckText(note)})
+	}
+	if err := checkPhotos(photos, "photos", PhotoBefore, PhotoAfter); err != nil {
+		return err
 	}
 	n, err := s.Notice(ctx, noticeID)
 	if err != nil {
@@ -342,7 +380,24 @@ func (s *Service) ReportRectification(ctx context.Context, noticeID, unitID int6
 		if _, err := tx.ExecContext(ctx, noticeReportedSQL, NoticeReported, n.ID, NoticeSuperseded); err != nil {
 			return fmt.Errorf("ledger: notice %d reported: %w", n.ID, err)
 		}
+		if err := s.AddPhotosTx(ctx, tx, c.ID, n.ID, photos, by); err != nil {
+			return err
+		}
+		internal := n.Ref() + " 整改情况：" + note
+		if len(photos) > 0 {
+			internal += fmt.Sprintf("（附照片%d张）", len(photos))
+		}
 		return s.moveCase(ctx, tx, c, Submitted, "case.submitted", by,
-			EventInput{PublicNote: "责任单位已报告整改完成，待验收。", InternalNote: n.Ref() + " 整改情况：" + note}, "")
+			EventInput{PublicNote: "责任单位已报告整改完成，待验收。", InternalNote: internal}, "")
 	})
+}
+
+// UnitHasNotice reports whether a unit has (or had) a notice on a case: the
+// unit works the case, and may see what inspectors share with it.
+func (s *Service) UnitHasNotice(ctx context.Context, caseID, unitID int64) (bool, error) {
+	var n int
+	if err := s.DB.GetContext(ctx, &n, `SELECT COUNT(*) FROM notices WHERE case_id = ? AND unit_id = ?`, caseID, unitID); err != nil {
+		return false, db.Classify(fmt.Errorf("ledger: notices of case %d for unit %d: %w", caseID, unitID, err))
+	}
+	return n > 0, nil
 }

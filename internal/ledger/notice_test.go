@@ -2,6 +2,7 @@ package ledger_test
 
 import (
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -192,5 +193,87 @@ func TestNoticeNumbersCarryTheCountysPrefix(t *testing.T) {
 	p, err := s.Search(ctx, ledger.SearchQuery{Text: second.Ref(), Kind: ledger.SearchCases}, ledger.Scope{All: true})
 	if err != nil || len(p.Cases) != 1 || p.Cases[0].ID != second.CaseID {
 		t.Fatalf("search by the new number: %v %v", p, err)
+	}
+}
+
+// TestNoticeQuotesTheWholeProblem: a notice states the problem in full, the
+// case's description unless the inspector words it; the case's short title
+// is never what the unit reads.
+func TestNoticeQuotesTheWholeProblem(t *testing.T) {
+	long := "建材厂每天夜里11点以后开机生产，烟囱冒黑烟，气味刺鼻，机器噪声很大，周边居民无法入睡。" +
+		"附近小学的学生早上上学时也能闻到刺鼻气味，已经持续了两个多月。"
+	tests := []struct {
+		name, problem, want, code string
+	}{
+		{"OKCaseDescription", "", long, ""},
+		{"OKInspectorsWords", "该厂夜间违规生产，除尘设施未运行。", "该厂夜间违规生产，除尘设施未运行。", ""},
+		{"ErrTooLong", strings.Repeat("长", 4001), "", apperr.EINVALID},
+		{"ErrControlCharacters", "夜间\x00生产", "", apperr.EINVALID},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, _ := newService(t)
+			in := webComplaint()
+			in.Description = long
+			f := fileOne(t, s, in)
+			id, err := s.Accept(ctx, f.Complaint.ID, 0, inspector, ledger.EventInput{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			c, _ := s.Case(ctx, id)
+			if c.Description != long || c.Address != in.Address || strings.Contains(c.Title, "两个多月") {
+				t.Fatalf("case %q / %q / %q", c.Title, c.Description, c.Address)
+			}
+			s.StartVerification(ctx, id, inspector, ledger.EventInput{})
+			s.RecordVerification(ctx, id, ledger.Substantiated, "属实", inspector, ledger.EventInput{})
+			nn := newNotice(id, s)
+			nn.Problem = tt.problem
+			n, err := s.IssueNotice(ctx, nn, inspector)
+			if apperr.Code(err) != tt.code {
+				t.Fatalf("err = %v, want %q", err, tt.code)
+			}
+			if err != nil {
+				return
+			}
+			got, _ := s.Notice(ctx, n.ID)
+			if got.Problem != tt.want || n.Problem != tt.want {
+				t.Fatalf("problem %q", got.Problem)
+			}
+		})
+	}
+}
+
+// TestNoticeOverdue: overdue is derived from the deadline, while the case
+// waits for the unit, for the notice in force only.
+func TestNoticeOverdue(t *testing.T) {
+	s, clk := newService(t)
+	id := verifiedCase(t, s)
+	n, err := s.IssueNotice(ctx, newNotice(id, s), inspector)
+	if err != nil {
+		t.Fatal(err)
+	}
+	after := n.Deadline.Add(36 * time.Hour)
+	tests := []struct {
+		name   string
+		status ledger.CaseStatus
+		notice ledger.NoticeStatus
+		at     time.Time
+		want   int
+	}{
+		{"OnTime", ledger.Assigned, ledger.NoticeIssued, clk.t, 0},
+		{"Late", ledger.Assigned, ledger.NoticeIssued, after, 2},
+		{"LateAfterASendBack", ledger.Reopened, ledger.NoticeReported, after, 2},
+		{"ReportedAndWaiting", ledger.Submitted, ledger.NoticeReported, after, 0},
+		{"Closed", ledger.Closed, ledger.NoticeReported, after, 0},
+		{"Superseded", ledger.Reopened, ledger.NoticeSuperseded, after, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			x := *n
+			x.Status = tt.notice
+			if got := x.DaysOverdue(tt.status, tt.at); got != tt.want || x.Overdue(tt.status, tt.at) != (tt.want > 0) {
+				t.Fatalf("days overdue %d, want %d", got, tt.want)
+			}
+		})
 	}
 }

@@ -70,6 +70,18 @@ type PublicRequest struct {
 	LatestNote  *PublicNote     `db:"-"` // nil when none
 }
 
+// Answer is the request's answer as a listing may publish it: the case's
+// public reply once the case is finished (dismissed or closed), else "".
+// A reopened case's old reply is withdrawn (see Case.Reply) and never
+// comes back here.
+func (r *PublicRequest) Answer() string {
+	c := Case{Status: CaseStatus(r.CaseStatus.String), PublicReply: r.CaseReply.String}
+	if rep := c.Reply(); rep.Final {
+		return rep.Text
+	}
+	return ""
+}
+
 // PublicNote is one public timeline event as a listing reads it.
 type PublicNote struct {
 	ID          int64         `db:"id"`

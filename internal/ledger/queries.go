@@ -23,6 +23,9 @@ type CaseFilter struct {
 	Category string `form:"category"`
 	Channel  string `form:"channel"`
 	Overdue  bool   `form:"overdue"`
+	// NoticeOverdue keeps the cases whose notice in force is past its
+	// deadline while the case waits for the unit (Notice.Overdue).
+	NoticeOverdue bool `form:"notice_overdue"`
 	// MinComplaints keeps cases with at least this many complaints
 	// (群众反复投诉: 2 = at least one repeat). 0 or 1 filters nothing.
 	MinComplaints int `form:"repeat"`
@@ -46,6 +49,7 @@ func (f CaseFilter) Query() string {
 	add("category", f.Category)
 	add("channel", f.Channel)
 	add("overdue", strconv.FormatBool(f.Overdue))
+	add("notice_overdue", strconv.FormatBool(f.NoticeOverdue))
 	add("repeat", strconv.Itoa(f.MinComplaints))
 	if _, ok := parseDay(f.From, time.UTC); ok {
 		add("from", f.From)
@@ -97,6 +101,10 @@ func (s *Service) CaseList(ctx context.Context, f CaseFilter) ([]Case, error) {
 		q += ` AND due_at < ? AND status NOT IN (?, ?, ?, ?)`
 		args = append(args, s.now(), Dismissed, Closed, Merged, Submitted)
 	}
+	if f.NoticeOverdue {
+		q += ` AND status IN (?, ?) AND EXISTS (SELECT 1 FROM notices n WHERE n.case_id = cases.id AND n.status <> ? AND n.deadline < ?)`
+		args = append(args, Assigned, Reopened, NoticeSuperseded, s.now())
+	}
 	if f.MinComplaints > 1 {
 		q += ` AND (SELECT COUNT(*) FROM complaints m WHERE m.case_id = cases.id) >= ?`
 		args = append(args, f.MinComplaints)
@@ -116,6 +124,24 @@ func (s *Service) CaseList(ctx context.Context, f CaseFilter) ([]Case, error) {
 		return nil, db.Classify(fmt.Errorf("ledger: case list: %w", err))
 	}
 	return cs, nil
+}
+
+const overdueNoticesSQL = `SELECT n.id, n.case_id, n.year, n.number, n.unit_id, n.problem, n.requirements, n.deadline, n.copied_to,
+ n.issued_by, n.issued_at, n.status FROM notices n JOIN cases k ON k.id = n.case_id
+ WHERE n.status <> ? AND n.deadline < ? AND k.status IN (?, ?) ORDER BY n.deadline, n.id`
+
+// OverdueNotices maps each case whose notice in force is past its deadline
+// (Notice.Overdue) to that notice, for lists.
+func (s *Service) OverdueNotices(ctx context.Context) (map[int64]Notice, error) {
+	var ns []Notice
+	if err := s.DB.SelectContext(ctx, &ns, overdueNoticesSQL, NoticeSuperseded, s.now(), Assigned, Reopened); err != nil {
+		return nil, db.Classify(fmt.Errorf("ledger: overdue notices: %w", err))
+	}
+	m := make(map[int64]Notice, len(ns))
+	for _, n := range ns {
+		m[n.CaseID] = n
+	}
+	return m, nil
 }
 
 // ComplaintCounts maps each case id to how many complaints it holds (the
@@ -141,6 +167,9 @@ const DuplicateWindow = 90 * 24 * time.Hour
 const dupCandidatesSQL = `SELECT ` + caseColumns + ` FROM cases WHERE town_id = ? AND opened_at >= ?
  AND status IN (?, ?, ?, ?, ?) ORDER BY opened_at DESC LIMIT 200`
 
+const closedCandidatesSQL = `SELECT ` + caseColumns + ` FROM cases WHERE town_id = ? AND closed_at >= ?
+ AND status = ? ORDER BY closed_at DESC LIMIT 200`
+
 // DuplicateCandidates suggests cases a complaint may repeat (疑似重复): open
 // cases of the last 90 days in the complaint's town that share a pollution
 // type and either name the same reported party or read alike (Similarity
@@ -157,9 +186,20 @@ type DuplicateFinder struct {
 	towns map[int64][]dupCand
 }
 
+// dupCand is a case with the bigrams of its text, split once.
 type dupCand struct {
 	c       Case
 	bigrams map[string]bool
+}
+
+// dupCands splits each case's text (title, reported party, problem) into
+// bigrams.
+func dupCands(cs []Case) []dupCand {
+	out := make([]dupCand, len(cs))
+	for i, k := range cs {
+		out[i] = dupCand{c: k, bigrams: bigrams(k.Title + " " + k.Subject + " " + k.Description)}
+	}
+	return out
 }
 
 // DuplicateFinder returns a finder for one page's worth of complaints.
@@ -179,12 +219,33 @@ func (f *DuplicateFinder) Candidates(ctx context.Context, c *Complaint) ([]Case,
 			Open, Verifying, Assigned, Submitted, Reopened); err != nil {
 			return nil, db.Classify(fmt.Errorf("ledger: duplicates of %d: %w", c.ID, err))
 		}
-		cands = make([]dupCand, len(cs))
-		for i, k := range cs {
-			cands[i] = dupCand{c: k, bigrams: bigrams(k.Title + " " + k.Subject)}
-		}
+		cands = dupCands(cs)
 		f.towns[c.TownID.Int64] = cands
 	}
+	return lookalikes(c, cands), nil
+}
+
+// CameBackWindow is how far back ClosedLookalikes looks (closed within).
+const CameBackWindow = 365 * 24 * time.Hour
+
+// ClosedLookalikes suggests closed cases (已销号) the complaint may say came
+// back (问题反弹): closed in the last year, in the complaint's town, alike
+// as DuplicateCandidates reads it. They do not take the complaint as they
+// are; the inspector may choose to reopen one (AcceptReopening).
+func (s *Service) ClosedLookalikes(ctx context.Context, c *Complaint) ([]Case, error) {
+	if !c.TownID.Valid {
+		return nil, nil
+	}
+	var cands []Case
+	if err := s.DB.SelectContext(ctx, &cands, closedCandidatesSQL, c.TownID.Int64, s.now().Add(-CameBackWindow), Closed); err != nil {
+		return nil, db.Classify(fmt.Errorf("ledger: closed lookalikes of %d: %w", c.ID, err))
+	}
+	return lookalikes(c, dupCands(cands)), nil
+}
+
+// lookalikes keeps the cases that share a pollution type with c and either
+// name the same reported party or read alike (Similarity at least 0.3).
+func lookalikes(c *Complaint, cands []dupCand) []Case {
 	var out []Case
 	var mine map[string]bool
 	for _, k := range cands {
@@ -202,7 +263,7 @@ func (f *DuplicateFinder) Candidates(ctx context.Context, c *Complaint) ([]Case,
 			out = append(out, k.c)
 		}
 	}
-	return out, nil
+	return out
 }
 
 // Similarity is the Dice coefficient of the character bigrams of a and b,

@@ -167,3 +167,48 @@ func TestInboxAndDuplicateCandidates(t *testing.T) {
 		})
 	}
 }
+
+// TestOverdueNoticeFilter: the list's "overdue notice" filter and the
+// lists' flags keep the cases whose notice in force is past its deadline
+// while the unit still has to act: not before the deadline, not once the
+// unit reported, not for a notice replaced by a newer one.
+func TestOverdueNoticeFilter(t *testing.T) {
+	s, clk := newService(t)
+	late := verifiedCase(t, s)
+	reported := verifiedCase(t, s)
+	onTime := verifiedCase(t, s)
+	reissued := verifiedCase(t, s)
+	for _, id := range []int64{late, reported, reissued} {
+		if _, err := s.IssueNotice(ctx, newNotice(id, s), inspector); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.SubmitRectification(ctx, reported, ledger.Actor{Name: "unit"}, ledger.EventInput{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SubmitRectification(ctx, reissued, ledger.Actor{Name: "unit"}, ledger.EventInput{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Reopen(ctx, reissued, "整改不到位", inspector, ledger.EventInput{}); err != nil {
+		t.Fatal(err)
+	}
+	clk.t = clk.t.AddDate(0, 0, 20) // the first notices' deadlines passed
+	if _, err := s.IssueNotice(ctx, newNotice(onTime, s), inspector); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.IssueNotice(ctx, newNotice(reissued, s), inspector); err != nil {
+		t.Fatal(err)
+	}
+	cs, err := s.CaseList(ctx, ledger.CaseFilter{NoticeOverdue: true})
+	if err != nil || len(cs) != 1 || cs[0].ID != late {
+		t.Fatalf("overdue notice filter: %v %v", cs, err)
+	}
+	m, err := s.OverdueNotices(ctx)
+	n, ok := m[late]
+	if err != nil || len(m) != 1 || !ok || n.DaysOverdue(ledger.Assigned, clk.t) != 5 {
+		t.Fatalf("overdue notices %v %v", m, err)
+	}
+	if q := (ledger.CaseFilter{NoticeOverdue: true}).Query(); q != "notice_overdue=true" {
+		t.Fatalf("query %q", q)
+	}
+}

@@ -58,9 +58,8 @@ func (s *Service) RecordRevisit(ctx context.Context, caseID int64, holds bool, n
 			return apperr.Errorf(apperr.ECONFLICT, "问题 %s 当前为“%s”，没有待开展的回头看", c.Ref(), c.Status.Label())
 		}
 		if !holds {
-			return s.moveCase(ctx, tx, c, Reopened, "case.reopened", by,
-				EventInput{PublicNote: revisitCameBackNote, InternalNote: "回头看：问题反弹。" + note},
-				"closed_at = NULL, revisit_due_at = NULL")
+			return s.reopenTx(ctx, tx, c, "回头看：问题反弹。"+note, by,
+				EventInput{PublicNote: revisitCameBackNote, InternalNote: "回头看：问题反弹。" + note})
 		}
 		now := s.now()
 		res, err := tx.ExecContext(ctx, `UPDATE cases SET revisit_due_at = NULL, updated_at = ? WHERE id = ? AND status = ? AND revisit_due_at IS NOT NULL`,

@@ -2,6 +2,7 @@ package ledger
 
 import (
 	"context"
+	"database/sql"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -26,6 +27,14 @@ type Service struct {
 	// partly substantiated verification (the reward workflow hangs here). An
 	// error aborts the verification.
 	OnVerified []func(ctx context.Context, tx *sqlx.Tx, c *Case, result Verification, by Actor) error
+
+	// OnEvent run inside the transaction of every timeline event written
+	// through the ledger (every transition, NoteTx), after the event and its
+	// audit entry: the outbox hangs here, so a change commits with the
+	// messages it owes and a rolled-back change owes none. An error aborts
+	// the change. Bulk filing (FileManyTx) writes its own events and does
+	// not call them.
+	OnEvent []func(ctx context.Context, tx *sqlx.Tx, ev *Event) error
 }
 
 // NewService returns a Service with the default limits, Asia/Shanghai and the
@@ -51,8 +60,9 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
 // event writes one timeline event and its audit entry in tx.
 func (s *Service) event(ctx context.Context, tx *sqlx.Tx, at time.Time, caseID, complaintID int64, kind, from, to string, by Actor, in EventInput) error {
-	if _, err := tx.ExecContext(ctx, insertEventSQL, nullID(caseID), nullID(complaintID), kind, from, to,
-		by.userID(), actorName(by), in.PublicNote, in.InternalNote, at); err != nil {
+	res, err := tx.ExecContext(ctx, insertEventSQL, nullID(caseID), nullID(complaintID), kind, from, to,
+		by.userID(), actorName(by), in.PublicNote, in.InternalNote, at)
+	if err != nil {
 		return err
 	}
 	objType, objID := "case", caseID
@@ -69,7 +79,33 @@ func (s *Service) event(ctx context.Context, tx *sqlx.Tx, at time.Time, caseID, 
 	if len(detail) == 0 {
 		detail = nil
 	}
-	return audit.Append(ctx, tx, at, actorName(by), kind, objType, objID, detail)
+	if err := audit.Append(ctx, tx, at, actorName(by), kind, objType, objID, detail); err != nil {
+		return err
+	}
+	if len(s.OnEvent) == 0 {
+		return nil
+	}
+	id, err := res.LastInsertId()
+	if err != nil {
+		return err
+	}
+	ev := &Event{ID: id, Kind: kind, FromStatus: from, ToStatus: to, Actor: actorName(by),
+		PublicNote: in.PublicNote, InternalNote: in.InternalNote, CreatedAt: at}
+	if caseID != 0 {
+		ev.CaseID = sql.NullInt64{Int64: caseID, Valid: true}
+	}
+	if complaintID != 0 {
+		ev.ComplaintID = sql.NullInt64{Int64: complaintID, Valid: true}
+	}
+	if by.UserID != 0 {
+		ev.ActorID = sql.NullInt64{Int64: by.UserID, Valid: true}
+	}
+	for _, hook := range s.OnEvent {
+		if err := hook(ctx, tx, ev); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func actorName(a Actor) string {

@@ -281,11 +281,17 @@ type Actor struct {
 	Name   string
 }
 
+// The names of the two actors that are not people with accounts.
+const (
+	systemName   = "system"
+	residentName = "resident"
+)
+
 // System is the actor for jobs.
-var System = Actor{Name: "system"}
+var System = Actor{Name: systemName}
 
 // Resident is the actor for what a reporter does with the tracking code.
-var Resident = Actor{Name: "resident"}
+var Resident = Actor{Name: residentName}
 
 func (a Actor) userID() any {
 	if a.UserID == 0 {

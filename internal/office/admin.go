@@ -25,9 +25,9 @@ var Admins = []auth.Role{auth.Admin}
 func by(c *gin.Context) string { return User(c).Username }
 
 type adminHomeData struct {
-	Users, Active, Locked int
-	Units, Towns          int
-	County                config.County
+	Users, Active, Held int // Held: accounts a failed login holds back (auth.LoginState)
+	Units, Towns        int
+	County              config.County
 }
 
 func (h *Handler) adminHome(c *gin.Context) {
@@ -42,13 +42,15 @@ func (h *Handler) adminHome(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
-	d := adminHomeData{Users: len(us), Units: len(units), County: h.County}
+	states, err := h.Users.LoginStates(ctx, us)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	d := adminHomeData{Users: len(us), Units: len(units), County: h.County, Held: len(states)}
 	for _, u := range us {
 		if u.Active {
 			d.Active++
-		}
-		if h.Users.Locked(&u) {
-			d.Locked++
 		}
 	}
 	for _, u := range units {
@@ -93,7 +95,7 @@ type adminUsersData struct {
 
 type adminUser struct {
 	auth.User
-	Locked bool
+	Login auth.LoginState // what a failed login holds back
 }
 
 func (h *Handler) adminUsers(c *gin.Context) { h.renderAdminUsers(c, http.StatusOK, nil, userForm{}) }
@@ -115,9 +117,14 @@ func (h *Handler) renderAdminUsers(c *gin.Context, code int, err error, form use
 		h.fail(c, lerr)
 		return
 	}
+	states, lerr := h.Users.LoginStates(ctx, us)
+	if lerr != nil {
+		h.fail(c, lerr)
+		return
+	}
 	d := adminUsersData{Form: form, Roles: auth.Roles, Units: units, Names: names}
 	for _, u := range us {
-		d.Users = append(d.Users, adminUser{User: u, Locked: h.Users.Locked(&u)})
+		d.Users = append(d.Users, adminUser{User: u, Login: states[u.ID]})
 	}
 	p := page{Title: "账号管理", Data: d, Flash: flash(c)}
 	if err != nil {
@@ -185,7 +192,12 @@ func (h *Handler) renderAdminUser(c *gin.Context, code int, err error, form *use
 		h.fail(c, lerr)
 		return
 	}
-	d := adminUserData{U: adminUser{User: *u, Locked: h.Users.Locked(u)}, Roles: auth.Roles, IsSelf: u.ID == User(c).ID}
+	st, lerr := h.Users.LoginStateOf(ctx, u)
+	if lerr != nil {
+		h.fail(c, lerr)
+		return
+	}
+	d := adminUserData{U: adminUser{User: *u, Login: st}, Roles: auth.Roles, IsSelf: u.ID == User(c).ID}
 	if form != nil {
 		d.Form = *form
 	} else {
@@ -264,7 +276,7 @@ func (h *Handler) adminUserEnable(c *gin.Context) {
 }
 
 func (h *Handler) adminUserUnlock(c *gin.Context) {
-	h.adminUserAction(c, "账号已解锁", func(id int64) error { return h.Users.Unlock(h.ctx(c), id, by(c)) })
+	h.adminUserAction(c, "已解锁：该账号的登录失败记录已清除", func(id int64) error { return h.Users.Unlock(h.ctx(c), id, by(c)) })
 }
 
 func (h *Handler) adminUserTOTPReset(c *gin.Context) {

@@ -32,6 +32,7 @@ func TestAdminCreatesAnInspector(t *testing.T) {
 		t.Fatalf("create: %d %s", w.Code, w.Body)
 	}
 	mustContain(t, w, "只显示这一次")
+	first := m[1]
 	if w.Header().Get("Cache-Control") != "no-store" {
 		t.Fatal("the password page may be cached")
 	}
@@ -69,12 +70,16 @@ func TestAdminCreatesAnInspector(t *testing.T) {
 		seeOther(t, admin.post(page+"/enable"), "enable")
 	})
 	t.Run("UnlockAndResetPassword", func(t *testing.T) {
-		for range auth.MaxFailedLogins {
-			e.users.Authenticate(ctx, "zhangsan", "wrong password!")
+		for range auth.CaptchaAfter {
+			e.users.Login(ctx, auth.Attempt{Username: "zhangsan", Password: "wrong password!", Client: "192.0.2.7"})
 		}
-		mustContain(t, admin.get(page), "登录失败次数过多")
+		mustContain(t, admin.get(page), "登录时须输入验证码")
+		mustContain(t, admin.get("/office/admin/users"), "登录受限")
 		seeOther(t, admin.post(page+"/unlock"), "unlock")
-		mustNotContain(t, admin.get(page), "登录失败次数过多")
+		mustNotContain(t, admin.get(page), "登录时须输入验证码")
+		if _, err := e.users.Login(ctx, auth.Attempt{Username: "zhangsan", Password: first, Client: "192.0.2.7"}); err != nil {
+			t.Fatalf("login after unlock, no captcha: %v", err)
+		}
 		w := admin.post(page + "/password")
 		m := shownPasswordRE.FindStringSubmatch(w.Body.String())
 		if m == nil {

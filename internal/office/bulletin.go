@@ -38,7 +38,8 @@ type bulletinData struct {
 	County     config.County
 }
 
-// bulletin computes the month named by ?month=YYYY-MM (default: last month).
+// bulletin computes the month named by ?month=YYYY-MM (default: last month)
+// with the audit log's signed checkpoint of the month's end.
 func (h *Handler) bulletin(c *gin.Context) (*bulletin.Bulletin, error) {
 	now := h.Now()
 	month := bulletin.LastMonth(now, h.Location)
@@ -50,10 +51,14 @@ func (h *Handler) bulletin(c *gin.Context) (*bulletin.Bulletin, error) {
 		month = m
 	}
 	b, err := bulletin.Compute(h.ctx(c), h.DB, month, BulletinRules, now)
-	if err == nil {
-		b.Title = h.County.BulletinTitle()
+	if err != nil {
+		return nil, err
 	}
-	return b, err
+	b.Title = h.County.BulletinTitle()
+	if err := b.AttachCheckpoint(h.AuditCheckpoints); err != nil {
+		return nil, fmt.Errorf("office: bulletin's audit checkpoint: %w", err)
+	}
+	return b, nil
 }
 
 // bulletinPage shows the month's bulletin as a printable A4 page.

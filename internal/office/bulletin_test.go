@@ -3,10 +3,17 @@ package office_test
 import (
 	"bytes"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/gin-gonic/gin"
 	"github.com/xuri/excelize/v2"
+
+	"ecoreport/internal/audit"
+	"ecoreport/internal/office"
 )
 
 func TestBulletinPage(t *testing.T) {
@@ -49,5 +56,37 @@ func TestBulletinPage(t *testing.T) {
 	defer x.Close()
 	if v, _ := x.GetCellValue("乡镇", "B3"); v != "1" {
 		t.Fatalf("城关镇 received in the workbook: %q", v)
+	}
+}
+
+// TestBulletinPrintsTheAuditCheckpoint: the October bulletin prints the
+// checkpoint signed before November began, with the public key to check
+// it by; a checkpoint file changed by hand stops the page.
+func TestBulletinPrintsTheAuditCheckpoint(t *testing.T) {
+	e := newEnv(t)
+	f := &audit.CheckpointFile{Path: filepath.Join(t.TempDir(), "audit-checkpoints.jsonl"), Signer: audit.NewSigner(make([]byte, 32))}
+	head := strings.Repeat("5e", 32)
+	for _, c := range []audit.Checkpoint{
+		{At: time.Date(2026, 10, 31, 15, 0, 0, 0, time.UTC), Length: 42, Head: head},
+		{At: time.Date(2026, 11, 2, 1, 0, 0, 0, time.UTC), Length: 50, Head: strings.Repeat("77", 32)},
+	} {
+		if err := f.Append(c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.h = office.New(office.Deps{Ledger: e.ledger, Users: e.users, Sessions: e.h.Sessions, Now: e.clk.now, AuditCheckpoints: f})
+	e.r = gin.New()
+	e.h.Register(e.r)
+	w := e.session("leader").get("/office/bulletin?month=2026-10")
+	if w.Code != http.StatusOK {
+		t.Fatalf("%d %s", w.Code, w.Body)
+	}
+	mustContain(t, w, "审计日志共42条", head, f.Signer.PublicKey(), f.Signer.Fingerprint())
+	mustNotContain(t, w, strings.Repeat("77", 32))
+
+	b, _ := os.ReadFile(f.Path)
+	os.WriteFile(f.Path, []byte(strings.Replace(string(b), `"length":42`, `"length":41`, 1)), 0o600)
+	if w := e.session("leader").get("/office/bulletin?month=2026-10"); w.Code != http.StatusInternalServerError {
+		t.Fatalf("forged checkpoint file: %d", w.Code)
 	}
 }

@@ -10,21 +10,46 @@ import (
 
 	"ecoreport/internal/apperr"
 	"ecoreport/internal/auth"
+	"ecoreport/internal/evidence"
 	"ecoreport/internal/ledger"
 )
 
 type caseData struct {
 	Case          *ledger.Case
-	Town, Unit    string
+	Town          string
+	TownKnown     bool // Town is a town of the list; else the first reporter's text (未识别)
+	Unit          string
 	Overdue       bool
 	Complaints    []complaintRow
+	Evidence      *evidence.CaseEvidence
 	Timeline      []ledger.Event
-	Notices       []ledger.Notice
+	Notices       []noticeRow
+	NoticeOverdue bool // the notice in force is past its deadline
 	Units         []ledger.Unit
 	Verifications []ledger.Verification
 	DefaultCopied string
 	Repeats       int
 	Assign        assignView // who holds the case (承办人), and the form to change it
+}
+
+// noticeRow is a notice of the case with how late the unit is.
+type noticeRow struct {
+	ledger.Notice
+	DaysOverdue int
+	Unit        string
+}
+
+// evidenceOf finds the evidence of one complaint of the case.
+func (d caseData) EvidenceOf(complaintID int64) *evidence.ComplaintEvidence {
+	if d.Evidence == nil {
+		return nil
+	}
+	for i := range d.Evidence.Complaints {
+		if d.Evidence.Complaints[i].Complaint.ID == complaintID {
+			return &d.Evidence.Complaints[i]
+		}
+	}
+	return nil
 }
 
 func (h *Handler) casePage(c *gin.Context) {
@@ -48,7 +73,8 @@ func (h *Handler) renderCase(c *gin.Context, id int64, reveal map[int64]*ledger.
 		h.fail(c, err)
 		return
 	}
-	d := caseData{Case: cs, Town: names[cs.TownID.Int64], Unit: names[cs.UnitID.Int64], Overdue: cs.Overdue(h.now()),
+	now := h.now()
+	d := caseData{Case: cs, Town: names[cs.TownID.Int64], TownKnown: cs.TownID.Valid, Unit: names[cs.UnitID.Int64], Overdue: cs.Overdue(now),
 		Verifications: []ledger.Verification{ledger.Substantiated, ledger.Partly, ledger.Unsubstantiated},
 		DefaultCopied: strings.Join(ledger.DefaultCopiedTo, "\n")}
 	cms, err := h.Ledger.Complaints(ctx, id)
@@ -58,17 +84,30 @@ func (h *Handler) renderCase(c *gin.Context, id int64, reveal map[int64]*ledger.
 	}
 	for _, cm := range cms {
 		d.Complaints = append(d.Complaints, h.complaintRow(cm, names, reveal))
+		if !d.TownKnown && d.Town == "" {
+			d.Town = strings.TrimSpace(cm.TownText)
+		}
 	}
 	if len(cms) > 0 {
 		d.Repeats = len(cms) - 1
+	}
+	if d.Evidence, err = h.Evidence.OfCase(ctx, id); err != nil {
+		h.fail(c, err)
+		return
 	}
 	if d.Timeline, err = h.Ledger.CaseTimeline(ctx, id); err != nil {
 		h.fail(c, err)
 		return
 	}
-	if d.Notices, err = h.Ledger.NoticesOfCase(ctx, id); err != nil {
+	ns, err := h.Ledger.NoticesOfCase(ctx, id)
+	if err != nil {
 		h.fail(c, err)
 		return
+	}
+	for _, n := range ns {
+		r := noticeRow{Notice: n, DaysOverdue: n.DaysOverdue(cs.Status, now), Unit: names[n.UnitID]}
+		d.NoticeOverdue = d.NoticeOverdue || r.DaysOverdue > 0
+		d.Notices = append(d.Notices, r)
 	}
 	if d.Units, err = h.Ledger.Units(ctx); err != nil {
 		h.fail(c, err)
@@ -79,6 +118,72 @@ func (h *Handler) renderCase(c *gin.Context, id int64, reveal map[int64]*ledger.
 		return
 	}
 	h.render(c, http.StatusOK, "case", "问题 "+cs.Ref(), d)
+}
+
+// addOnSitePhotos adds an inspector's on-site photos (现场照片) to a case:
+// sanitised as the portal's, written, then recorded; a refused record
+// removes the files again.
+func (h *Handler) addOnSitePhotos(c *gin.Context) {
+	id, err := idParam(c)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	var ps []cleanPhoto
+	msg := "请选择要上传的照片"
+	if c.Request.MultipartForm != nil {
+		ps, msg = readPhotos(c.Request.MultipartForm.File["photos"], ledger.MaxPhotosPerAction)
+		if msg == "" && len(ps) == 0 {
+			msg = "请选择要上传的照片"
+		}
+	}
+	if msg != "" {
+		h.fail(c, apperr.Invalid(map[string]string{"photos": msg}))
+		return
+	}
+	saved, err := h.files.save(ps, ledger.PhotoOnSite)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	if err := h.Ledger.AddOnSitePhotos(h.ctx(c), id, saved, h.actor(c)); err != nil {
+		h.forget(c, saved)
+		h.fail(c, err)
+		return
+	}
+	done(c, "/office/cases/"+strconv.FormatInt(id, 10)+"#evidence", "已上传现场照片"+strconv.Itoa(len(saved))+"张")
+}
+
+// forget removes photo files whose rows were not committed.
+func (h *Handler) forget(c *gin.Context, ps []ledger.Photo) {
+	if err := h.files.remove(ps); err != nil {
+		h.log.ErrorContext(h.ctx(c), "office: remove uncommitted photos", "err", err)
+	}
+}
+
+// sharePhotos sets which photos of the case the responsible unit sees: the
+// checked boxes of the case page (share=resident:12, share=case:3).
+func (h *Handler) sharePhotos(c *gin.Context) {
+	id, err := idParam(c)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	var refs []evidence.Ref
+	for _, v := range c.PostFormArray("share") {
+		src, n, _ := strings.Cut(v, ":")
+		pid, err := strconv.ParseInt(n, 10, 64)
+		if err != nil || !evidence.Source(src).Valid() {
+			h.fail(c, apperr.Invalid(map[string]string{"photos": "所选照片无效"}))
+			return
+		}
+		refs = append(refs, evidence.Ref{Source: evidence.Source(src), ID: pid})
+	}
+	if err := h.Evidence.Share(h.ctx(c), id, refs, h.actor(c)); err != nil {
+		h.fail(c, err)
+		return
+	}
+	done(c, "/office/cases/"+strconv.FormatInt(id, 10)+"#evidence", "已更新提供给责任单位的照片（"+strconv.Itoa(len(refs))+"张）")
 }
 
 // showContact unmasks one complaint's contact for this response only and
@@ -101,6 +206,10 @@ func (h *Handler) showContact(c *gin.Context) {
 		return
 	}
 	reveal := map[int64]*ledger.Contact{cm.ID: ct}
+	if contactBack(c) == "complaint" {
+		h.renderComplaint(c, http.StatusOK, cm.ID, reveal, "", nil, "", nil)
+		return
+	}
 	if cm.CaseID.Valid {
 		h.renderCase(c, cm.CaseID.Int64, reveal)
 		return
@@ -165,11 +274,15 @@ func (h *Handler) merge(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
-	if err := h.Ledger.Merge(h.ctx(c), id, into, h.actor(c)); err != nil {
+	merge, msg := h.Ledger.Merge, ledger.CaseRef(id)+" 已并入本问题"
+	if c.PostForm("reopen") != "" {
+		merge, msg = h.Ledger.MergeReopening, msg+"，本问题已重新整改"
+	}
+	if err := merge(h.ctx(c), id, into, h.actor(c)); err != nil {
 		h.fail(c, err)
 		return
 	}
-	done(c, "/office/cases/"+strconv.FormatInt(into, 10), ledger.CaseRef(id)+" 已并入本问题")
+	done(c, "/office/cases/"+strconv.FormatInt(into, 10), msg)
 }
 
 func (h *Handler) issueNotice(c *gin.Context) {
@@ -192,8 +305,8 @@ func (h *Handler) issueNotice(c *gin.Context) {
 			copied = append(copied, l)
 		}
 	}
-	n, err := h.Ledger.IssueNotice(h.ctx(c), ledger.NewNotice{CaseID: id, UnitID: unitID, Requirements: c.PostForm("requirements"),
-		Deadline: deadline, CopiedTo: copied}, h.actor(c))
+	n, err := h.Ledger.IssueNotice(h.ctx(c), ledger.NewNotice{CaseID: id, UnitID: unitID, Problem: c.PostForm("problem"),
+		Requirements: c.PostForm("requirements"), Deadline: deadline, CopiedTo: copied}, h.actor(c))
 	if err != nil {
 		h.fail(c, err)
 		return
@@ -205,6 +318,7 @@ type noticeData struct {
 	Notice   *ledger.Notice
 	Case     *ledger.Case
 	Unit     string
+	Place    string // where the problem is: town and address
 	IssuedBy string
 }
 
@@ -237,7 +351,7 @@ func (h *Handler) noticePage(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
-	d := noticeData{Notice: n, Case: cs, Unit: names[n.UnitID]}
+	d := noticeData{Notice: n, Case: cs, Unit: names[n.UnitID], Place: place(names[cs.TownID.Int64], cs.Address)}
 	if n.IssuedBy.Valid {
 		d.IssuedBy = h.userName(ctx, n.IssuedBy.Int64)
 	}

@@ -21,6 +21,7 @@ import (
 	"ecoreport/internal/db"
 	"ecoreport/internal/db/dbtest"
 	"ecoreport/internal/ledger"
+	"ecoreport/internal/notify"
 	"ecoreport/internal/office"
 	"ecoreport/internal/secret"
 	"ecoreport/static"
@@ -64,6 +65,9 @@ type env struct {
 	clk    *clock
 	// recovery is the first TOTP recovery code enrolTOTP was shown.
 	recovery string
+	// uploads is the photo folder the back office serves from (the
+	// portal's DataDir/uploads in the application).
+	uploads string
 }
 
 func newEnv(t *testing.T) *env {
@@ -96,11 +100,14 @@ func newEnv(t *testing.T) *env {
 		add(string(r), r.Label()+"甲", r, unit)
 	}
 	add("unit2", "饶峰镇", auth.UnitUser, 2)
-	h := office.New(office.Deps{Ledger: l, Users: users, Now: clk.now,
-		Hotline: &hotline.Importer{Ledger: l, DB: d}, HotlineFeedback: &hotline.Feedback{Ledger: l, DB: d}})
+	uploads := t.TempDir()
+	ob := &notify.Outbox{DB: d, Keys: keys, Settings: notify.DefaultSettings, Location: l.Location, Now: clk.now}
+	l.OnEvent = append(l.OnEvent, ob.Hook)
+	h := office.New(office.Deps{Ledger: l, Users: users, Now: clk.now, UploadDir: uploads,
+		Hotline: &hotline.Importer{Ledger: l, DB: d}, HotlineFeedback: &hotline.Feedback{Ledger: l, DB: d}, Outbox: ob})
 	r := gin.New()
 	h.Register(r)
-	return &env{t: t, db: d, ledger: l, users: users, h: h, r: r, clk: clk}
+	return &env{t: t, db: d, ledger: l, users: users, h: h, r: r, clk: clk, uploads: uploads}
 }
 
 // client is a browser: it keeps cookies and the current CSRF token.

@@ -59,18 +59,18 @@ func hotlineOnly(fn func(h *Handler, c *gin.Context)) func(h *Handler, c *gin.Co
 	}
 }
 
-// uploadLimit bounds an upload route's body at MaxUpload and reads the
-// multipart form before the session's CSRF check would, so that a file over
-// the limit or cut short gets its own answer rather than a failed CSRF
-// check. Other bodies (not multipart) go on to that check as they are. A
-// request without a live session gets the form limit and is not read here:
-// nobody spools 100 MiB to disk before logging in.
+// uploadLimit bounds an upload route's body at MaxUpload. It only wraps
+// the body: readUpload reads it, once the role check has let the request
+// through (Register), so nobody spools 100 MiB to disk before logging in.
 func (h *Handler) uploadLimit(c *gin.Context) {
-	if !h.liveSession(c) {
-		bodyLimit(c)
-		return
-	}
 	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, h.MaxUpload)
+}
+
+// readUpload reads the multipart form before the CSRF check would, so that
+// a file over the limit or cut short gets its own answer rather than a
+// failed CSRF check. Other bodies (not multipart) go on to that check as
+// they are.
+func (h *Handler) readUpload(c *gin.Context) {
 	err := c.Request.ParseMultipartForm(8 << 20)
 	if err == nil || errors.Is(err, http.ErrNotMultipart) {
 		return
@@ -82,17 +82,6 @@ func (h *Handler) uploadLimit(c *gin.Context) {
 	}
 	h.renderPage(c, code, "error", page{Title: "上传失败", Error: msg})
 	c.Abort()
-}
-
-// liveSession says whether the request carries the cookie of a session
-// that has not ended (the session middleware then loads it and its user).
-func (h *Handler) liveSession(c *gin.Context) bool {
-	token, err := c.Cookie(SessionCookie)
-	if err != nil || token == "" {
-		return false
-	}
-	_, err = h.Sessions.Lookup(h.ctx(c), token)
-	return err == nil
 }
 
 // sizeText is a size limit for people: 100 MiB, 64 KiB.

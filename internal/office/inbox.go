@@ -10,7 +10,6 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"ecoreport/internal/apperr"
 	"ecoreport/internal/ledger"
 	"ecoreport/internal/phone"
 )
@@ -19,22 +18,25 @@ import (
 type complaintRow struct {
 	ledger.Complaint
 	Town       string
+	TownKnown  bool   // Town is a town of the list; else it is the text as given (未识别)
 	Contact    string // masked, or in clear after "show"
 	Revealed   bool
 	HasContact bool
-	Overdue    bool
+	Overdue    bool // not decided by the decide-by date
+	ReplyLate  bool // a hotline ticket's reply deadline passed without an answer
 	Duplicates []ledger.Case
 	Assign     assignView // the inbox's rows: who holds it, and the form
 	Notes      []string   // the import's warnings to check
 }
 
 func (h *Handler) complaintRow(c ledger.Complaint, towns map[int64]string, reveal map[int64]*ledger.Contact) complaintRow {
-	r := complaintRow{Complaint: c, Town: c.TownText, Overdue: c.DecideOverdue(h.now())}
+	r := complaintRow{Complaint: c, Town: strings.TrimSpace(c.TownText), Overdue: c.DecideOverdue(h.now()),
+		ReplyLate: c.FeedbackOverdue(h.now())}
 	if c.Warnings != "" {
 		_ = json.Unmarshal([]byte(c.Warnings), &r.Notes) // decoration: a bad value shows nothing
 	}
 	if c.TownID.Valid {
-		r.Town = towns[c.TownID.Int64]
+		r.Town, r.TownKnown = towns[c.TownID.Int64], true
 	}
 	switch {
 	case c.ContactErasedAt.Valid:
@@ -249,41 +251,4 @@ func parseCaseRef(s string) (int64, bool) {
 	}
 	id, err := strconv.ParseInt(s, 10, 64)
 	return id, err == nil && id > 0
-}
-
-// accept takes a complaint into a new case, or into an existing one named by
-// its reference (a duplicate).
-func (h *Handler) accept(c *gin.Context) {
-	id, err := idParam(c)
-	if err != nil {
-		h.fail(c, err)
-		return
-	}
-	into, ok := parseCaseRef(c.PostForm("into"))
-	if !ok {
-		h.fail(c, apperr.Invalid(map[string]string{"into": "问题编号格式应为 C000012"}))
-		return
-	}
-	caseID, err := h.Ledger.Accept(h.ctx(c), id, into, h.actor(c), ledger.EventInput{
-		PublicNote: strings.TrimSpace(c.PostForm("public_note")), InternalNote: strings.TrimSpace(c.PostForm("internal_note"))})
-	if err != nil {
-		h.fail(c, err)
-		return
-	}
-	done(c, "/office/cases/"+strconv.FormatInt(caseID, 10), "已受理举报件 "+ledger.ComplaintRef(id))
-}
-
-func (h *Handler) refuse(c *gin.Context) {
-	id, err := idParam(c)
-	if err != nil {
-		h.fail(c, err)
-		return
-	}
-	err = h.Ledger.Refuse(h.ctx(c), id, ledger.RefuseReason(c.PostForm("reason")), h.actor(c), ledger.EventInput{
-		PublicNote: strings.TrimSpace(c.PostForm("public_note")), InternalNote: strings.TrimSpace(c.PostForm("internal_note"))})
-	if err != nil {
-		h.fail(c, err)
-		return
-	}
-	done(c, "/office/inbox", "举报件 "+ledger.ComplaintRef(id)+" 不予受理")
 }

@@ -213,8 +213,8 @@ func (h *Handler) findingCreate(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
-	form := formValues(c, "title", "town_id", "subject", "description")
-	in := inspection.Finding{Title: form["title"], Subject: form["subject"], Description: form["description"]}
+	form := formValues(c, "title", "town_id", "subject", "address", "description")
+	in := inspection.Finding{Title: form["title"], Subject: form["subject"], Address: form["address"], Description: form["description"]}
 	checked := map[ledger.Category]bool{}
 	for _, v := range c.PostFormArray("categories") {
 		in.Categories = append(in.Categories, ledger.Category(v))
@@ -226,8 +226,22 @@ func (h *Handler) findingCreate(c *gin.Context) {
 			return
 		}
 	}
+	// On-site photos (现场照片), sanitised as the portal's and written
+	// before the finding; removed again when it is refused.
+	if mf := c.Request.MultipartForm; mf != nil {
+		ps, msg := readPhotos(mf.File["photos"], ledger.MaxPhotosPerAction)
+		if msg != "" {
+			h.renderTask(c, id, form, checked, apperr.Invalid(map[string]string{"photos": msg}))
+			return
+		}
+		if in.Photos, err = h.files.save(ps, ledger.PhotoOnSite); err != nil {
+			h.fail(c, err)
+			return
+		}
+	}
 	caseID, err := h.inspections().RecordFinding(h.ctx(c), id, in, h.actor(c))
 	if err != nil {
+		h.forget(c, in.Photos)
 		if apperr.Is(err, apperr.EINVALID) {
 			h.renderTask(c, id, form, checked, err)
 			return

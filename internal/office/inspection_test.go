@@ -2,6 +2,7 @@ package office_test
 
 import (
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -64,6 +65,21 @@ func TestInspectionPages(t *testing.T) {
 		t.Fatalf("finding case = %+v, %v", c, err)
 	}
 	mustContain(t, insp.get(loc), ledger.CaseRef(caseID), "河道堆砂未清理", "池河镇")
+	// A finding with its on-site photos (multipart): the photos are the
+	// case's, sanitised; a refused finding keeps no file.
+	before := len(mustReadDir(t, e.uploads))
+	w = insp.sendFiles(loc+"/findings", map[string]string{"title": "砂场", "description": ""}, map[string][][]byte{"photos": {pngBytes(t, 20, 10, 1)}})
+	if w.Code != http.StatusUnprocessableEntity || len(mustReadDir(t, e.uploads)) != before {
+		t.Fatalf("a refused finding with a photo: %d, files %d→%d", w.Code, before, len(mustReadDir(t, e.uploads)))
+	}
+	w = insp.sendFiles(loc+"/findings", map[string]string{"title": "砂场扬尘", "categories": "air", "address": "池河镇河滩",
+		"description": "砂场未苫盖，扬尘明显。"}, map[string][][]byte{"photos": {pngBytes(t, 20, 10, 1), pngBytes(t, 20, 10, 2)}})
+	seeOther(t, w, "finding with photos")
+	withPhotos := e.lastID("cases")
+	if ps, _ := e.ledger.CasePhotos(ctx, withPhotos); len(ps) != 2 || ps[0].Kind != ledger.PhotoOnSite {
+		t.Fatalf("finding photos %+v", ps)
+	}
+	mustContain(t, insp.get("/office/cases/"+strconv.FormatInt(withPhotos, 10)), "现场照片", "/office/case-photos/", "池河镇河滩")
 	mustContain(t, insp.get("/office/inspection/tasks"), "汉江沿岸非法采砂专项巡查")
 	seeOther(t, insp.post(loc+"/status", "status", "done"), "task done")
 	w = insp.get(loc)
@@ -196,4 +212,13 @@ func TestInspectionRoutesWithRealIDs(t *testing.T) {
 			t.Errorf("unit GET %s: %d", p, w.Code)
 		}
 	}
+}
+
+func mustReadDir(t *testing.T, dir string) []os.DirEntry {
+	t.Helper()
+	es, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return es
 }

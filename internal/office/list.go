@@ -24,6 +24,9 @@ type caseRow struct {
 	ledger.Case
 	Town, Unit string
 	Overdue    bool
+	// NoticeDays is how many days the notice in force is past its
+	// deadline (0: on time, or none).
+	NoticeDays int
 }
 
 func (h *Handler) caseRows(c *gin.Context) (CaseFilter, []caseRow, error) {
@@ -37,10 +40,17 @@ func (h *Handler) caseRows(c *gin.Context) (CaseFilter, []caseRow, error) {
 	if err != nil {
 		return f, nil, err
 	}
+	late, err := h.Ledger.OverdueNotices(h.ctx(c))
+	if err != nil {
+		return f, nil, err
+	}
 	now := h.now()
 	rows := make([]caseRow, len(cs))
 	for i, k := range cs {
 		rows[i] = caseRow{Case: k, Town: names[k.TownID.Int64], Unit: names[k.UnitID.Int64], Overdue: k.Overdue(now)}
+		if n, ok := late[k.ID]; ok {
+			rows[i].NoticeDays = n.DaysOverdue(k.Status, now)
+		}
 	}
 	return f, rows, nil
 }

@@ -1,8 +1,11 @@
 package office
 
 import (
+	"errors"
 	"net/http"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -10,25 +13,71 @@ import (
 	"ecoreport/internal/auth"
 )
 
+// loginData is what the login form shows besides its fields.
+type loginData struct {
+	Name      string
+	CaptchaID string // a challenge to solve; "" for none
+}
+
 func (h *Handler) loginForm(c *gin.Context) {
 	if User(c) != nil {
 		c.Redirect(http.StatusSeeOther, "/office/")
 		return
 	}
-	h.render(c, http.StatusOK, "login", "工作人员登录", nil)
+	h.render(c, http.StatusOK, "login", "工作人员登录", loginData{})
 }
 
-// loginSubmit checks the password. Repeated failures lock the account
-// (auth.Authenticate), which is the login's rate limit.
+// loginSubmit checks a login through the throttles of auth.Store.Login:
+// first this instance's limit of attempts per client and minute, then a
+// captcha answer if the form carried one (a wrong one ends the attempt
+// before any password is hashed), then the password. After a failure the
+// form comes back with a captcha to solve, which the account's name needs
+// once it has failed auth.CaptchaAfter times.
 func (h *Handler) loginSubmit(c *gin.Context) {
+	ctx := h.ctx(c)
 	name := strings.TrimSpace(c.PostForm("username"))
-	u, err := h.Users.Authenticate(h.ctx(c), name, c.PostForm("password"))
-	if err != nil {
-		if apperr.Code(err) == apperr.EINTERNAL || apperr.Code(err) == apperr.EUNAVAILABLE {
+	again := func(err error) {
+		status := httpStatus(err)
+		if wait := apperr.RetryAfter(err); wait > 0 && (status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable) {
+			c.Header("Retry-After", strconv.Itoa(int(wait.Round(time.Second)/time.Second)))
+		}
+		d := loginData{Name: name}
+		if h.captcha.Required {
+			id, cerr := h.captcha.New(ctx)
+			if cerr != nil {
+				h.fail(c, cerr)
+				return
+			}
+			d.CaptchaID = id
+		}
+		h.renderPage(c, status, "login", page{Title: "工作人员登录", Error: apperr.Message(err), Fields: apperr.Fields(err), Data: d})
+	}
+	if h.loginLimit != nil {
+		if ok, wait := h.loginLimit.Allow(h.clientKeys.Key("office-login", c.ClientIP(), h.Now())); !ok {
+			again(&apperr.Error{Code: apperr.ERATELIMIT, RetryAfter: wait, Message: "登录请求过于频繁，请稍后再试"})
+			return
+		}
+	}
+	solved := !h.captcha.Required // --captcha off: no captcha step
+	if answer := c.PostForm("captcha_solution"); !solved && strings.TrimSpace(answer) != "" {
+		err := h.captcha.Verify(ctx, c.PostForm("captcha_id"), answer, "")
+		if apperr.Is(err, apperr.EINVALID) {
+			again(err)
+			return
+		}
+		if err != nil {
 			h.fail(c, err)
 			return
 		}
-		h.renderPage(c, httpStatus(err), "login", page{Title: "工作人员登录", Error: apperr.Message(err), Data: name})
+		solved = true
+	}
+	u, err := h.Users.Login(ctx, auth.Attempt{Username: name, Password: c.PostForm("password"), Client: c.ClientIP(), CaptchaOK: solved})
+	if err != nil {
+		if code := apperr.Code(err); code == apperr.EINTERNAL || (code == apperr.EUNAVAILABLE && !errors.Is(err, auth.ErrBusy)) {
+			h.fail(c, err)
+			return
+		}
+		again(err)
 		return
 	}
 	if u.TOTPSecret.Valid { // the six-digit code comes next (totp.go)
@@ -39,8 +88,8 @@ func (h *Handler) loginSubmit(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
-	if err := h.Users.RecordLogin(h.ctx(c), u, false); err != nil {
-		h.log.ErrorContext(h.ctx(c), "office: audit login", "err", err)
+	if err := h.Users.RecordLogin(ctx, u, false); err != nil {
+		h.log.ErrorContext(ctx, "office: audit login", "err", err)
 	}
 	c.Redirect(http.StatusSeeOther, "/office/")
 }
@@ -73,20 +122,24 @@ func (h *Handler) passwordForm(c *gin.Context) {
 	h.render(c, http.StatusOK, "password", "修改密码", nil)
 }
 
-// passwordSubmit changes the password after checking the current one (a
-// wrong one counts towards the lockout), ends every session of the user and
-// starts a new one.
+// passwordSubmit changes the password after checking the current one
+// (wrong ones make the next try wait, see auth.Store.Authenticate), ends
+// every session of the user and starts a new one.
 func (h *Handler) passwordSubmit(c *gin.Context) {
 	u := User(c)
 	again := func(code int, fields map[string]string) {
 		h.renderPage(c, code, "password", page{Title: "修改密码", Error: "密码未修改", Fields: fields})
 	}
 	if _, err := h.Users.Authenticate(h.ctx(c), u.Username, c.PostForm("current")); err != nil {
-		if apperr.Code(err) == apperr.EINTERNAL {
+		if code := apperr.Code(err); code == apperr.EINTERNAL || (code == apperr.EUNAVAILABLE && !errors.Is(err, auth.ErrBusy)) {
 			h.fail(c, err)
 			return
 		}
-		again(httpStatus(err), map[string]string{"current": apperr.Message(err)})
+		msg := apperr.Message(err)
+		if err == auth.ErrBadLogin {
+			msg = "当前密码不正确"
+		}
+		again(httpStatus(err), map[string]string{"current": msg})
 		return
 	}
 	pw := c.PostForm("new")

@@ -27,11 +27,13 @@ func (h *Handler) askReporter(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
-	to := "/office/inbox"
+	// Back to where the conversation is shown: the case's conversations, or
+	// the complaint's own page while it waits in the inbox.
+	to := "/office/complaints/" + strconv.FormatInt(cm.ID, 10) + "#evidence"
 	if cm.CaseID.Valid {
-		to = "/office/cases/" + strconv.FormatInt(cm.CaseID.Int64, 10) + "/messages"
+		to = "/office/cases/" + strconv.FormatInt(cm.CaseID.Int64, 10) + "/messages#c" + strconv.FormatInt(cm.ID, 10)
 	}
-	done(c, to+"#c"+strconv.FormatInt(cm.ID, 10), "问题已发送，举报人可在查询页面查看并回复")
+	done(c, to, "问题已发送，举报人可在查询页面查看并回复")
 }
 
 type messagesData struct {

@@ -82,7 +82,7 @@ func TestAskReporterLimits(t *testing.T) {
 	insp := e.session("inspector")
 	p := "/office/complaints/" + strconv.FormatInt(cm.ID, 10) + "/messages"
 	for i := 0; i < 20; i++ {
-		if w := insp.post(p, "body", "问题"+strconv.Itoa(i)); w.Code != http.StatusSeeOther || w.Header().Get("Location") != "/office/inbox#c"+strconv.FormatInt(cm.ID, 10) {
+		if w := insp.post(p, "body", "问题"+strconv.Itoa(i)); w.Code != http.StatusSeeOther || w.Header().Get("Location") != "/office/complaints/"+strconv.FormatInt(cm.ID, 10)+"#evidence" {
 			t.Fatalf("question %d: %d %s", i, w.Code, w.Header().Get("Location"))
 		}
 	}

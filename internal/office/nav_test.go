@@ -16,10 +16,10 @@ func TestNavFromRouteTable(t *testing.T) {
 		role string
 		want []string
 	}{
-		{"admin", append(append([]string{"我的问题"}, all...), "登记来访来信", "12369热线工单", "举报奖励", "月度通报", "承办统计", "系统管理")},
+		{"admin", append(append([]string{"我的问题"}, all...), "登记来访来信", "12369热线工单", "举报奖励", "月度通报", "承办统计", "消息发件箱", "系统管理")},
 		{"inspector", append(append([]string{"我的问题"}, all...), "登记来访来信", "月度通报")},
 		{"leader", append(all[:7:7], "举报奖励", "月度通报", "承办统计")},
-		{"operator", []string{"登记来访来信", "12369热线工单"}},
+		{"operator", []string{"登记来访来信", "12369热线工单", "消息发件箱"}},
 		{"unit", []string{"查找", "本单位整改通知书"}},
 		{"reward_officer", []string{"举报奖励"}},
 		{"reward_approver", []string{"举报奖励"}},

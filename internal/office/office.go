@@ -14,18 +14,23 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
 
 	"ecoreport/hotline"
 	"ecoreport/internal/apperr"
+	"ecoreport/internal/audit"
 	"ecoreport/internal/auth"
 	"ecoreport/internal/bulletin"
+	"ecoreport/internal/captcha"
 	"ecoreport/internal/config"
 	"ecoreport/internal/conversation"
 	"ecoreport/internal/db"
+	"ecoreport/internal/evidence"
 	"ecoreport/internal/ledger"
+	"ecoreport/internal/ratelimit"
 	"ecoreport/internal/reward"
 	"ecoreport/internal/session"
 	"ecoreport/internal/view"
@@ -41,11 +46,18 @@ type Deps struct {
 	TOTP     *auth.TOTP     // the second factor of Users, sealed with Ledger.Keys, when nil
 	// Conversation is the reporter conversation; conversation.New(Ledger) when nil.
 	Conversation *conversation.Service
-	DB           *db.DB         // Ledger.DB when nil
-	Location     *time.Location // Ledger.Location when nil
-	Logger       *slog.Logger   // slog.Default() when nil
-	Now          func() time.Time
-	Rewards      *reward.Service // reward pages (reward*.go); they answer 503 when nil
+	// Evidence gathers a case's photos and decides who opens them;
+	// evidence.New(Ledger, Conversation) when nil.
+	Evidence *evidence.Service
+	// UploadDir holds the photo files, the residents' (written by the
+	// portal) and the staff's and units' (written here): DataDir/uploads.
+	// Without it the photo routes answer 503.
+	UploadDir string
+	DB        *db.DB         // Ledger.DB when nil
+	Location  *time.Location // Ledger.Location when nil
+	Logger    *slog.Logger   // slog.Default() when nil
+	Now       func() time.Time
+	Rewards   *reward.Service // reward pages (reward*.go); they answer 503 when nil
 	// Assets are the files of static/ the pages link (view.MustAssets(static.FS)
 	// when nil); the application serves them (Assets.Register).
 	Assets *view.Assets
@@ -57,7 +69,25 @@ type Deps struct {
 	// County names the county on the notices, the bulletin and the pages
 	// (config.DefaultCounty() when its name is empty).
 	County config.County
+	// Captcha is asked at login once a username has failed
+	// auth.CaptchaAfter times; captcha.New(DB, true, Now) when nil. One
+	// that is not Required (--captcha off) skips that step.
+	Captcha *captcha.Captcha
+	// LoginPerMinute bounds the login attempts of one client per minute
+	// on this instance, whatever their outcome (DefaultLoginPerMinute
+	// when 0, none when negative: load tests from one address).
+	LoginPerMinute int
+	// AuditCheckpoints are the audit log's signed checkpoints; the
+	// bulletin prints the month's (none when nil).
+	AuditCheckpoints *audit.CheckpointFile
+	// Outbox is the admins' outbox page (outbox.go); it answers 503 when nil.
+	Outbox Outbox
 }
+
+// DefaultLoginPerMinute is the login form's per-client limit: an office
+// behind one address logging in at nine o'clock stays under it, a program
+// hashing passwords on our memory does not.
+const DefaultLoginPerMinute = 60
 
 // Handler serves the back office. Create it with New, mount it with Register.
 type Handler struct {
@@ -67,20 +97,28 @@ type Handler struct {
 	TOTP     *auth.TOTP
 	// Conversation holds the messages and follow-ups with reporters.
 	Conversation *conversation.Service
+	Evidence     *evidence.Service
 	DB           *db.DB
 	Location     *time.Location
 	Now          func() time.Time
 	Rewards      *reward.Service
 
-	Hotline         HotlineImports
-	HotlineFeedback HotlineFeedback
-	MaxUpload       int64
-	County          config.County
+	Hotline          HotlineImports
+	HotlineFeedback  HotlineFeedback
+	MaxUpload        int64
+	County           config.County
+	AuditCheckpoints *audit.CheckpointFile
+	Outbox           Outbox
 
+	files photoFiles // the photo files (uploads.go)
 	log   *slog.Logger
 	errs  web.Errors
 	views *view.Set
 	nav   []Route // the route table's navigation entries, in order
+
+	captcha    *captcha.Captcha
+	loginLimit *ratelimit.Limiter // nil: no limit
+	clientKeys *ratelimit.Hasher
 }
 
 //go:embed templates/*.html
@@ -108,6 +146,9 @@ func New(d Deps) *Handler {
 	if d.Conversation == nil {
 		d.Conversation = conversation.New(d.Ledger)
 	}
+	if d.Evidence == nil {
+		d.Evidence = evidence.New(d.Ledger, d.Conversation)
+	}
 	if d.TOTP == nil {
 		d.TOTP = &auth.TOTP{Users: d.Users, Keys: d.Ledger.Keys}
 	}
@@ -120,10 +161,27 @@ func New(d Deps) *Handler {
 	if d.County.Name == "" {
 		d.County = config.DefaultCounty()
 	}
-	h := &Handler{Ledger: d.Ledger, Users: d.Users, Sessions: d.Sessions, TOTP: d.TOTP, Conversation: d.Conversation, DB: d.DB,
+	if d.Users.Keys == nil { // the login throttle's rows are keyed with the data key
+		d.Users.Keys = d.Ledger.Keys
+	}
+	if d.Captcha == nil {
+		d.Captcha = captcha.New(d.DB, true, d.Now)
+	}
+	if d.LoginPerMinute == 0 {
+		d.LoginPerMinute = DefaultLoginPerMinute
+	}
+	h := &Handler{Ledger: d.Ledger, Users: d.Users, Sessions: d.Sessions, TOTP: d.TOTP, Conversation: d.Conversation,
+		Evidence: d.Evidence, DB: d.DB, files: photoFiles{dir: d.UploadDir},
 		Location: d.Location, Now: d.Now, Rewards: d.Rewards,
-		Hotline: d.Hotline, HotlineFeedback: d.HotlineFeedback, MaxUpload: d.MaxUpload, County: d.County, log: d.Logger,
+		Hotline: d.Hotline, HotlineFeedback: d.HotlineFeedback, MaxUpload: d.MaxUpload, County: d.County,
+		AuditCheckpoints: d.AuditCheckpoints, Outbox: d.Outbox, log: d.Logger,
 		errs: web.Errors{Log: d.Logger, Surface: "office"}}
+	h.captcha = d.Captcha
+	if d.LoginPerMinute > 0 {
+		h.loginLimit = ratelimit.New(d.LoginPerMinute, time.Minute)
+		h.loginLimit.Now = d.Now
+	}
+	h.clientKeys = ratelimit.NewHasher(d.Ledger.Keys.RateKey())
 	h.views = h.mustViews(d.Assets)
 	h.nav = navEntries(Routes)
 	return h
@@ -144,6 +202,7 @@ var viewLayouts = map[string]string{
 	"cases":        "layout",
 	"case":         "layout",
 	"message_case": "layout",
+	"complaint":    "layout",
 	"revisit_list": "layout",
 	"register":     "layout",
 	"receipt":      "layout",
@@ -179,11 +238,14 @@ var viewLayouts = map[string]string{
 	"hotline_quarantine": "layout",
 	"hotline_feedback":   "layout",
 
+	"outbox":         "layout",
+	"outbox_message": "layout",
+
 	"bulletin_page": view.Standalone,
 }
 
 // viewPartials are the back office's own partials, parsed into every view.
-var viewPartials = []string{"partials.html"}
+var viewPartials = []string{"partials.html", "partials_evidence.html"}
 
 func (h *Handler) mustViews(assets *view.Assets) *view.Set {
 	sub, err := fs.Sub(templateFS, "templates")
@@ -224,6 +286,27 @@ func (h *Handler) funcs() template.FuncMap {
 			return map[string]string{"complaint": "举报件", "case": "问题", "notice": "整改通知书", "user": "账号", "unit": "单位",
 				"reward": "奖励", "audit_log": "审计日志", "inspection_task": "督查巡查任务", "import_batch": "热线导入"}
 		},
+		// who names the actor of a timeline event: the staff member's
+		// display name, else the role (never a username), 举报人, 系统.
+		"who": func(e ledger.Event) string {
+			if e.ActorDisplay.Valid && strings.TrimSpace(e.ActorDisplay.String) != "" {
+				return e.ActorDisplay.String
+			}
+			if e.ActorRole.Valid {
+				if l := auth.Role(e.ActorRole.String).Label(); l != "" {
+					return l
+				}
+			}
+			return e.Who()
+		},
+		// photoURL is where staff open a photo (photo.go).
+		"photoURL": func(p evidence.Photo) string {
+			if p.Source == evidence.Resident {
+				return "/office/attachments/" + strconv.FormatInt(p.ID, 10)
+			}
+			return "/office/case-photos/" + strconv.FormatInt(p.ID, 10)
+		},
+		"photoValue": func(p evidence.Photo) string { return string(p.Source) + ":" + strconv.FormatInt(p.ID, 10) },
 	}
 }
 
@@ -276,8 +359,7 @@ func httpStatus(err error) int { return web.StatusOf(err) }
 // travels in a short-lived cookie, not the URL, so that nobody can put words
 // on a page through a link.
 func done(c *gin.Context, to, msg string) {
-	http.SetCookie(c.Writer, &http.Cookie{Name: flashCookie, Value: url.QueryEscape(msg), Path: "/office", MaxAge: 60,
-		HttpOnly: true, Secure: c.Request.TLS != nil, SameSite: http.SameSiteLaxMode})
+	setCookie(c, flashCookie, url.QueryEscape(msg), 60)
 	c.Redirect(http.StatusSeeOther, to)
 }
 
@@ -285,11 +367,11 @@ const flashCookie = "ecoreport_flash"
 
 // flash reads and clears the message of the previous POST.
 func flash(c *gin.Context) string {
-	v, err := c.Cookie(flashCookie)
-	if err != nil || v == "" {
+	v := readCookie(c, flashCookie)
+	if v == "" {
 		return ""
 	}
-	http.SetCookie(c.Writer, &http.Cookie{Name: flashCookie, Path: "/office", MaxAge: -1, HttpOnly: true})
+	setCookie(c, flashCookie, "", -1)
 	m, err := url.QueryUnescape(v)
 	if err != nil {
 		return ""

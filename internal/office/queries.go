@@ -5,6 +5,7 @@ package office
 
 import (
 	"context"
+	"strings"
 
 	"ecoreport/internal/ledger"
 )
@@ -24,12 +25,26 @@ func (h *Handler) unitNames(ctx context.Context) (map[int64]string, error) {
 	return h.Ledger.UnitNames(ctx)
 }
 
-// userName is a staff member's name for a page ("" when unknown: a name is
-// decoration, not worth failing the page).
+// userName is a staff member's name for a page: the display name, else the
+// role's name (never the login name); "" when unknown: a name is
+// decoration, not worth failing the page.
 func (h *Handler) userName(ctx context.Context, id int64) string {
-	n, err := h.Users.Name(ctx, id)
+	u, err := h.Users.ByID(ctx, id)
 	if err != nil {
 		return ""
 	}
-	return n
+	if n := strings.TrimSpace(u.DisplayName); n != "" {
+		return n
+	}
+	return u.Role.Label()
+}
+
+// place is where a problem is, for a sentence: the town and the address,
+// without the town twice when the address already starts with it.
+func place(town, address string) string {
+	town, address = strings.TrimSpace(town), strings.TrimSpace(address)
+	if town == "" || strings.HasPrefix(address, town) {
+		return address
+	}
+	return town + address
 }

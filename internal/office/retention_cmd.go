@@ -5,6 +5,7 @@ package office
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -33,8 +34,18 @@ func RetentionCommand(ctx context.Context, l *ledger.Service, args []string, out
 	fs := flag.NewFlagSet("retention run", flag.ContinueOnError)
 	fs.SetOutput(errOut)
 	years := fs.Int("years", DefaultRetentionYears, "问题办结（销号、不属实办结、不予受理）满多少年后删除举报人联系方式")
-	if err := fs.Parse(args); err != nil || fs.NArg() > 0 {
+	fs.Usage = func() {
 		fmt.Fprintln(errOut, "用法：ecoreport retention run [--years 3]")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fs.Usage()
 		return 2
 	}
 	if *years < 1 {

@@ -239,9 +239,7 @@ func (h *Handler) renderRewardDetail(c *gin.Context, code int, msg string, field
 	}
 	for _, id := range []sql.NullInt64{r.ProposedBy, r.ApprovedBy, r.RejectedBy, r.PaidBy} {
 		if id.Valid {
-			if u, err := h.Users.ByID(ctx, id.Int64); err == nil {
-				d.Names[id.Int64] = u.DisplayName + "（" + u.Username + "）"
-			}
+			d.Names[id.Int64] = h.userName(ctx, id.Int64) // a name, never the login name
 		}
 	}
 	d.IsProposer = r.ProposedBy.Valid && r.ProposedBy.Int64 == User(c).ID

@@ -28,6 +28,9 @@ var (
 	Registrars = []auth.Role{auth.Admin, auth.Inspector, auth.Operator}
 	// Units are the responsible units' accounts.
 	Units = []auth.Role{auth.UnitUser}
+	// PhotoViewers may open photos: the roles that read cases any photo, a
+	// unit only those shared with it and its own (package evidence decides).
+	PhotoViewers = []auth.Role{auth.Admin, auth.Inspector, auth.Leader, auth.UnitUser}
 )
 
 // Route is one line of the route table: every route of the back office says
@@ -80,6 +83,7 @@ var Routes = []Route{
 	// Complaints and the ledger (问题台账); 我的问题 is what one holds.
 	get("/mine", Workers, (*Handler).mine).nav("我的问题"),
 	get("/inbox", Readers, (*Handler).inbox).nav("待处理举报"),
+	get("/complaints/:id", Readers, (*Handler).complaintPage),
 	post("/complaints/:id/accept", Workers, (*Handler).accept),
 	post("/complaints/:id/refuse", Workers, (*Handler).refuse),
 	post("/complaints/:id/contact", ContactViewers, (*Handler).showContact),
@@ -101,6 +105,12 @@ var Routes = []Route{
 	post("/cases/:id/merge", Workers, (*Handler).merge),
 	post("/cases/:id/assign", Workers, (*Handler).assignCase),
 	post("/cases/:id/revisit", Workers, (*Handler).recordRevisit),
+	post("/cases/:id/photos", Workers, (*Handler).addOnSitePhotos).upload(),
+	post("/cases/:id/share", Workers, (*Handler).sharePhotos),
+
+	// Photos (照片): the reporters', and the inspectors' and units'.
+	get("/attachments/:id", PhotoViewers, (*Handler).residentPhoto),
+	get("/case-photos/:id", PhotoViewers, (*Handler).casePhoto),
 	get("/revisits", Readers, (*Handler).revisits).nav("回头看"),
 
 	// Inspections (督查巡查), admonition interviews (约谈), referrals (移送).
@@ -109,7 +119,7 @@ var Routes = []Route{
 	post("/inspection/tasks", Workers, (*Handler).taskCreate),
 	get("/inspection/tasks/:task", Readers, (*Handler).taskPage),
 	post("/inspection/tasks/:task/status", Workers, (*Handler).taskStatus),
-	post("/inspection/tasks/:task/findings", Workers, (*Handler).findingCreate),
+	post("/inspection/tasks/:task/findings", Workers, (*Handler).findingCreate).upload(),
 	get("/inspection/superior/new", Workers, (*Handler).superiorForm),
 	post("/inspection/superior", Workers, (*Handler).superiorCreate),
 	get("/interviews", Readers, (*Handler).interviewList).nav("约谈"),
@@ -136,7 +146,7 @@ var Routes = []Route{
 	// The responsible units' page (本单位整改通知书) and the printable notice.
 	get("/notices/:id", NoticeReaders, (*Handler).noticePage),
 	get("/unit", Units, (*Handler).unitPage).nav("本单位整改通知书"),
-	post("/notices/:id/report", Units, (*Handler).reportRectification),
+	post("/notices/:id/report", Units, (*Handler).reportRectification).upload(),
 
 	// Rewards (举报奖励); a reward is addressed by its case (one per case).
 	get("/rewards", RewardReaders, rewardOnly((*Handler).rewardList)).nav("举报奖励"),
@@ -155,6 +165,12 @@ var Routes = []Route{
 	get("/bulletin", BulletinReaders, (*Handler).bulletinPage).nav("月度通报"),
 	get("/bulletin.xlsx", BulletinReaders, (*Handler).bulletinXLSX),
 	get("/workload", WorkloadReaders, (*Handler).workload).nav("承办统计"),
+
+	// The outbox (消息发件箱): queue, failures, retry; operators see the
+	// hotline callbacks.
+	get("/outbox", OutboxReaders, outboxOnly((*Handler).outboxPage)).nav("消息发件箱"),
+	get("/outbox/:id", OutboxReaders, outboxOnly((*Handler).outboxMessage)),
+	post("/outbox/:id/retry", OutboxReaders, outboxOnly((*Handler).outboxRetry)),
 
 	// Administration (系统管理): accounts, units and towns, the audit log;
 	// the reward rules above are linked from its page.
@@ -178,20 +194,27 @@ var Routes = []Route{
 }
 
 // Register mounts the back office under /office on r (an engine or a
-// group). Every route gets no-store, its body limit (before anything reads
-// the body), the session (which checks the CSRF token of every POST) and
-// its role check.
+// group). Every route gets, in this order: no-store; its body limit,
+// before anything reads the body; the session, which reads no body; its
+// role check, which sends a request without a session to the login page
+// and another role away before the body is read; an upload route's
+// multipart form; and the CSRF check of every POST, which parses the
+// form. So only the public routes (the login forms) read a body from
+// someone who has not logged in, and at most maxForm of it.
 func (h *Handler) Register(r gin.IRouter) {
 	g := r.Group("/office", noStore)
 	for _, rt := range Routes {
-		limit := bodyLimit
+		hs := []gin.HandlerFunc{bodyLimit, h.loadSession}
 		if rt.Upload {
-			limit = h.uploadLimit
+			hs[0] = h.uploadLimit
 		}
-		hs := []gin.HandlerFunc{limit, h.Middleware()}
 		if rt.Roles != nil {
 			hs = append(hs, h.RequireRoles(rt.Roles...))
 		}
+		if rt.Upload {
+			hs = append(hs, h.readUpload)
+		}
+		hs = append(hs, h.checkCSRF)
 		fn := rt.Handler
 		hs = append(hs, func(c *gin.Context) { fn(h, c) })
 		g.Handle(rt.Method, rt.Path, hs...)

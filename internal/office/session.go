@@ -18,9 +18,11 @@ import (
 	"ecoreport/internal/apperr"
 	"ecoreport/internal/auth"
 	"ecoreport/internal/session"
+	"ecoreport/internal/web"
 )
 
-// Cookies and the form field of the CSRF token.
+// Cookies (their names over plain HTTP; over HTTPS with the __Host-
+// prefix, see setCookie) and the form field of the CSRF token.
 const (
 	SessionCookie  = "ecoreport_office"
 	PreLoginCookie = "ecoreport_office_pre"
@@ -69,19 +71,50 @@ func CSRFToken(c *gin.Context) string {
 	return ""
 }
 
-// setCookie writes an HttpOnly, SameSite=Lax cookie under /office, Secure
-// over TLS.
+// setCookie writes an HttpOnly, SameSite=Lax cookie of the back office.
+// When the request reached the browser over HTTPS (web.HTTPS: an https
+// --public-url or a trusted proxy's X-Forwarded-Proto, since the TLS proxy
+// in front talks plain HTTP to us) the cookie is Secure and named with the
+// __Host- prefix, which the browser takes only from a secure origin with
+// Path=/ and no Domain: neither a plain-HTTP page nor a sibling subdomain
+// can then set or overwrite it, which would defeat the double-submit CSRF
+// check of the login form (cookie tossing) or fix a session. Over plain
+// HTTP (development, a kiosk on the intranet) it is the bare name under
+// /office.
 func setCookie(c *gin.Context, name, value string, maxAge int) {
+	path, secure := cookiePath, web.HTTPS(c)
+	if secure {
+		path = "/"
+	}
 	http.SetCookie(c.Writer, &http.Cookie{
-		Name: name, Value: value, Path: cookiePath, MaxAge: maxAge, HttpOnly: true,
-		Secure: c.Request.TLS != nil, SameSite: http.SameSiteLaxMode,
+		Name: cookieName(c, name), Value: value, Path: path, MaxAge: maxAge, HttpOnly: true,
+		Secure: secure, SameSite: http.SameSiteLaxMode,
 	})
+}
+
+// cookieName is name as the browser keeps it for this request (see
+// setCookie).
+func cookieName(c *gin.Context, name string) string {
+	if web.HTTPS(c) {
+		return "__Host-" + name
+	}
+	return name
+}
+
+// readCookie returns the value of the back office's cookie name, "" when
+// there is none. Over HTTPS only the __Host- cookie counts.
+func readCookie(c *gin.Context, name string) string {
+	v, err := c.Cookie(cookieName(c, name))
+	if err != nil {
+		return ""
+	}
+	return v
 }
 
 // startSession starts a session for u and sets its cookie. Every earlier
 // session cookie of this browser is replaced (no fixation).
 func (h *Handler) startSession(c *gin.Context, u *auth.User) error {
-	if old, err := c.Cookie(SessionCookie); err == nil && old != "" {
+	if old := readCookie(c, SessionCookie); old != "" {
 		h.Sessions.Delete(c.Request.Context(), old)
 	}
 	token, ss, err := h.Sessions.Create(c.Request.Context(), u.ID)
@@ -97,7 +130,7 @@ func (h *Handler) startSession(c *gin.Context, u *auth.User) error {
 
 // endSession ends the request's session and clears its cookie.
 func (h *Handler) endSession(c *gin.Context) error {
-	if token, err := c.Cookie(SessionCookie); err == nil && token != "" {
+	if token := readCookie(c, SessionCookie); token != "" {
 		if err := h.Sessions.Delete(c.Request.Context(), token); err != nil {
 			return err
 		}
@@ -106,53 +139,69 @@ func (h *Handler) endSession(c *gin.Context) error {
 	return nil
 }
 
-// Middleware loads the session and its user (who must still be active) into
-// the request, and checks the CSRF token of every POST: the hidden field csrf
-// must equal the session's token, or, before login, the pre-login cookie's
-// (double submit). A failed check is 403 (EFORBIDDEN) on the error page and
-// the handler never runs; a session store that cannot answer is 503.
+// Middleware loads the session and checks the CSRF token of a POST
+// (loadSession, then checkCSRF), for a route open to everyone.
 func (h *Handler) Middleware() gin.HandlerFunc {
 	return func(c *gin.Context) {
-		ctx := c.Request.Context()
-		if token, err := c.Cookie(SessionCookie); err == nil && token != "" {
-			ss, err := h.Sessions.Lookup(ctx, token)
-			switch {
-			case err == nil:
-				u, uerr := h.Users.ByID(ctx, ss.UserID)
-				if uerr == nil && u.Active {
-					c.Set(ctxSession, ss)
-					c.Set(ctxUser, u)
-				} else if uerr == nil || apperr.Is(uerr, apperr.ENOTFOUND) {
-					h.Sessions.Delete(ctx, token)
-				} else {
-					h.fail(c, fmt.Errorf("%w (office: session user: %w)", errSessionDown, uerr))
-					return
-				}
-			case apperr.Is(err, apperr.EUNAUTHORIZED):
-				setCookie(c, SessionCookie, "", -1)
-			default:
-				h.fail(c, fmt.Errorf("%w (office: session: %w)", errSessionDown, err))
-				return
-			}
+		if h.loadSession(c); c.IsAborted() {
+			return
 		}
-		if currentSession(c) == nil {
-			pre, err := c.Cookie(PreLoginCookie)
-			if err != nil || len(pre) != 64 {
-				pre = session.RandomToken()
-				setCookie(c, PreLoginCookie, pre, 3600)
-			}
-			c.Set(ctxPre, pre)
-		}
-		if c.Request.Method == http.MethodPost {
-			want := CSRFToken(c)
-			got := c.PostForm(CSRFField)
-			if want == "" || subtle.ConstantTimeCompare([]byte(got), []byte(want)) != 1 {
-				h.fail(c, errCSRF)
-				return
-			}
-		}
-		c.Next()
+		h.checkCSRF(c)
 	}
+}
+
+// loadSession loads the session and its user (who must still be active)
+// into the request; before login it gives the browser its pre-login CSRF
+// cookie. It reads no body. A session store that cannot answer is 503.
+func (h *Handler) loadSession(c *gin.Context) {
+	ctx := c.Request.Context()
+	if token := readCookie(c, SessionCookie); token != "" {
+		ss, err := h.Sessions.Lookup(ctx, token)
+		switch {
+		case err == nil:
+			u, uerr := h.Users.ByID(ctx, ss.UserID)
+			if uerr == nil && u.Active {
+				c.Set(ctxSession, ss)
+				c.Set(ctxUser, u)
+			} else if uerr == nil || apperr.Is(uerr, apperr.ENOTFOUND) {
+				h.Sessions.Delete(ctx, token)
+			} else {
+				h.fail(c, fmt.Errorf("%w (office: session user: %w)", errSessionDown, uerr))
+				return
+			}
+		case apperr.Is(err, apperr.EUNAUTHORIZED):
+			setCookie(c, SessionCookie, "", -1)
+		default:
+			h.fail(c, fmt.Errorf("%w (office: session: %w)", errSessionDown, err))
+			return
+		}
+	}
+	if currentSession(c) == nil {
+		pre := readCookie(c, PreLoginCookie)
+		if len(pre) != 64 {
+			pre = session.RandomToken()
+			setCookie(c, PreLoginCookie, pre, 3600)
+		}
+		c.Set(ctxPre, pre)
+	}
+}
+
+// checkCSRF checks the token of every POST: the hidden field csrf must
+// equal the session's token, or, before login, the pre-login cookie's
+// (double submit). A failed check is 403 (EFORBIDDEN) on the error page and
+// the handler never runs. It parses the form, so on a route that needs a
+// login it runs after RequireRoles: a POST without a valid session is sent
+// to the login page before a byte of its body is read.
+func (h *Handler) checkCSRF(c *gin.Context) {
+	if c.Request.Method == http.MethodPost {
+		want := CSRFToken(c)
+		got := c.PostForm(CSRFField)
+		if want == "" || subtle.ConstantTimeCompare([]byte(got), []byte(want)) != 1 {
+			h.fail(c, errCSRF)
+			return
+		}
+	}
+	c.Next()
 }
 
 // RequireRoles lets only users of the given roles through: a request without

@@ -1,12 +1,16 @@
 package office_test
 
 import (
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"ecoreport/internal/auth"
 	"ecoreport/internal/office"
 )
 
@@ -92,4 +96,80 @@ func TestLoginEdge(t *testing.T) {
 			t.Fatalf("store down %d %s", w.Code, w.Body)
 		}
 	})
+}
+
+// hugeBody is a 300 MiB request body that is never held in memory and
+// counts what was read of it.
+type hugeBody struct{ left, read int64 }
+
+const hugeSize = 300 << 20
+
+func (b *hugeBody) Read(p []byte) (int, error) {
+	if b.left == 0 {
+		return 0, io.EOF
+	}
+	n := int64(len(p))
+	if n > b.left {
+		n = b.left
+	}
+	for i := range p[:n] {
+		p[i] = 'a'
+	}
+	b.left -= n
+	b.read += n
+	return int(n), nil
+}
+
+// TestNoBodyIsReadBeforeLogin posts 300 MiB to every POST route of the
+// table: without a session, every route but the login forms sends the
+// request to the login page (no-store) having read nothing of the body,
+// and the login forms read at most the form limit; with the session of a
+// role the route refuses, nothing is read either.
+func TestNoBodyIsReadBeforeLogin(t *testing.T) {
+	e := newEnv(t)
+	unit := e.session("unit")
+	post := func(c *client, path string, upload bool) (*httptest.ResponseRecorder, int64) {
+		body := &hugeBody{left: hugeSize}
+		req := httptest.NewRequest(http.MethodPost, path, body)
+		req.ContentLength = hugeSize
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		if upload {
+			req.Header.Set("Content-Type", "multipart/form-data; boundary=xyz")
+		}
+		if c != nil {
+			for _, ck := range c.cookies {
+				req.AddCookie(ck)
+			}
+		}
+		w := httptest.NewRecorder()
+		e.r.ServeHTTP(w, req)
+		return w, body.read
+	}
+	for _, rt := range office.Routes {
+		if rt.Method != http.MethodPost {
+			continue
+		}
+		path := "/office" + strings.NewReplacer(":id", "1", ":task", "1", ":interview", "1", ":referral", "1").Replace(rt.Path)
+		t.Run(strings.TrimPrefix(rt.Path, "/"), func(t *testing.T) {
+			w, read := post(nil, path, rt.Upload)
+			if rt.Roles == nil {
+				if read > 1<<20+4096 || w.Code < 400 {
+					t.Fatalf("public form without a session: %d, %d bytes read", w.Code, read)
+				}
+				return
+			}
+			if w.Code != http.StatusSeeOther || w.Header().Get("Location") != "/office/login" || read != 0 {
+				t.Fatalf("without a session: %d %s, %d bytes read", w.Code, w.Header().Get("Location"), read)
+			}
+			if w.Header().Get("Cache-Control") != "no-store" {
+				t.Fatalf("Cache-Control %q", w.Header().Get("Cache-Control"))
+			}
+			if slices.Contains(rt.Roles, auth.UnitUser) {
+				return
+			}
+			if w, read := post(unit, path, rt.Upload); w.Code != http.StatusForbidden || read != 0 {
+				t.Fatalf("another role: %d, %d bytes read", w.Code, read)
+			}
+		})
+	}
 }

@@ -119,12 +119,11 @@ func (h *Handler) beginSecondFactor(c *gin.Context, u *auth.User) {
 }
 
 func (h *Handler) setTOTPCookie(c *gin.Context, value string, maxAge int) {
-	http.SetCookie(c.Writer, &http.Cookie{Name: totpCookie, Value: value, Path: "/office", MaxAge: maxAge, HttpOnly: true,
-		Secure: c.Request.TLS != nil, SameSite: http.SameSiteLaxMode})
+	setCookie(c, totpCookie, value, maxAge)
 }
 
 func (h *Handler) totpLoginForm(c *gin.Context) {
-	token, _ := c.Cookie(totpCookie)
+	token := readCookie(c, totpCookie)
 	if _, err := h.TOTP.Challenge(h.ctx(c), token); err != nil {
 		h.setTOTPCookie(c, "", -1)
 		c.Redirect(http.StatusSeeOther, "/office/login")
@@ -138,7 +137,7 @@ func (h *Handler) totpLoginForm(c *gin.Context) {
 // person back to the password; a wrong code asks again.
 func (h *Handler) totpLoginSubmit(c *gin.Context) {
 	ctx := h.ctx(c)
-	token, _ := c.Cookie(totpCookie)
+	token := readCookie(c, totpCookie)
 	var u *auth.User
 	var err error
 	if rc := c.PostForm("recovery"); rc != "" { // the phone is not at hand: a recovery code
@@ -160,7 +159,7 @@ func (h *Handler) totpLoginSubmit(c *gin.Context) {
 	case auth.ChallengeEnded(err):
 		h.setTOTPCookie(c, "", -1)
 		h.errs.HTML(c, err, func(p web.Problem) {
-			h.renderPage(c, p.Status, "login", page{Title: "工作人员登录", Error: p.Message})
+			h.renderPage(c, p.Status, "login", page{Title: "工作人员登录", Error: p.Message, Data: loginData{}})
 		})
 	case apperr.Is(err, apperr.EUNAUTHORIZED), apperr.Is(err, apperr.EFORBIDDEN):
 		h.errs.HTML(c, err, func(p web.Problem) {

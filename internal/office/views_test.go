@@ -44,7 +44,7 @@ func TestEveryViewRenders(t *testing.T) {
 	e.enrolTOTP("leader")
 	page(e.passwordStep("leader"), "GET", "/office/login/totp", http.StatusOK)
 
-	e.file(webComplaint())
+	inbox := e.file(webComplaint())
 	_, caseID := e.verified() // a substantiated case with an eligible reward
 	cs := "/office/cases/" + strconv.FormatInt(caseID, 10)
 	if _, err := e.ledger.IssueNotice(ctx, ledger.NewNotice{CaseID: caseID, UnitID: 1, Requirements: "整改", Deadline: e.clk.now().AddDate(0, 0, 15)}, e.insp); err != nil {
@@ -59,7 +59,7 @@ func TestEveryViewRenders(t *testing.T) {
 		"/office/register", "/office/notices/" + strconv.FormatInt(ns[0].ID, 10), "/office/inspection/tasks", "/office/inspection/tasks/new",
 		"/office/inspection/superior/new", "/office/interviews", "/office/interviews/new", "/office/referrals", "/office/referrals/new",
 		"/office/rewards", cs + "/reward", "/office/rewards/rules", "/office/hotline", "/office/hotline/quarantine", "/office/hotline/feedback",
-		"/office/bulletin?month=2026-11", "/office/workload"} {
+		"/office/bulletin?month=2026-11", "/office/workload", "/office/outbox", "/office/complaints/" + strconv.FormatInt(inbox.ID, 10), "/office/outbox?view=all", "/office/outbox/" + strconv.FormatInt(e.lastID("outbox"), 10)} {
 		page(admin, "GET", p, http.StatusOK)
 	}
 	for _, p := range []string{"/office/admin", "/office/admin/users", "/office/admin/users/1", "/office/admin/units", "/office/admin/audit"} {

@@ -2,11 +2,17 @@ package office_test
 
 import (
 	"net/http"
+	"net/http/httptest"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
+	"ecoreport/internal/auth"
+	"ecoreport/internal/captcha"
 	"ecoreport/internal/ledger"
+	"ecoreport/internal/office"
 )
 
 // TestInboxToCloseOut is the daily workflow: an inspector accepts a complaint
@@ -188,21 +194,60 @@ func TestRefuseDuplicatesAndList(t *testing.T) {
 	}
 }
 
-func TestLoginLockoutLogoutAndPassword(t *testing.T) {
+// captchaRE finds the challenge of a login form.
+var captchaRE = regexp.MustCompile(`name="captcha_id" value="([A-Za-z0-9_-]{20})"`)
+
+// captchaAnswer reads the answer of the form's challenge from the database,
+// as only a test can.
+func (e *env) captchaAnswer(w *httptest.ResponseRecorder) (id, answer string) {
+	e.t.Helper()
+	m := captchaRE.FindStringSubmatch(w.Body.String())
+	if m == nil {
+		e.t.Fatalf("no captcha on the page: %s", w.Body)
+	}
+	digits, err := (&captcha.Store{DB: e.db, Now: e.clk.now}).Peek(ctx, m[1])
+	if err != nil || digits == nil {
+		e.t.Fatalf("captcha %s: %v", m[1], err)
+	}
+	for _, d := range digits {
+		answer += string(rune('0' + d))
+	}
+	return m[1], answer
+}
+
+// TestLoginThrottleLogoutAndPassword: wrong passwords never lock the
+// account and all get the same message; after auth.CaptchaAfter of them
+// the form wants the captcha, and with it the right password opens.
+func TestLoginThrottleLogoutAndPassword(t *testing.T) {
 	e := newEnv(t)
 	c := e.client()
 	c.get("/office/login")
-	for i := 0; i < 5; i++ {
-		if w := c.post("/office/login", "username", "inspector", "password", "wrong password"); w.Code != http.StatusUnauthorized {
+	var w *httptest.ResponseRecorder
+	for i := 0; i < auth.CaptchaAfter; i++ {
+		if w = c.post("/office/login", "username", "inspector", "password", "wrong password"); w.Code != http.StatusUnauthorized {
 			t.Fatalf("bad password %d", w.Code)
 		}
+		mustContain(t, w, "用户名或密码错误", `name="captcha_id"`)
 	}
-	w := c.post("/office/login", "username", "inspector", "password", password)
-	mustContain(t, w, "锁定")
-	if w.Code != http.StatusForbidden {
-		t.Fatalf("locked login %d", w.Code)
+	mustNotContain(t, w, "锁定")
+	w = c.post("/office/login", "username", "inspector", "password", password)
+	if w.Code != http.StatusUnauthorized || e.count(`SELECT COUNT(*) FROM sessions`) != 0 {
+		t.Fatalf("right password without the captcha: %d", w.Code)
 	}
-	e.clk.add(16 * 60 * 1e9)
+	mustContain(t, w, "请输入验证码后再登录", "请输入图中的验证码")
+	id, _ := e.captchaAnswer(w)
+	w = c.post("/office/login", "username", "inspector", "password", password, "captcha_id", id, "captcha_solution", "000000x")
+	if w.Code != http.StatusUnprocessableEntity {
+		t.Fatalf("wrong captcha: %d", w.Code)
+	}
+	mustContain(t, w, "验证码错误或已过期")
+	id, answer := e.captchaAnswer(w)
+	if w := c.post("/office/login", "username", "inspector", "password", password, "captcha_id", id, "captcha_solution", answer); w.Code != http.StatusSeeOther {
+		t.Fatalf("right password with the captcha: %d %s", w.Code, w.Body)
+	}
+	if n := e.audited("anonymous", "user.login_failed") + e.audited("inspector", "user.login_failed"); n != auth.CaptchaAfter {
+		t.Fatalf("%d failed logins audited", n)
+	}
 
 	a := e.login("inspector")
 	b := e.login("inspector")
@@ -223,5 +268,30 @@ func TestLoginLockoutLogoutAndPassword(t *testing.T) {
 	}
 	if w := a.get("/office/inbox"); w.Code != http.StatusSeeOther || w.Header().Get("Location") != "/office/login" {
 		t.Fatalf("after logout %d", w.Code)
+	}
+}
+
+// TestLoginAttemptsPerClient: one client gets DefaultLoginPerMinute login
+// attempts a minute on this instance, whatever their outcome; the next is
+// 429 with Retry-After before any password is hashed, and another client
+// is not held up.
+func TestLoginAttemptsPerClient(t *testing.T) {
+	e := newEnv(t)
+	c := e.client()
+	c.get("/office/login")
+	for i := 0; i < office.DefaultLoginPerMinute; i++ {
+		// A captcha answer that is wrong ends each attempt before its hash.
+		if w := c.post("/office/login", "username", "inspector", "password", password, "captcha_id", "x", "captcha_solution", "1"); w.Code != http.StatusUnprocessableEntity {
+			t.Fatalf("attempt %d: %d", i, w.Code)
+		}
+	}
+	w := c.post("/office/login", "username", "inspector", "password", password)
+	if w.Code != http.StatusTooManyRequests || w.Header().Get("Retry-After") == "" {
+		t.Fatalf("over the limit: %d %v", w.Code, w.Header())
+	}
+	mustContain(t, w, "登录请求过于频繁")
+	e.clk.add(61 * time.Second)
+	if w := c.post("/office/login", "username", "inspector", "password", password); w.Code != http.StatusSeeOther {
+		t.Fatalf("a minute later: %d", w.Code)
 	}
 }

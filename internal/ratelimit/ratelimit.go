@@ -72,6 +72,35 @@ func (l *Limiter) Allow(key string) (ok bool, retryAfter time.Duration) {
 	return true, 0
 }
 
+// Peek reports whether Allow would let a request for key through now,
+// without counting one: for limits that count only some outcomes (a wrong
+// captcha answer), checked before the work and counted after it.
+func (l *Limiter) Peek(key string) (ok bool, retryAfter time.Duration) {
+	now := l.now()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	w := l.windows[key]
+	if w == nil || now.Sub(w.start) >= l.Window || now.Before(w.start) || w.count < l.Limit {
+		return true, 0
+	}
+	wait := max(w.start.Add(l.Window).Sub(now), time.Second)
+	return false, wait.Round(time.Second)
+}
+
+// Refund takes back one request Allow counted for key in the current
+// window: the attempt turned out not to be the kind the limit counts (a
+// filing sent back for a field to fix). Counting first and refunding after
+// keeps the limit exact under parallel requests, which a check before and
+// a count after would not.
+func (l *Limiter) Refund(key string) {
+	now := l.now()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if w := l.windows[key]; w != nil && w.count > 0 && now.Sub(w.start) < l.Window && !now.Before(w.start) {
+		w.count--
+	}
+}
+
 // makeRoom keeps memory bounded: when the map is full, windows that ended are
 // dropped; if it is still full, arbitrary keys are dropped (their counts start
 // again, which errs on the side of letting people through).

@@ -60,3 +60,36 @@ func TestHasherRotatesDailyAndHidesValue(t *testing.T) {
 		t.Fatal("key shows the address")
 	}
 }
+
+func TestPeekAndRefundCountOnlyWhatTheLimitIsFor(t *testing.T) {
+	now := time.Date(2026, 11, 29, 10, 0, 0, 0, time.UTC)
+	l := New(2, time.Hour)
+	l.Now = func() time.Time { return now }
+	// Ten attempts of which eight are refunded (sent back for a field): the
+	// two that count fill the limit, the refunded ones never did.
+	for i := 0; i < 10; i++ {
+		if ok, _ := l.Allow("a"); !ok {
+			t.Fatalf("attempt %d refused", i)
+		}
+		if i < 8 {
+			l.Refund("a")
+		}
+	}
+	if ok, wait := l.Peek("a"); ok || wait != time.Hour {
+		t.Fatalf("peek after two counted: ok=%v wait=%v", ok, wait)
+	}
+	if ok, _ := l.Allow("a"); ok {
+		t.Fatal("a third counted attempt was let through")
+	}
+	if ok, _ := l.Peek("b"); !ok {
+		t.Fatal("peek refused an unknown key")
+	}
+	if l.Len() != 1 {
+		t.Fatal("peek remembered a key")
+	}
+	now = now.Add(time.Hour)
+	l.Refund("a") // a refund in a new window takes nothing from it
+	if ok, _ := l.Peek("a"); !ok {
+		t.Fatal("new window refused")
+	}
+}

@@ -22,9 +22,10 @@ import (
 // Keys are the subkeys derived from the data key, one per purpose, so that no
 // key is used for two things.
 type Keys struct {
-	aead cipher.AEAD
-	mac  []byte
-	rate []byte
+	aead  cipher.AEAD
+	mac   []byte
+	rate  []byte
+	audit []byte
 }
 
 // LoadOrCreate reads the hex data key from path, or writes a new random one
@@ -56,12 +57,29 @@ func LoadOrCreate(path string) (k *Keys, created bool, err error) {
 	if err != nil {
 		return nil, false, fmt.Errorf("配置错误 --key-file：无法读取 %s：%w", path, err)
 	}
+	k, err = parse(path, b)
+	return k, false, err
+}
+
+// Load reads the hex data key from path and never creates one: for the
+// commands that must work with the key the data was sealed with (backup).
+func Load(path string) (*Keys, error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("配置错误 --key-file：数据密钥 %s 不存在：%w", path, err)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("配置错误 --key-file：无法读取 %s：%w", path, err)
+	}
+	return parse(path, b)
+}
+
+func parse(path string, b []byte) (*Keys, error) {
 	master, err := hex.DecodeString(strings.TrimSpace(string(b)))
 	if err != nil || len(master) != 32 {
-		return nil, false, fmt.Errorf("配置错误 --key-file：%s 不是 64 位十六进制密钥", path)
+		return nil, fmt.Errorf("配置错误 --key-file：%s 不是 64 位十六进制密钥", path)
 	}
-	k, err = New(master)
-	return k, false, err
+	return New(master)
 }
 
 // New derives the subkeys from a 32-byte data key.
@@ -77,7 +95,8 @@ func New(master []byte) (*Keys, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Keys{aead: aead, mac: derive(master, "ecoreport/v1/tracking-mac"), rate: derive(master, "ecoreport/v1/rate-limit")}, nil
+	return &Keys{aead: aead, mac: derive(master, "ecoreport/v1/tracking-mac"), rate: derive(master, "ecoreport/v1/rate-limit"),
+		audit: derive(master, "ecoreport/v1/audit-checkpoint")}, nil
 }
 
 func derive(master []byte, purpose string) []byte {
@@ -132,3 +151,9 @@ func (k *Keys) MAC(parts ...string) string {
 // RateKey is the key for hashing client addresses for rate limits (rotated
 // daily by the limiter, never stored).
 func (k *Keys) RateKey() []byte { return append([]byte(nil), k.rate...) }
+
+// AuditSeed is the 32-byte seed of the Ed25519 key that signs the audit
+// log's checkpoints (internal/audit): derived, so that the data key's
+// backup is the signing key's backup, and public-key, so that a printed
+// checkpoint can be checked by anyone who has the public half.
+func (k *Keys) AuditSeed() []byte { return append([]byte(nil), k.audit...) }

@@ -2,11 +2,15 @@
 // security headers, request logging that leaves resident addresses out,
 // Prometheus metrics, panic recovery, /healthz and /metrics, and the one
 // mapping from application error codes to HTTP statuses with the error
-// writers every surface answers through (errors.go).
+// writers every surface answers through (errors.go). What has to happen
+// before gin routes a request (HEAD answered as GET, compression) is
+// Wrap (outer.go); whether a request came over HTTPS and the shutdown
+// switch are scheme.go and drain.go.
 package web
 
 import (
 	"context"
+	"crypto/subtle"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -34,12 +38,41 @@ type Options struct {
 	// StaffPrefixes are path prefixes whose access log may carry the client
 	// address (staff routes). Every other route is logged without it.
 	StaffPrefixes []string
-	Registry      *prometheus.Registry // nil: a fresh one
-	// TrustedProxies whose X-Forwarded-For is believed (none by default).
+	Registry      *prometheus.Registry // nil: a fresh one (NewRegistry)
+	// TrustedProxies whose X-Forwarded-For and X-Forwarded-Proto are
+	// believed (none by default).
 	TrustedProxies []string
+	// PublicURL is the address residents and staff type (--public-url);
+	// when it is https, every response is treated as sent over TLS (Secure
+	// cookies, HSTS) whatever the proxy in front says.
+	PublicURL string
+	// MetricsToken, when set, also serves /metrics on this engine to a
+	// request with "Authorization: Bearer <token>". Without it /metrics is
+	// not on the engine at all: the application serves MetricsHandler on a
+	// listener of its own (--metrics-addr, loopback by default), because
+	// per-route counts of /office/* are nobody's business on the public
+	// listener.
+	MetricsToken string
+	// Drain is the shutdown switch: once on, /healthz answers 503 (and
+	// Wrap closes every connection after its response). nil: never.
+	Drain *Drain
 }
 
-// New returns a gin engine with the common middleware and /healthz, /metrics.
+// NewRegistry returns a Prometheus registry with the Go runtime and
+// process collectors, for New and MetricsHandler to share.
+func NewRegistry() *prometheus.Registry {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return reg
+}
+
+// MetricsHandler serves the registry in the Prometheus text format.
+func MetricsHandler(reg *prometheus.Registry) http.Handler {
+	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
+}
+
+// New returns a gin engine with the common middleware and /healthz (and
+// /metrics behind a bearer token when Options.MetricsToken is set).
 func New(o Options) *gin.Engine {
 	gin.SetMode(gin.ReleaseMode)
 	e := gin.New()
@@ -49,13 +82,17 @@ func New(o Options) *gin.Engine {
 	e.HandleMethodNotAllowed = false
 	reg := o.Registry
 	if reg == nil {
-		reg = prometheus.NewRegistry()
-		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+		reg = NewRegistry()
 	}
 	m := newMetrics(reg)
 	errs := Errors{Log: o.Logger, Surface: "web"}
-	e.Use(recovery(errs), SecurityHeaders(), accessLog(o.Logger, o.StaffPrefixes), m.middleware())
+	sch := newScheme(o.PublicURL, o.TrustedProxies)
+	e.Use(recovery(errs), sch.middleware, SecurityHeaders(), accessLog(o.Logger, o.StaffPrefixes), m.middleware())
 	e.GET("/healthz", func(c *gin.Context) {
+		if o.Drain.On() {
+			c.JSON(http.StatusServiceUnavailable, gin.H{"status": "stopping", "message": "服务正在停止"})
+			return
+		}
 		ctx, cancel := context.WithTimeout(c.Request.Context(), 2*time.Second)
 		defer cancel()
 		if err := o.DB.PingContext(ctx); err != nil {
@@ -64,7 +101,18 @@ func New(o Options) *gin.Engine {
 		}
 		c.JSON(http.StatusOK, gin.H{"status": "ok", "database": "ok"})
 	})
-	e.GET("/metrics", gin.WrapH(promhttp.HandlerFor(reg, promhttp.HandlerOpts{})))
+	if o.MetricsToken != "" {
+		metrics := MetricsHandler(reg)
+		want := []byte("Bearer " + o.MetricsToken)
+		e.GET("/metrics", func(c *gin.Context) {
+			if subtle.ConstantTimeCompare([]byte(c.GetHeader("Authorization")), want) != 1 {
+				c.Header("WWW-Authenticate", `Bearer realm="metrics"`)
+				c.String(http.StatusUnauthorized, "需要监控令牌")
+				return
+			}
+			metrics.ServeHTTP(c.Writer, c.Request)
+		})
+	}
 	e.NoRoute(func(c *gin.Context) {
 		err := &apperr.Error{Code: apperr.ENOTFOUND, Message: "页面不存在"}
 		if wantsJSON(c) {
@@ -81,7 +129,8 @@ const notFoundPage = `<!doctype html><html lang="zh-CN"><meta charset="utf-8"><m
 <h1>页面不存在</h1><p>您访问的页面不存在。<a href="/">返回首页</a></p></body></html>`
 
 // SecurityHeaders sets the headers every response carries: a CSP that allows
-// nothing from other origins, nosniff, no framing, no referrer.
+// nothing from other origins, nosniff, no framing, no referrer; and HSTS on
+// every response that reached the client over HTTPS (see HTTPS).
 func SecurityHeaders() gin.HandlerFunc {
 	return func(c *gin.Context) {
 		h := c.Writer.Header()
@@ -90,7 +139,7 @@ func SecurityHeaders() gin.HandlerFunc {
 		h.Set("X-Frame-Options", "DENY")
 		h.Set("Referrer-Policy", "no-referrer")
 		h.Set("Permissions-Policy", "geolocation=(), camera=(), microphone=()")
-		if c.Request.TLS != nil {
+		if HTTPS(c) {
 			h.Set("Strict-Transport-Security", "max-age=31536000")
 		}
 		c.Next()
@@ -107,7 +156,7 @@ func accessLog(log *slog.Logger, staff []string) gin.HandlerFunc {
 		if path == "" {
 			path = "(no route)"
 		}
-		attrs := []any{"method", c.Request.Method, "route", path, "status", c.Writer.Status(),
+		attrs := []any{"method", Method(c.Request), "route", path, "status", c.Writer.Status(),
 			"bytes", c.Writer.Size(), "ms", time.Since(start).Milliseconds()}
 		for _, p := range staff {
 			if strings.HasPrefix(c.Request.URL.Path, p) {
@@ -161,7 +210,8 @@ func (m *metrics) middleware() gin.HandlerFunc {
 		if route == "" {
 			route = "(no route)"
 		}
-		m.requests.WithLabelValues(route, c.Request.Method, strconv.Itoa(c.Writer.Status())).Inc()
-		m.duration.WithLabelValues(route, c.Request.Method).Observe(time.Since(start).Seconds())
+		method := Method(c.Request)
+		m.requests.WithLabelValues(route, method, strconv.Itoa(c.Writer.Status())).Inc()
+		m.duration.WithLabelValues(route, method).Observe(time.Since(start).Seconds())
 	}
 }

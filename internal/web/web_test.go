@@ -55,7 +55,7 @@ func TestHeadersLogsAndErrors(t *testing.T) {
 		{"/api/v1/invalid", 422, `"fields":{"description":"请描述发生了什么"}`, false},
 		{"/nowhere", 404, "页面不存在", false},
 		{"/healthz", 200, `"status":"ok"`, false},
-		{"/metrics", 200, "ecoreport_http_requests_total", false},
+		{"/metrics", 404, "页面不存在", false},
 	}
 	for _, tt := range tests {
 		t.Run(strings.TrimPrefix(tt.path, "/"), func(t *testing.T) {
