@@ -39,8 +39,6 @@ type InboxFilter struct {
 	Assigned string `form:"assigned"` // HeldByMe, HeldByNobody or HeldByAnyone
 	// Me is who is looking, for HeldByMe (set by the caller, never bound).
 	Me int64 `form:"-"`
-	// Only shows one complaint (its contact just shown); never bound.
-	Only int64 `form:"-"`
 }
 
 // Values is the filter as query parameters, without its zero values.
@@ -75,10 +73,6 @@ func (f InboxFilter) Values() map[string]string {
 func (f InboxFilter) where(now time.Time, loc *time.Location) (string, []any) {
 	q := ` WHERE status = ?`
 	args := []any{Received}
-	if f.Only != 0 {
-		q += ` AND id = ?`
-		args = append(args, f.Only)
-	}
 	if Channel(f.Channel).Valid() {
 		q += ` AND channel = ?`
 		args = append(args, f.Channel)

@@ -65,31 +65,37 @@ func (h *Handler) assigner(c *gin.Context) (*assigner, error) {
 	return a, nil
 }
 
-// view is the block of a case or complaint held by holder (0: nobody),
-// whose form posts to action.
-func (a *assigner) view(action string, holder int64) assignView {
-	v := assignView{Action: action, Back: a.c.Request.URL.RequestURI(), CSRF: CSRFToken(a.c), FromID: holder, Can: a.can}
-	if holder != 0 {
-		name, ok := a.names[holder]
-		if !ok { // no longer active: named all the same
-			name = a.h.userName(a.h.ctx(a.c), holder) + "（已停用）"
-			a.names[holder] = name
-		}
-		v.Holder = name
+// holder names the holder id (0: nobody, ""), an account disabled since
+// marked so.
+func (a *assigner) holder(id int64) string {
+	if id == 0 {
+		return ""
 	}
+	name, ok := a.names[id]
+	if !ok { // no longer active: named all the same
+		name = a.h.userName(a.h.ctx(a.c), id) + "（已停用）"
+		a.names[id] = name
+	}
+	return name
+}
+
+// view is the block of a case or complaint held by holder (0: nobody),
+// whose form posts to action and comes back to the page at back.
+func (a *assigner) view(action, back string, holder int64) assignView {
+	v := assignView{Action: action, Back: back, CSRF: CSRFToken(a.c), FromID: holder, Can: a.can, Holder: a.holder(holder)}
 	for _, s := range a.staff {
 		v.Options = append(v.Options, assignOption{ID: s.ID, Name: s.Label(), Selected: s.ID == holder})
 	}
 	return v
 }
 
-// assignViewOf is the block of one case or complaint.
-func (h *Handler) assignViewOf(c *gin.Context, action string, holder int64) (assignView, error) {
+// assignViewOf is the block of one case or complaint, on its page at back.
+func (h *Handler) assignViewOf(c *gin.Context, action, back string, holder int64) (assignView, error) {
 	a, err := h.assigner(c)
 	if err != nil {
 		return assignView{}, err
 	}
-	return a.view(action, holder), nil
+	return a.view(action, back, holder), nil
 }
 
 // assigneeOf reads the form's holder: 0 (nobody), or an active account
@@ -152,7 +158,8 @@ func (h *Handler) assignCase(c *gin.Context) {
 }
 
 // assignComplaint gives the complaint of the URL, still in triage, to the
-// form's holder, and goes back where the form was (the inbox by default).
+// form's holder, and goes back where the form was (the complaint's page by
+// default).
 func (h *Handler) assignComplaint(c *gin.Context) {
 	id, err := idParam(c)
 	if err != nil {
@@ -173,7 +180,7 @@ func (h *Handler) assignComplaint(c *gin.Context) {
 	if to.ID != 0 {
 		msg = "举报件 " + ledger.ComplaintRef(id) + " 已分派给 " + to.Name
 	}
-	done(c, back(c, "/office/inbox"), msg)
+	done(c, back(c, "/office/complaints/"+strconv.FormatInt(id, 10)), msg)
 }
 
 type mineData struct {

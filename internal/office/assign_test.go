@@ -90,21 +90,48 @@ func TestAssignACaseAndFindItUnderMine(t *testing.T) {
 	})
 }
 
-// TestAssignAComplaintInTriage: a complaint waiting in the inbox is given to
-// the inspector, who finds it under 我的问题 and in the inbox's filter.
+// TestAssignAComplaintInTriage: on the complaint's own page an admin gives
+// a complaint waiting in the inbox to the inspector and comes back to that
+// page; the inbox's row names the holder, the inspector finds it under 我的
+// 问题, the leader sees who holds it but no form, and once accepted the
+// complaint has no holder block (its case has).
 func TestAssignAComplaintInTriage(t *testing.T) {
 	e := newEnv(t)
 	cm := e.file(webComplaint())
 	admin := e.session("admin")
-	w := admin.post("/office/complaints/"+strconv.FormatInt(cm.ID, 10)+"/assign", "from", "0", "assignee", e.userID("inspector"), "back", "/office/inbox")
-	if w.Code != http.StatusSeeOther || w.Header().Get("Location") != "/office/inbox" {
+	page := "/office/complaints/" + strconv.FormatInt(cm.ID, 10)
+	mustContain(t, admin.get(page), `action="`+page+`/assign"`, `name="back" value="`+page+`"`, "承办人：<strong>未指派</strong>")
+	w := admin.post(page+"/assign", "from", "0", "assignee", e.userID("inspector"), "back", page)
+	if w.Code != http.StatusSeeOther || w.Header().Get("Location") != page {
 		t.Fatalf("assign: %d %s", w.Code, w.Header().Get("Location"))
 	}
+	holder, _ := e.users.ByUsername(ctx, "inspector")
+	mustContain(t, admin.get(page), "承办人：<strong>"+holder.Label()+"</strong>", "改派给")
+	mustContain(t, admin.get("/office/inbox"), "承办人："+holder.Label())
+	w = e.session("leader").get(page)
+	mustContain(t, w, "承办人：<strong>"+holder.Label()+"</strong>")
+	mustNotContain(t, w, `name="assignee"`)
 	mustContain(t, e.session("inspector").get("/office/mine"), cm.Ref(), "分派给我的举报件（待受理，1件）")
 	if _, err := e.ledger.Accept(ctx, cm.ID, 0, ledger.Actor{Name: "fixture"}, ledger.EventInput{}); err != nil {
 		t.Fatal(err)
 	}
 	mustContain(t, e.session("inspector").get("/office/mine"), "分派给我的举报件（待受理，0件）")
+	mustNotContain(t, admin.get(page), `action="`+page+`/assign"`)
+}
+
+// TestShowContactOfAComplaintInTriage: a complaint without a case shows
+// its contact on its own page, whichever page the form was on.
+func TestShowContactOfAComplaintInTriage(t *testing.T) {
+	e := newEnv(t)
+	cm := e.file(webComplaint())
+	w := e.session("inspector").post("/office/complaints/" + strconv.FormatInt(cm.ID, 10) + "/contact")
+	if w.Code != http.StatusOK {
+		t.Fatalf("show contact: %d", w.Code)
+	}
+	mustContain(t, w, "举报件 "+cm.Ref(), "张三 13812345678", "受理或不予受理")
+	if e.audited("inspector", "contact.viewed") != 1 {
+		t.Fatal("not audited")
+	}
 }
 
 // TestWorkloadForTheLeader: the leader sees what each inspector holds and

@@ -5,9 +5,10 @@ package office
 // rating and its comment, where it happened as given, the coordinates of a
 // partner app), what its source could not map (import warnings with the raw
 // value, unmapped columns), the contact masked with the audited "show", its
-// own timeline, and, while it waits in the inbox, the triage: accept (new
-// case, attach to a case, or reopen a closed one: the problem came back),
-// refuse, ask the reporter.
+// own timeline, and, while it waits in the inbox, who holds it (承办人) and
+// the triage: accept (new case, attach to a case, or reopen a closed one:
+// the problem came back), refuse, assign, ask the reporter. The inbox's
+// rows are one line each and link here.
 
 import (
 	"net/http"
@@ -31,6 +32,9 @@ type complaintData struct {
 	CameBack   []ledger.Case // closed cases whose problem it may say came back
 	Reasons    []ledger.RefuseReason
 	CanDecide  bool // received, and the user may accept or refuse
+	// Assign is who holds it in triage (承办人) with the form to change it;
+	// nil once it has left the inbox (its case has its own holder).
+	Assign *assignView
 	// Accept and Refuse are what was typed into the form that was refused
 	// (the other is empty); Fields its field messages.
 	Accept, Refuse map[string]string
@@ -88,6 +92,13 @@ func (h *Handler) renderComplaint(c *gin.Context, code int, id int64, reveal map
 		return
 	}
 	if cm.Status == ledger.Received {
+		page := "/office/complaints/" + strconv.FormatInt(cm.ID, 10)
+		a, err := h.assignViewOf(c, page+"/assign", page, cm.AssigneeID.Int64)
+		if err != nil {
+			h.fail(c, err)
+			return
+		}
+		d.Assign = &a
 		if d.Duplicates, err = h.Ledger.DuplicateCandidates(ctx, cm); err != nil {
 			h.fail(c, err)
 			return

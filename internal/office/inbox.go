@@ -25,8 +25,8 @@ type complaintRow struct {
 	Overdue    bool // not decided by the decide-by date
 	ReplyLate  bool // a hotline ticket's reply deadline passed without an answer
 	Duplicates []ledger.Case
-	Assign     assignView // the inbox's rows: who holds it, and the form
-	Notes      []string   // the import's warnings to check
+	Holder     string   // who holds it in triage (承办人); "" for nobody
+	Notes      []string // the import's warnings to check
 }
 
 func (h *Handler) complaintRow(c ledger.Complaint, towns map[int64]string, reveal map[int64]*ledger.Contact) complaintRow {
@@ -64,14 +64,14 @@ func maskName(n string) string {
 	return string(r[0]) + strings.Repeat("*", len(r)-1)
 }
 
+// inboxData is one page of the inbox: a compact row per complaint, each
+// linking to the complaint's own page, where the triage is.
 type inboxData struct {
-	Rows    []complaintRow
-	Reasons []ledger.RefuseReason
-	Filter  ledger.InboxFilter
-	Total   int
-	Side    []sideGroup
-	Pager   pager
-	Only    bool // one complaint, its contact just shown
+	Rows   []complaintRow
+	Filter ledger.InboxFilter
+	Total  int
+	Side   []sideGroup
+	Pager  pager
 }
 
 // sideGroup is one facet of the sidebar: its filters, each with its count.
@@ -91,8 +91,6 @@ type sideItem struct {
 type pager struct {
 	First, Prev, Next, Last string
 }
-
-func (h *Handler) inbox(c *gin.Context) { h.renderInbox(c, nil, 0) }
 
 // inboxFilter reads the filter of the query string; a bad value filters
 // nothing.
@@ -118,15 +116,12 @@ func inboxHref(f ledger.InboxFilter, extra ...string) string {
 	return "/office/inbox?" + v.Encode()
 }
 
-// renderInbox shows one page of the inbox; with only set, that one
-// complaint, its contact in reveal.
-func (h *Handler) renderInbox(c *gin.Context, reveal map[int64]*ledger.Contact, only int64) {
+// inbox shows one page of the inbox (待处理举报), filtered by the query
+// string, paged by keyset (after=, before=, last=1).
+func (h *Handler) inbox(c *gin.Context) {
 	ctx := h.ctx(c)
 	f := inboxFilter(c)
 	q := ledger.InboxQuery{Filter: f}
-	if only != 0 {
-		q.Filter = ledger.InboxFilter{Only: only}
-	}
 	if cur, ok := ledger.ParseCursor(c.Query("after")); ok {
 		q.After = &cur
 	} else if cur, ok := ledger.ParseCursor(c.Query("before")); ok {
@@ -144,7 +139,7 @@ func (h *Handler) renderInbox(c *gin.Context, reveal map[int64]*ledger.Contact, 
 		h.fail(c, err)
 		return
 	}
-	d := inboxData{Reasons: ledger.RefuseReasons, Filter: f, Total: pg.Total, Only: only != 0}
+	d := inboxData{Filter: f, Total: pg.Total}
 	dups := h.Ledger.DuplicateFinder()
 	asg, err := h.assigner(c)
 	if err != nil {
@@ -152,25 +147,23 @@ func (h *Handler) renderInbox(c *gin.Context, reveal map[int64]*ledger.Contact, 
 		return
 	}
 	for _, cm := range pg.Complaints {
-		r := h.complaintRow(cm, names, reveal)
+		r := h.complaintRow(cm, names, nil)
 		if r.Duplicates, err = dups.Candidates(ctx, &cm); err != nil {
 			h.fail(c, err)
 			return
 		}
-		r.Assign = asg.view("/office/complaints/"+strconv.FormatInt(cm.ID, 10)+"/assign", cm.AssigneeID.Int64)
+		r.Holder = asg.holder(cm.AssigneeID.Int64)
 		d.Rows = append(d.Rows, r)
 	}
-	if only == 0 {
-		if pg.Prev != nil {
-			d.Pager.First, d.Pager.Prev = inboxHref(f), inboxHref(f, "before", pg.Prev.String())
-		}
-		if pg.Next != nil {
-			d.Pager.Next, d.Pager.Last = inboxHref(f, "after", pg.Next.String()), inboxHref(f, "last", "1")
-		}
-		if d.Side, err = h.inboxSide(ctx, f, names); err != nil {
-			h.fail(c, err)
-			return
-		}
+	if pg.Prev != nil {
+		d.Pager.First, d.Pager.Prev = inboxHref(f), inboxHref(f, "before", pg.Prev.String())
+	}
+	if pg.Next != nil {
+		d.Pager.Next, d.Pager.Last = inboxHref(f, "after", pg.Next.String()), inboxHref(f, "last", "1")
+	}
+	if d.Side, err = h.inboxSide(ctx, f, names); err != nil {
+		h.fail(c, err)
+		return
 	}
 	h.render(c, http.StatusOK, "inbox", "待处理举报", d)
 }
