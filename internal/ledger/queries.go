@@ -11,6 +11,8 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/jmoiron/sqlx"
+
 	"ecoreport/internal/db"
 )
 
@@ -127,14 +129,31 @@ func (s *Service) CaseList(ctx context.Context, f CaseFilter) ([]Case, error) {
 }
 
 const overdueNoticesSQL = `SELECT n.id, n.case_id, n.year, n.number, n.unit_id, n.problem, n.requirements, n.deadline, n.copied_to,
- n.issued_by, n.issued_at, n.status FROM notices n JOIN cases k ON k.id = n.case_id
- WHERE n.status <> ? AND n.deadline < ? AND k.status IN (?, ?) ORDER BY n.deadline, n.id`
+ n.issued_by, n.issued_at, n.status, n.prefix FROM notices n JOIN cases k ON k.id = n.case_id
+ WHERE n.status <> ? AND n.deadline < ? AND k.status IN (?, ?)`
 
 // OverdueNotices maps each case whose notice in force is past its deadline
 // (Notice.Overdue) to that notice, for lists.
 func (s *Service) OverdueNotices(ctx context.Context) (map[int64]Notice, error) {
+	return s.overdueNotices(ctx, overdueNoticesSQL+` ORDER BY n.deadline, n.id`, NoticeSuperseded, s.now(), Assigned, Reopened)
+}
+
+// OverdueNoticesOf is OverdueNotices for the given cases only (a page of 我
+// 的问题, the cases a page's complaints may repeat).
+func (s *Service) OverdueNoticesOf(ctx context.Context, caseIDs []int64) (map[int64]Notice, error) {
+	if len(caseIDs) == 0 {
+		return map[int64]Notice{}, nil
+	}
+	q, args, err := sqlx.In(overdueNoticesSQL+` AND n.case_id IN (?) ORDER BY n.deadline, n.id`, NoticeSuperseded, s.now(), Assigned, Reopened, caseIDs)
+	if err != nil {
+		return nil, fmt.Errorf("ledger: overdue notices: %w", err)
+	}
+	return s.overdueNotices(ctx, s.DB.Rebind(q), args...)
+}
+
+func (s *Service) overdueNotices(ctx context.Context, q string, args ...any) (map[int64]Notice, error) {
 	var ns []Notice
-	if err := s.DB.SelectContext(ctx, &ns, overdueNoticesSQL, NoticeSuperseded, s.now(), Assigned, Reopened); err != nil {
+	if err := s.DB.SelectContext(ctx, &ns, q, args...); err != nil {
 		return nil, db.Classify(fmt.Errorf("ledger: overdue notices: %w", err))
 	}
 	m := make(map[int64]Notice, len(ns))

@@ -211,4 +211,16 @@ func TestOverdueNoticeFilter(t *testing.T) {
 	if q := (ledger.CaseFilter{NoticeOverdue: true}).Query(); q != "notice_overdue=true" {
 		t.Fatalf("query %q", q)
 	}
+	// The same for some cases only (我的问题, an inbox page's duplicates),
+	// the notice's number as it was issued.
+	of, err := s.OverdueNoticesOf(ctx, []int64{onTime, reported, late})
+	if n, ok := of[late]; err != nil || len(of) != 1 || !ok || n.ID != m[late].ID || n.Prefix != ledger.DefaultNoticePrefix {
+		t.Fatalf("overdue notices of three cases %v %v", of, err)
+	}
+	if of, err := s.OverdueNoticesOf(ctx, []int64{onTime, reissued}); err != nil || len(of) != 0 {
+		t.Fatalf("overdue notices of cases on time %v %v", of, err)
+	}
+	if of, err := s.OverdueNoticesOf(ctx, nil); err != nil || len(of) != 0 {
+		t.Fatalf("overdue notices of no case %v %v", of, err)
+	}
 }

@@ -188,7 +188,8 @@ type mineData struct {
 	Complaints []complaintRow
 }
 
-// mine is 我的问题: what the logged-in user holds, with its deadlines.
+// mine is 我的问题: what the logged-in user holds, with its deadlines and
+// each case's late rectification notice.
 func (h *Handler) mine(c *gin.Context) {
 	ctx := h.ctx(c)
 	m, err := h.Ledger.Held(ctx, User(c).ID)
@@ -201,10 +202,23 @@ func (h *Handler) mine(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
+	ids := make([]int64, len(m.Cases))
+	for i, k := range m.Cases {
+		ids[i] = k.ID
+	}
+	late, err := h.Ledger.OverdueNoticesOf(ctx, ids)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
 	now := h.now()
 	d := mineData{}
 	for _, k := range m.Cases {
-		d.Cases = append(d.Cases, caseRow{Case: k, Town: names[k.TownID.Int64], Unit: names[k.UnitID.Int64], Overdue: k.Overdue(now)})
+		r := caseRow{Case: k, Town: names[k.TownID.Int64], Unit: names[k.UnitID.Int64], Overdue: k.Overdue(now)}
+		if n, ok := late[k.ID]; ok {
+			r.NoticeDays = n.DaysOverdue(k.Status, now)
+		}
+		d.Cases = append(d.Cases, r)
 	}
 	for _, cm := range m.Complaints {
 		r := complaintRow{Complaint: cm, Town: cm.TownText, Overdue: cm.DecideOverdue(now)}

@@ -29,9 +29,12 @@ type complaintData struct {
 	Case       *ledger.Case // nil before acceptance
 	Timeline   []ledger.Event
 	Duplicates []ledger.Case // open cases it may repeat
-	CameBack   []ledger.Case // closed cases whose problem it may say came back
-	Reasons    []ledger.RefuseReason
-	CanDecide  bool // received, and the user may accept or refuse
+	// LateNotices maps each of Duplicates whose rectification notice is
+	// late to its days late.
+	LateNotices map[int64]int
+	CameBack    []ledger.Case // closed cases whose problem it may say came back
+	Reasons     []ledger.RefuseReason
+	CanDecide   bool // received, and the user may accept or refuse
 	// Assign is who holds it in triage (承办人) with the form to change it;
 	// nil once it has left the inbox (its case has its own holder).
 	Assign *assignView
@@ -107,6 +110,12 @@ func (h *Handler) renderComplaint(c *gin.Context, code int, id int64, reveal map
 			h.fail(c, err)
 			return
 		}
+		rows := []complaintRow{{Duplicates: d.Duplicates}}
+		if err := h.flagLateNotices(ctx, rows); err != nil {
+			h.fail(c, err)
+			return
+		}
+		d.LateNotices = rows[0].LateNotices
 	}
 	h.renderPage(c, code, "complaint", page{Title: "举报件 " + cm.Ref(), Data: &d, Flash: flash(c), Error: msg})
 }

@@ -25,8 +25,12 @@ type complaintRow struct {
 	Overdue    bool // not decided by the decide-by date
 	ReplyLate  bool // a hotline ticket's reply deadline passed without an answer
 	Duplicates []ledger.Case
-	Holder     string   // who holds it in triage (承办人); "" for nobody
-	Notes      []string // the import's warnings to check
+	// LateNotices maps each of Duplicates whose rectification notice is
+	// past its deadline to the days it is late: a repeat of a problem the
+	// unit is late with.
+	LateNotices map[int64]int
+	Holder      string   // who holds it in triage (承办人); "" for nobody
+	Notes       []string // the import's warnings to check
 }
 
 func (h *Handler) complaintRow(c ledger.Complaint, towns map[int64]string, reveal map[int64]*ledger.Contact) complaintRow {
@@ -155,6 +159,10 @@ func (h *Handler) inbox(c *gin.Context) {
 		r.Holder = asg.holder(cm.AssigneeID.Int64)
 		d.Rows = append(d.Rows, r)
 	}
+	if err := h.flagLateNotices(ctx, d.Rows); err != nil {
+		h.fail(c, err)
+		return
+	}
 	if pg.Prev != nil {
 		d.Pager.First, d.Pager.Prev = inboxHref(f), inboxHref(f, "before", pg.Prev.String())
 	}
@@ -166,6 +174,33 @@ func (h *Handler) inbox(c *gin.Context) {
 		return
 	}
 	h.render(c, http.StatusOK, "inbox", "待处理举报", d)
+}
+
+// flagLateNotices sets LateNotices of each row, reading the late notices
+// of all the rows' duplicates at once.
+func (h *Handler) flagLateNotices(ctx context.Context, rows []complaintRow) error {
+	var ids []int64
+	for _, r := range rows {
+		for _, k := range r.Duplicates {
+			ids = append(ids, k.ID)
+		}
+	}
+	late, err := h.Ledger.OverdueNoticesOf(ctx, ids)
+	if err != nil || len(late) == 0 {
+		return err
+	}
+	now := h.now()
+	for i := range rows {
+		for _, k := range rows[i].Duplicates {
+			if n, ok := late[k.ID]; ok {
+				if rows[i].LateNotices == nil {
+					rows[i].LateNotices = map[int64]int{}
+				}
+				rows[i].LateNotices[k.ID] = n.DaysOverdue(k.Status, now)
+			}
+		}
+	}
+	return nil
 }
 
 // inboxSide is the sidebar: every filter with how many complaints of the
