@@ -171,7 +171,8 @@ func (m *Main) Addr() string {
 // background runs the jobs of serve until ctx ends: the audit sealer every
 // second, a signed audit checkpoint every ten minutes, reward expiry
 // hourly, contact retention daily, the outbox's worker and scheduler, and
-// expired sessions and forgotten login failures every ten minutes.
+// expired sessions, forgotten login failures and expired second-factor
+// challenges every ten minutes.
 func (m *Main) background(ctx context.Context) {
 	warn := func(f string, a ...any) { m.Log.Warn(fmt.Sprintf(f, a...)) }
 	done := make(chan struct{})
@@ -197,6 +198,9 @@ func (m *Main) background(ctx context.Context) {
 		}
 		if _, err := m.Users.PurgeLoginFailures(ctx); err != nil && ctx.Err() == nil {
 			warn("purge login failures: %v", err)
+		}
+		if _, err := m.Office.TOTP.PurgeChallenges(ctx); err != nil && ctx.Err() == nil {
+			warn("purge login challenges: %v", err)
 		}
 	})
 	<-done

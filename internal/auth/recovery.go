@@ -168,9 +168,13 @@ func (t *TOTP) CompleteLoginWithRecovery(ctx context.Context, token, typed strin
 	return nil, t.wrongCode(ctx, ch, u, now)
 }
 
+// resetTOTPSQL turns the second factor off and lifts the lock its wrong
+// codes set: the lock guarded a factor that is gone.
+const resetTOTPSQL = `UPDATE users SET totp_secret = NULL, totp_last_step = NULL, locked_until = NULL, updated_at = ? WHERE id = ?`
+
 // Reset turns an account's second factor off for an administrator (重置两步
 // 验证, when the phone and the codes are lost): the secret, the recovery
-// codes and any login half done go. The person enrols again after logging
+// codes, any login half done and a lock after wrong codes go. The person enrols again after logging
 // in with the password. ENOTFOUND for an unknown account, ECONFLICT when it
 // has no second factor.
 func (t *TOTP) Reset(ctx context.Context, id int64, by string) error {
@@ -183,7 +187,7 @@ func (t *TOTP) Reset(ctx context.Context, id int64, by string) error {
 		if !u.TOTPSecret.Valid {
 			return apperr.Errorf(apperr.ECONFLICT, "账号 %s 未启用两步验证", u.Username)
 		}
-		if _, err := tx.ExecContext(ctx, disableTOTPSQL, now, id); err != nil {
+		if _, err := tx.ExecContext(ctx, resetTOTPSQL, now, id); err != nil {
 			return fmt.Errorf("auth: reset totp of %d: %w", id, err)
 		}
 		if _, err := tx.ExecContext(ctx, deleteRecoverySQL, id); err != nil {

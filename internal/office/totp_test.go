@@ -223,3 +223,33 @@ func TestTOTPRecoveryCode(t *testing.T) {
 	}
 	mustContain(t, c.get("/office/totp"), "还剩 <strong>10</strong> 个")
 }
+
+// TestAdminResetsALostSecondFactor: the phone and the codes are lost; the
+// inspector types wrong codes until the account locks. The administrator
+// sees the lock, resets the second factor (which lifts it), and the
+// inspector logs in with the password alone, then enrols again.
+func TestAdminResetsALostSecondFactor(t *testing.T) {
+	e := newEnv(t)
+	secret := e.enrolTOTP("inspector")
+	c := e.passwordStep("inspector")
+	for range auth.MaxCodeAttempts {
+		c.post("/office/login/totp", "code", wrongCode(e.code(secret)))
+	}
+	locked := e.client()
+	locked.get("/office/login")
+	if w := locked.post("/office/login", "username", "inspector", "password", password); w.Code != http.StatusForbidden {
+		t.Fatalf("the locked account's password: %d", w.Code)
+	}
+	admin := e.session("admin")
+	page := "/office/admin/users/" + e.userID("inspector")
+	mustContain(t, admin.get(page), "两步验证码连续输错，锁定至", "剩余恢复码 10 个", "/totp-reset")
+	seeOther(t, admin.post(page+"/totp-reset"), "totp reset")
+	if e.audited("admin", "user.totp_reset") != 1 || e.count(`SELECT COUNT(*) FROM totp_recovery_codes`) != 0 {
+		t.Fatal("reset not audited, or the codes stayed")
+	}
+	w := admin.get(page)
+	mustContain(t, w, "<dt>两步验证</dt><dd>未启用")
+	mustNotContain(t, w, "锁定至", "/totp-reset")
+	own := e.login("inspector")                               // the password alone, no code, no lock
+	mustContain(t, own.get("/office/totp"), "<svg", "启用两步验证") // and may enrol again
+}
