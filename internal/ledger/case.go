@@ -188,7 +188,8 @@ func (s *Service) OpenCaseTx(ctx context.Context, tx *sqlx.Tx, in NewCase, by Ac
 	if err := s.event(ctx, tx, now, id, 0, "case.opened", "", string(Open), by, EventInput{}); err != nil {
 		return 0, fmt.Errorf("ledger: open case: %w", err)
 	}
-	text := caseText{ID: id, Title: strings.TrimSpace(in.Title), Subject: in.Subject, SourceDetail: in.SourceDetail}
+	text := caseText{ID: id, Title: strings.TrimSpace(in.Title), Subject: in.Subject, SourceDetail: in.SourceDetail,
+		Description: desc, Address: strings.TrimSpace(in.Address)}
 	if err := indexTx(ctx, tx, SearchCases, []int64{id}, [][]int64{text.terms()}); err != nil {
 		return 0, fmt.Errorf("ledger: open case: %w", err)
 	}

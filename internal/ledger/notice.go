@@ -249,7 +249,7 @@ func (s *Service) IssueNotice(ctx context.Context, in NewNotice, by Actor) (*Not
 		if n.ID, err = res.LastInsertId(); err != nil {
 			return fmt.Errorf("ledger: insert notice: %w", err)
 		}
-		if err := reindexCaseTx(ctx, tx, text); err != nil { // the case is found by its notices' numbers
+		if err := indexNoticeTx(ctx, tx, text, n.ID); err != nil { // found by its number and problem, the case too
 			return err
 		}
 		return s.NoteTx(ctx, tx, c.ID, 0, "notice.issued", by, EventInput{InternalNote: n.Ref()})

@@ -31,7 +31,12 @@ type SearchKind int
 // Kinds of searched documents, as stored in search_terms.kind.
 const (
 	SearchComplaints SearchKind = 1 // 举报件: reference, ticket number, reported party, address, description
-	SearchCases      SearchKind = 2 // 问题: reference, title, reported party, source, notice numbers
+	SearchCases      SearchKind = 2 // 问题: reference, title, reported party, source, problem, address, its notices' numbers and problem texts
+	// SearchNotices are the notices as their unit reads them: what a unit
+	// searches, so that it never finds a case by words it cannot read
+	// (the case's own text, which the notice may word otherwise to leave
+	// out what could identify the reporter, or another unit's notice).
+	SearchNotices SearchKind = 3 // 整改通知书: number, the case's reference, place, problem
 )
 
 // ComplaintText is what the search index reads of a complaint.
@@ -58,11 +63,56 @@ func (t ComplaintText) terms() []int64 {
 type caseText struct {
 	ID                           int64
 	Title, Subject, SourceDetail string
-	Notices                      []string // notice numbers (石环督整〔2026〕12号)
+	Description, Address         string
+	Notices                      []noticeText
 }
 
 func (t caseText) terms() []int64 {
-	return grams.Terms(append([]string{CaseRef(t.ID), t.Title, t.Subject, t.SourceDetail}, t.Notices...)...)
+	texts := []string{CaseRef(t.ID), t.Title, t.Subject, t.SourceDetail, t.Description, t.Address}
+	for _, n := range t.Notices {
+		texts = append(texts, n.Ref, n.Key, n.Problem)
+	}
+	return grams.Terms(texts...)
+}
+
+// noticeText is what the search index reads of a notice: what its unit
+// reads on it.
+type noticeText struct {
+	ID, CaseID int64
+	Ref        string // 石环督整〔2026〕12号
+	Key        string // noticeKey: the year and number as one word
+	Address    string // the place, the case's address
+	Problem    string
+}
+
+func (t noticeText) terms() []int64 {
+	return grams.Terms(t.Ref, t.Key, CaseRef(t.CaseID), t.Address, t.Problem)
+}
+
+// noticeKey is a notice's year and number as one indexed word (2026n7):
+// a number of one digit is no term of its own (grams), so 石环督整〔2026〕7号
+// would otherwise find every notice of 2026. A search for a notice number
+// is rewritten to it (canonical).
+func noticeKey(year, number int) string { return fmt.Sprintf("%dn%d", year, number) }
+
+// noticeTextsSQL reads the indexed text of notices, with their case's
+// address.
+const noticeTextsSQL = `SELECT n.id, n.case_id, n.prefix, n.year, n.number, n.problem, k.address
+ FROM notices n JOIN cases k ON k.id = n.case_id`
+
+type noticeTextRow struct {
+	ID      int64  `db:"id"`
+	CaseID  int64  `db:"case_id"`
+	Prefix  string `db:"prefix"`
+	Year    int    `db:"year"`
+	Number  int    `db:"number"`
+	Problem string `db:"problem"`
+	Address string `db:"address"`
+}
+
+func (r noticeTextRow) text() noticeText {
+	return noticeText{ID: r.ID, CaseID: r.CaseID, Ref: NoticeRef(r.Prefix, r.Year, r.Number), Key: noticeKey(r.Year, r.Number),
+		Address: r.Address, Problem: r.Problem}
 }
 
 // termRows bounds the rows of one INSERT into search_terms: three bound
@@ -155,24 +205,22 @@ func (s *Service) ReindexComplaintTx(ctx context.Context, tx *sqlx.Tx, before, a
 func caseTextTx(ctx context.Context, tx sqlx.QueryerContext, id int64) (caseText, error) {
 	t := caseText{ID: id}
 	var r struct {
-		Title   string `db:"title"`
-		Subject string `db:"subject"`
-		Source  string `db:"source_detail"`
+		Title       string `db:"title"`
+		Subject     string `db:"subject"`
+		Source      string `db:"source_detail"`
+		Description string `db:"description"`
+		Address     string `db:"address"`
 	}
-	if err := sqlx.GetContext(ctx, tx, &r, `SELECT title, subject, source_detail FROM cases WHERE id = ?`, id); err != nil {
+	if err := sqlx.GetContext(ctx, tx, &r, `SELECT title, subject, source_detail, description, address FROM cases WHERE id = ?`, id); err != nil {
 		return t, fmt.Errorf("ledger: text of case %d: %w", id, err)
 	}
-	t.Title, t.Subject, t.SourceDetail = r.Title, r.Subject, r.Source
-	var ns []struct {
-		Prefix string `db:"prefix"`
-		Year   int    `db:"year"`
-		Number int    `db:"number"`
-	}
-	if err := sqlx.SelectContext(ctx, tx, &ns, `SELECT prefix, year, number FROM notices WHERE case_id = ? ORDER BY id`, id); err != nil {
+	t.Title, t.Subject, t.SourceDetail, t.Description, t.Address = r.Title, r.Subject, r.Source, r.Description, r.Address
+	var ns []noticeTextRow
+	if err := sqlx.SelectContext(ctx, tx, &ns, noticeTextsSQL+` WHERE n.case_id = ? ORDER BY n.id`, id); err != nil {
 		return t, fmt.Errorf("ledger: notices of case %d: %w", id, err)
 	}
 	for _, n := range ns {
-		t.Notices = append(t.Notices, NoticeRef(n.Prefix, n.Year, n.Number))
+		t.Notices = append(t.Notices, n.text())
 	}
 	return t, nil
 }
@@ -185,6 +233,20 @@ func reindexCaseTx(ctx context.Context, tx *sqlx.Tx, before caseText) error {
 		return err
 	}
 	return reindexTx(ctx, tx, SearchCases, before.ID, before.terms(), after.terms())
+}
+
+// indexNoticeTx indexes a notice just issued in tx: its own document
+// (SearchNotices), and its number and problem on its case's (reindexing
+// the case from before, its text before the notice).
+func indexNoticeTx(ctx context.Context, tx *sqlx.Tx, before caseText, id int64) error {
+	var r noticeTextRow
+	if err := sqlx.GetContext(ctx, tx, &r, noticeTextsSQL+` WHERE n.id = ?`, id); err != nil {
+		return fmt.Errorf("ledger: text of notice %d: %w", id, err)
+	}
+	if err := indexTx(ctx, tx, SearchNotices, []int64{id}, [][]int64{r.text().terms()}); err != nil {
+		return err
+	}
+	return reindexCaseTx(ctx, tx, before)
 }
 
 // Reindex rebuilds the whole search index from the complaints and cases, a
@@ -227,37 +289,45 @@ func (s *Service) Reindex(ctx context.Context) (int, error) {
 	}
 	for last := int64(0); ; {
 		var rows []struct {
-			ID      int64  `db:"id"`
-			Title   string `db:"title"`
-			Subject string `db:"subject"`
-			Source  string `db:"source_detail"`
+			ID          int64  `db:"id"`
+			Title       string `db:"title"`
+			Subject     string `db:"subject"`
+			Source      string `db:"source_detail"`
+			Description string `db:"description"`
+			Address     string `db:"address"`
 		}
-		if err := s.DB.SelectContext(ctx, &rows, `SELECT id, title, subject, source_detail FROM cases WHERE id > ? ORDER BY id LIMIT 1000`, last); err != nil {
+		if err := s.DB.SelectContext(ctx, &rows, `SELECT id, title, subject, source_detail, description, address FROM cases
+ WHERE id > ? ORDER BY id LIMIT 1000`, last); err != nil {
 			return n, db.Classify(fmt.Errorf("ledger: reindex cases: %w", err))
 		}
 		if len(rows) == 0 {
 			break
 		}
 		first, end := rows[0].ID, rows[len(rows)-1].ID
-		var ns []struct {
-			CaseID int64  `db:"case_id"`
-			Prefix string `db:"prefix"`
-			Year   int    `db:"year"`
-			Number int    `db:"number"`
-		}
-		if err := s.DB.SelectContext(ctx, &ns, `SELECT case_id, prefix, year, number FROM notices WHERE case_id >= ? AND case_id <= ? ORDER BY id`, first, end); err != nil {
+		var ns []noticeTextRow
+		if err := s.DB.SelectContext(ctx, &ns, noticeTextsSQL+` WHERE n.case_id >= ? AND n.case_id <= ? ORDER BY n.id`, first, end); err != nil {
 			return n, db.Classify(fmt.Errorf("ledger: reindex notices: %w", err))
 		}
-		refs := map[int64][]string{}
-		for _, x := range ns {
-			refs[x.CaseID] = append(refs[x.CaseID], NoticeRef(x.Prefix, x.Year, x.Number))
+		notices := map[int64][]noticeText{}
+		nids, nterms := make([]int64, len(ns)), make([][]int64, len(ns))
+		for i, x := range ns {
+			t := x.text()
+			notices[x.CaseID] = append(notices[x.CaseID], t)
+			nids[i], nterms[i] = x.ID, t.terms()
 		}
 		ids, terms := make([]int64, len(rows)), make([][]int64, len(rows))
 		for i, r := range rows {
 			ids[i] = r.ID
-			terms[i] = caseText{ID: r.ID, Title: r.Title, Subject: r.Subject, SourceDetail: r.Source, Notices: refs[r.ID]}.terms()
+			terms[i] = caseText{ID: r.ID, Title: r.Title, Subject: r.Subject, SourceDetail: r.Source, Description: r.Description,
+				Address: r.Address, Notices: notices[r.ID]}.terms()
 		}
-		if err := s.DB.InTx(ctx, func(tx *sqlx.Tx) error { return indexTx(ctx, tx, SearchCases, ids, terms) }); err != nil {
+		err := s.DB.InTx(ctx, func(tx *sqlx.Tx) error {
+			if err := indexTx(ctx, tx, SearchCases, ids, terms); err != nil {
+				return err
+			}
+			return indexTx(ctx, tx, SearchNotices, nids, nterms)
+		})
+		if err != nil {
 			return n, db.Classify(err)
 		}
 		n += len(rows)
@@ -315,6 +385,7 @@ type SearchQuery struct {
 type SearchPage struct {
 	Complaints []Complaint // Kind SearchComplaints
 	Cases      []Case      // Kind SearchCases
+	Notices    []Notice    // Kind SearchNotices
 	// Next is the Before of the next page, 0 when there is none.
 	Next int64
 	// Partial says the page stopped after checking searchBudget documents:
@@ -328,11 +399,22 @@ type SearchPage struct {
 // from where it stopped. Variables so that a test can make them small.
 var searchWindow, searchBudget = 2000, 20000
 
-var refRE = regexp.MustCompile(`^([RrCc])0*([0-9]{1,12})$`)
+var (
+	refRE = regexp.MustCompile(`^([RrCc])0*([0-9]{1,12})$`)
+	// noticeRE is a notice number as typed: 石环督整〔2026〕12号, with any
+	// brackets, the prefix and 号 optional.
+	noticeRE = regexp.MustCompile(`^(\p{Han}*)[〔\[［(（【]\s*([0-9]{4})\s*[〕\]］)）】]\s*0*([0-9]{1,6})号?$`)
+)
 
 // canonical rewrites references typed short (r123, C12) as they are written
-// in the index (R0000123, C000012).
+// in the index (R0000123, C000012), and a notice number as its prefix and
+// its noticeKey.
 func canonical(w string) string {
+	if m := noticeRE.FindStringSubmatch(w); m != nil {
+		year, _ := strconv.Atoi(m[2])
+		number, _ := strconv.Atoi(m[3])
+		return strings.TrimSpace(m[1] + " " + noticeKey(year, number))
+	}
 	m := refRE.FindStringSubmatch(w)
 	if m == nil {
 		return w
@@ -378,17 +460,16 @@ func ParseSearch(text string) ([]int64, error) {
 	return terms, nil
 }
 
-// Search finds the complaints or the cases that hold every word of
-// q.Text, newest first, within scope: a unit searches only the cases it was
-// sent a notice for and no complaints. EINVALID (field q) for a bad search
-// (ParseSearch).
+// Search finds the complaints, the cases or the notices that hold every
+// word of q.Text, newest first, within scope: a unit searches only its own
+// notices, nothing else. EINVALID (field q) for a bad search (ParseSearch).
 func (s *Service) Search(ctx context.Context, q SearchQuery, scope Scope) (*SearchPage, error) {
 	terms, err := ParseSearch(q.Text)
 	if err != nil {
 		return nil, err
 	}
 	page := &SearchPage{}
-	if !scope.All && (scope.UnitID == 0 || q.Kind != SearchCases) {
+	if !scope.All && (scope.UnitID == 0 || q.Kind != SearchNotices) {
 		return page, nil
 	}
 	if q.Limit <= 0 || q.Limit > SearchLimit {
@@ -402,19 +483,18 @@ func (s *Service) Search(ctx context.Context, q SearchQuery, scope Scope) (*Sear
 	if len(ids) == 0 {
 		return page, nil
 	}
-	cols, table := complaintColumns, "complaints"
-	if q.Kind == SearchCases {
-		cols, table = caseColumns, "cases"
+	cols, table, dest := complaintColumns, "complaints", any(&page.Complaints)
+	switch q.Kind {
+	case SearchCases:
+		cols, table, dest = caseColumns, "cases", &page.Cases
+	case SearchNotices:
+		cols, table, dest = noticeColumns, "notices", &page.Notices
 	}
 	sel, args, err := sqlx.In(`SELECT `+cols+` FROM `+table+` WHERE id IN (?) ORDER BY id DESC`, ids)
 	if err != nil {
 		return nil, err
 	}
-	if q.Kind == SearchCases {
-		err = s.DB.SelectContext(ctx, &page.Cases, sel, args...)
-	} else {
-		err = s.DB.SelectContext(ctx, &page.Complaints, sel, args...)
-	}
+	err = s.DB.SelectContext(ctx, dest, sel, args...)
 	if err != nil {
 		return nil, db.Classify(fmt.Errorf("ledger: search results: %w", err))
 	}
@@ -422,10 +502,10 @@ func (s *Service) Search(ctx context.Context, q SearchQuery, scope Scope) (*Sear
 }
 
 const (
-	probeSQL    = `SELECT COUNT(*) FROM (SELECT 1 FROM search_terms WHERE term = ? AND kind = ? AND ref_id < ? LIMIT ?) x`
-	windowSQL   = `SELECT ref_id FROM search_terms WHERE term = ? AND kind = ? AND ref_id < ? ORDER BY ref_id DESC LIMIT 1 OFFSET ?`
-	hasTermSQL  = ` AND EXISTS (SELECT 1 FROM search_terms u WHERE u.term = ? AND u.kind = ? AND u.ref_id = t.ref_id)`
-	unitCaseSQL = ` AND EXISTS (SELECT 1 FROM notices n WHERE n.case_id = t.ref_id AND n.unit_id = ?)`
+	probeSQL      = `SELECT COUNT(*) FROM (SELECT 1 FROM search_terms WHERE term = ? AND kind = ? AND ref_id < ? LIMIT ?) x`
+	windowSQL     = `SELECT ref_id FROM search_terms WHERE term = ? AND kind = ? AND ref_id < ? ORDER BY ref_id DESC LIMIT 1 OFFSET ?`
+	hasTermSQL    = ` AND EXISTS (SELECT 1 FROM search_terms u WHERE u.term = ? AND u.kind = ? AND u.ref_id = t.ref_id)`
+	unitNoticeSQL = ` AND EXISTS (SELECT 1 FROM notices n WHERE n.id = t.ref_id AND n.unit_id = ?)`
 )
 
 // searchIDs walks the rarest term's documents below q.Before, newest
@@ -457,7 +537,7 @@ func (s *Service) searchIDs(ctx context.Context, q SearchQuery, terms []int64, s
 		rest = append(rest, t, kind)
 	}
 	if !scope.All {
-		query += unitCaseSQL
+		query += unitNoticeSQL
 		rest = append(rest, scope.UnitID)
 	}
 	query += ` ORDER BY t.ref_id DESC LIMIT ?`

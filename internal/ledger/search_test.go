@@ -53,6 +53,9 @@ func refsOf(p *ledger.SearchPage) []string {
 	for _, c := range p.Cases {
 		out = append(out, c.Ref())
 	}
+	for _, n := range p.Notices {
+		out = append(out, n.Ref())
+	}
 	return out
 }
 
@@ -84,11 +87,12 @@ func TestSearchFindsComplaintsAndCasesByTheirWords(t *testing.T) {
 	if err := s.RecordVerification(ctx, caseID, ledger.Substantiated, "属实", inspector, ledger.EventInput{}); err != nil {
 		t.Fatal(err)
 	}
-	n, err := s.IssueNotice(ctx, ledger.NewNotice{CaseID: caseID, UnitID: 1, Requirements: "停产整改", Deadline: clk.t.AddDate(0, 0, 10)}, inspector)
+	n, err := s.IssueNotice(ctx, ledger.NewNotice{CaseID: caseID, UnitID: 1, Requirements: "停产整改", Deadline: clk.t.AddDate(0, 0, 10),
+		Problem: "该厂夜间违规生产，除尘设施未运行。"}, inspector)
 	if err != nil {
 		t.Fatal(err)
 	}
-	A, B, C := a.Complaint.Ref(), b.Complaint.Ref(), ledger.CaseRef(caseID)
+	A, B, C, N := a.Complaint.Ref(), b.Complaint.Ref(), ledger.CaseRef(caseID), n.Ref()
 
 	for _, tc := range []struct {
 		name string
@@ -110,6 +114,18 @@ func TestSearchFindsComplaintsAndCasesByTheirWords(t *testing.T) {
 		{"CaseByItsNoticeNumber", ledger.SearchCases, n.Ref(), []string{C}},
 		{"CaseByItsReference", ledger.SearchCases, "c" + fmt.Sprint(caseID), []string{C}},
 		{"CaseNotByAComplaintWord", ledger.SearchCases, "丝银坝村", nil},
+		{"CaseByItsProblem", ledger.SearchCases, "轰鸣 休息", []string{C}},
+		{"CaseByItsAddress", ledger.SearchCases, "汉江大道", []string{C}},
+		{"CaseByItsNoticesProblem", ledger.SearchCases, "除尘设施", []string{C}},
+		{"NoticeByItsNumber", ledger.SearchNotices, N, []string{N}},
+		{"NoticeByItsNumberTypedLoosely", ledger.SearchNotices, "〔2026〕1号", []string{N}},
+		{"NoticeByItsNumberInOtherBrackets", ledger.SearchNotices, "石环督整[2026]01", []string{N}},
+		{"NotAnotherNumberOfTheYear", ledger.SearchNotices, "石环督整〔2026〕2号", nil},
+		{"CaseNotByAnotherNoticeNumber", ledger.SearchCases, "石环督整〔2026〕11号", nil},
+		{"NoticeByItsCase", ledger.SearchNotices, C, []string{N}},
+		{"NoticeByItsProblem", ledger.SearchNotices, "违规生产", []string{N}},
+		{"NoticeByThePlace", ledger.SearchNotices, "汉江大道", []string{N}},
+		{"NoticeNotByTheCasesOwnWords", ledger.SearchNotices, "轰鸣", nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := search(t, s, tc.kind, tc.q, all); !slices.Equal(got, tc.want) {
@@ -120,12 +136,17 @@ func TestSearchFindsComplaintsAndCasesByTheirWords(t *testing.T) {
 	assertIndexInStep(t, s)
 }
 
+// TestSearchScopeOfAUnit: a unit searches its own notices, by what it
+// reads on them: not another unit's, not complaints, and not the words of
+// the case that the notice left out (a reporter's name, say).
 func TestSearchScopeOfAUnit(t *testing.T) {
 	s, clk := newService(t)
 	var cases []int64
+	var notices []string
 	for i, unit := range []int64{1, 2} {
 		in := webComplaint()
 		in.Subject = fmt.Sprintf("第%d砂石厂", i+1)
+		in.Description = "我是隔壁王大妈，" + in.Subject + "每天夜里机器轰鸣。"
 		f := fileOne(t, s, in)
 		id, err := s.Accept(ctx, f.Complaint.ID, 0, inspector, ledger.EventInput{})
 		if err != nil {
@@ -137,37 +158,39 @@ func TestSearchScopeOfAUnit(t *testing.T) {
 		if err := s.RecordVerification(ctx, id, ledger.Partly, "部分属实", inspector, ledger.EventInput{}); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.IssueNotice(ctx, ledger.NewNotice{CaseID: id, UnitID: unit, Requirements: "整改", Deadline: clk.t.AddDate(0, 0, 5)}, inspector); err != nil {
+		n, err := s.IssueNotice(ctx, ledger.NewNotice{CaseID: id, UnitID: unit, Requirements: "整改", Deadline: clk.t.AddDate(0, 0, 5),
+			Problem: in.Subject + "夜间生产噪声扰民。"}, inspector)
+		if err != nil {
 			t.Fatal(err)
 		}
-		cases = append(cases, id)
+		cases, notices = append(cases, id), append(notices, n.Ref())
 	}
 	unit1 := ledger.Scope{UnitID: 1}
-	t.Run("OwnCaseOnly", func(t *testing.T) {
-		if got := search(t, s, ledger.SearchCases, "砂石厂", unit1); !slices.Equal(got, []string{ledger.CaseRef(cases[0])}) {
-			t.Fatalf("unit 1 finds %v", got)
-		}
-	})
-	t.Run("AnotherUnitsCaseByItsReference", func(t *testing.T) {
-		if got := search(t, s, ledger.SearchCases, ledger.CaseRef(cases[1]), unit1); got != nil {
-			t.Fatalf("unit 1 finds unit 2's case: %v", got)
-		}
-	})
-	t.Run("NoComplaints", func(t *testing.T) {
-		if got := search(t, s, ledger.SearchComplaints, "砂石厂", unit1); got != nil {
-			t.Fatalf("a unit finds complaints: %v", got)
-		}
-	})
-	t.Run("NoUnitNoResults", func(t *testing.T) {
-		if got := search(t, s, ledger.SearchCases, "砂石厂", ledger.Scope{}); got != nil {
-			t.Fatalf("an empty scope finds %v", got)
-		}
-	})
-	t.Run("EveryoneElseSeesBoth", func(t *testing.T) {
-		if got := search(t, s, ledger.SearchCases, "砂石厂", all); len(got) != 2 {
-			t.Fatalf("all scope finds %v", got)
-		}
-	})
+	for _, tc := range []struct {
+		name  string
+		kind  ledger.SearchKind
+		q     string
+		scope ledger.Scope
+		want  []string
+	}{
+		{"OwnNoticeOnly", ledger.SearchNotices, "砂石厂 噪声", unit1, []string{notices[0]}},
+		{"OwnNoticeByItsCase", ledger.SearchNotices, ledger.CaseRef(cases[0]), unit1, []string{notices[0]}},
+		{"AnotherUnitsNoticeByItsCase", ledger.SearchNotices, ledger.CaseRef(cases[1]), unit1, nil},
+		{"AnotherUnitsNoticeByItsNumber", ledger.SearchNotices, notices[1], unit1, nil},
+		{"NotByWordsTheNoticeLeftOut", ledger.SearchNotices, "王大妈", unit1, nil},
+		{"NoCases", ledger.SearchCases, "砂石厂", unit1, nil},
+		{"NoComplaints", ledger.SearchComplaints, "砂石厂", unit1, nil},
+		{"NoUnitNoResults", ledger.SearchNotices, "砂石厂", ledger.Scope{}, nil},
+		{"StaffFindTheCasesByTheirOwnWords", ledger.SearchCases, "王大妈", all, []string{ledger.CaseRef(cases[1]), ledger.CaseRef(cases[0])}},
+		{"StaffSeeEveryNotice", ledger.SearchNotices, "砂石厂", all, []string{notices[1], notices[0]}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := search(t, s, tc.kind, tc.q, tc.scope); !slices.Equal(got, tc.want) {
+				t.Fatalf("Search(%q) = %v, want %v", tc.q, got, tc.want)
+			}
+		})
+	}
+	assertIndexInStep(t, s)
 }
 
 func TestSearchRefusesBadInputAndIsNotFooled(t *testing.T) {

@@ -2,7 +2,8 @@ package office
 
 // Search (查找): complaints and cases by ticket number, reference, reported
 // party, address or the words of a description. The index and its rules
-// are the ledger's; a unit finds only the cases it was sent notices for.
+// are the ledger's; a unit finds only its own notices, by what it reads on
+// them.
 
 import (
 	"net/http"
@@ -18,14 +19,15 @@ import (
 )
 
 // Searchers may use the search page: those who read the ledger, and the
-// units (their own cases only).
+// units (their own notices only).
 var Searchers = []auth.Role{auth.Admin, auth.Inspector, auth.Leader, auth.UnitUser}
 
 type searchData struct {
 	Q          string
 	Kind       string // "", "complaints" or "cases"
-	Unit       bool   // a unit: cases only, linked to its notices
+	Unit       bool   // a unit: its own notices only
 	Cases      []searchCase
+	Notices    []searchNotice // a unit's
 	Complaints []complaintRow
 	MoreCases  string // the next page's link, "" when none
 	MoreComps  string
@@ -39,6 +41,15 @@ type searchCase struct {
 	Town    string
 	Overdue bool
 	Href    string
+}
+
+// searchNotice is a notice found by its unit: the case's reference, the
+// place, the deadline and how late it is, as on the unit's page.
+type searchNotice struct {
+	ledger.Notice
+	CaseRef     string
+	Place       string
+	DaysOverdue int
 }
 
 // searchHref is the search page for q, one kind, from before on.
@@ -68,6 +79,27 @@ func (h *Handler) search(c *gin.Context) {
 		return
 	}
 	now := h.now()
+	if d.Unit {
+		p, err := h.Ledger.Search(ctx, ledger.SearchQuery{Text: d.Q, Kind: ledger.SearchNotices, Before: before}, scope)
+		if err != nil {
+			h.searchFailed(c, d, err)
+			return
+		}
+		for _, n := range p.Notices {
+			cs, err := h.Ledger.Case(ctx, n.CaseID)
+			if err != nil {
+				h.fail(c, err)
+				return
+			}
+			d.Notices = append(d.Notices, searchNotice{Notice: n, CaseRef: cs.Ref(), Place: place(names[cs.TownID.Int64], cs.Address),
+				DaysOverdue: n.DaysOverdue(cs.Status, now)})
+		}
+		if p.Next != 0 {
+			d.MoreCases, d.PartCases = searchHref(d.Q, "notices", p.Next), p.Partial
+		}
+		h.render(c, http.StatusOK, "search", "查找："+d.Q, d)
+		return
+	}
 	if d.Kind != "complaints" {
 		limit := 20
 		if d.Kind == "cases" {
@@ -79,20 +111,13 @@ func (h *Handler) search(c *gin.Context) {
 			return
 		}
 		for _, k := range p.Cases {
-			r := searchCase{Case: k, Town: names[k.TownID.Int64], Overdue: k.Overdue(now), Href: "/office/cases/" + strconv.FormatInt(k.ID, 10)}
-			if d.Unit {
-				if r.Href, err = h.unitNoticeHref(c, k.ID, scope.UnitID); err != nil {
-					h.fail(c, err)
-					return
-				}
-			}
-			d.Cases = append(d.Cases, r)
+			d.Cases = append(d.Cases, searchCase{Case: k, Town: names[k.TownID.Int64], Overdue: k.Overdue(now), Href: "/office/cases/" + strconv.FormatInt(k.ID, 10)})
 		}
 		if p.Next != 0 {
 			d.MoreCases, d.PartCases = searchHref(d.Q, "cases", p.Next), p.Partial
 		}
 	}
-	if d.Kind != "cases" && !d.Unit {
+	if d.Kind != "cases" {
 		p, err := h.Ledger.Search(ctx, ledger.SearchQuery{Text: d.Q, Kind: ledger.SearchComplaints, Before: before}, scope)
 		if err != nil {
 			h.searchFailed(c, d, err)
@@ -117,20 +142,4 @@ func (h *Handler) searchFailed(c *gin.Context, d searchData, err error) {
 	}
 	d.Searched = false
 	h.renderPage(c, http.StatusUnprocessableEntity, "search", page{Title: "查找", Fields: apperr.Fields(err), Data: d})
-}
-
-// unitNoticeHref is where a unit opens one of its cases: its latest notice
-// to the unit.
-func (h *Handler) unitNoticeHref(c *gin.Context, caseID, unitID int64) (string, error) {
-	ns, err := h.Ledger.NoticesOfCase(h.ctx(c), caseID)
-	if err != nil {
-		return "", err
-	}
-	href := "/office/unit"
-	for _, n := range ns {
-		if n.UnitID == unitID {
-			href = "/office/notices/" + strconv.FormatInt(n.ID, 10)
-		}
-	}
-	return href, nil
 }

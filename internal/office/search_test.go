@@ -10,9 +10,9 @@ import (
 )
 
 // TestSearchPage: an inspector finds a complaint by a word of its
-// description and its case by its reference; a unit finds its own case,
-// linked to its notice, and nothing of another unit's; a bad search is
-// answered beside the field.
+// description and its case by its reference; a unit finds its own notice
+// by its words, and nothing of another unit's; a bad search is answered
+// beside the field.
 func TestSearchPage(t *testing.T) {
 	e := newEnv(t)
 	mk := func(subject, desc string, unit int64) (ledger.Complaint, int64, *ledger.Notice) {
@@ -46,12 +46,18 @@ func TestSearchPage(t *testing.T) {
 	mustContain(t, w, own.Ref(), ledger.CaseRef(otherCase))
 	mustContain(t, insp.get("/office/search?q="+strings.ToLower(ledger.CaseRef(ownCase))), `<a href="/office/cases/`+strconv.FormatInt(ownCase, 10)+`">`)
 
+	// A unit finds its own notice by what the notice says, linked to it;
+	// not by the case's words the notice does not state (the reported
+	// party here), and nothing of another unit's.
 	unit := e.session("unit") // 城关镇, unit 1
-	w = unit.get("/office/search?q=" + "建材")
-	mustContain(t, w, `<a href="/office/notices/`+strconv.FormatInt(ownNotice.ID, 10)+`">`+ledger.CaseRef(ownCase))
+	w = unit.get("/office/search?q=" + "搅拌站")
+	mustContain(t, w, `<a href="/office/notices/`+strconv.FormatInt(ownNotice.ID, 10)+`">`+ownNotice.Ref(), "<td>"+ledger.CaseRef(ownCase)+"</td>", "城关镇")
 	mustNotContain(t, w, "举报件", own.Ref())
+	mustContain(t, unit.get("/office/search?q="+"建材"), "没有找到本单位的整改通知书")
+	w = unit.get("/office/search?q=" + "噪声")
+	mustContain(t, w, ownNotice.Ref())
 	for _, q := range []string{"石材", ledger.CaseRef(otherCase), "噪声"} {
-		mustNotContain(t, unit.get("/office/search?q="+q), ">"+ledger.CaseRef(otherCase)+"</a>")
+		mustNotContain(t, unit.get("/office/search?q="+q), "<td>"+ledger.CaseRef(otherCase)+"</td>", "/office/notices/"+strconv.FormatInt(ownNotice.ID+1, 10))
 	}
 
 	for _, tc := range []struct{ q, msg string }{
