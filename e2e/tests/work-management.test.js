@@ -1,9 +1,11 @@
 // Work management (issue 19), in order, against the one running server: the
 // administrator opens an account for a new inspector (a bad form first, then
-// the password shown once), registers a visit and takes it into a case from
-// the inbox, and gives the case to the newcomer; the newcomer logs in with
-// the password, finds the case under 我的问题 and again by searching a word
-// of its description, on a phone too; a unit user's search does not find it.
+// the password shown once), registers a visit, finds it as one compact row
+// of the inbox, gives it to the newcomer on the complaint's own page, takes
+// it into a case there and gives the case to the newcomer too; the newcomer
+// logs in with the password, finds the case under 我的问题 and again by
+// searching a word of its description, on a phone too; a unit user's search
+// does not find it.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { env, launch, PHONE, DESKTOP, Watcher, shot } from '../lib/browser.js';
@@ -106,7 +108,7 @@ test('the administrator opens an account for a new inspector', { timeout: TIMEOU
   }
 });
 
-test('the administrator registers a visit, accepts it and gives the case to the newcomer', { timeout: TIMEOUT }, async () => {
+test('the administrator registers a visit, gives it to the newcomer on its page, accepts it and gives the case too', { timeout: TIMEOUT }, async () => {
   requireState('password');
   const { ctx, page, w } = await open('admin-case', DESKTOP);
   try {
@@ -121,17 +123,41 @@ test('the administrator registers a visit, accepts it and gives the case to the 
     await nav(page, page.getByRole('button', { name: '登记并生成查询码' }));
     await w.check('receipt');
     state.ref = (await text(page.locator('main p').filter({ hasText: '举报编号' }))).match(/R\d{7}/)[0];
+    const complaintURL = `/office/complaints/${Number(state.ref.slice(1))}`;
 
-    // The inbox, narrowed by the sidebar to visits, shows it as one compact row.
+    // The inbox, narrowed by the sidebar to visits, shows it as one compact
+    // row: no form but 受理, everything else on the complaint's page.
     await page.goto('/office/inbox');
     await w.check('inbox');
     await nav(page, page.locator('nav.facets').getByRole('link', { name: /^来访/ }));
     await w.check('inbox, visits only');
-    const row = page.locator('.box.row').filter({ has: page.locator('strong', { hasText: state.ref }) });
-    assert.equal(await row.count(), 1, `row of ${state.ref}`);
-    assert.equal(await row.locator('a').first().getAttribute('href'), `/office/complaints/${Number(state.ref.slice(1))}`);
+    const row = () => page.locator('.box.row').filter({ has: page.locator('strong', { hasText: state.ref }) });
+    assert.equal(await row().count(), 1, `row of ${state.ref}`);
+    assert.equal(await row().locator('a').first().getAttribute('href'), complaintURL);
+    assert.equal(await row().locator('details, select, input[type=text], textarea').count(), 0, 'a form in the row beside 受理');
+    assert.match(await text(row().locator('p.muted')), /承办人：未分派/);
     await shot(page, 'inbox-compact.png', { fullPage: false });
-    await nav(page, row.getByRole('button', { name: '受理', exact: true }));
+
+    // On its page: who holds it in triage, and the form to give it.
+    await nav(page, row().getByRole('link', { name: '并入、不予受理、分派、联系方式' }));
+    await w.check('complaint page');
+    assert.equal(new URL(page.url()).pathname, complaintURL);
+    assert.match(await text(page.locator('.box.assign')), /承办人：未指派/);
+    await page.locator('.box.assign').getByLabel('指派给').selectOption({ label: '王建国' });
+    await nav(page, page.locator('.box.assign').getByRole('button', { name: '指派' }));
+    await w.check('complaint page, assigned');
+    assert.equal(new URL(page.url()).pathname, complaintURL, 'the form came back to the complaint page');
+    assert.match(await text(page.locator('p.flash')), /已分派给 王建国/);
+    assert.match(await text(page.locator('.box.assign')), /承办人：王建国/);
+
+    await page.goto('/office/inbox?channel=visit');
+    await w.check('inbox, the holder on the row');
+    assert.match(await text(row().locator('p.muted')), /承办人：王建国/);
+
+    // Accepted from its page (a new case), and the case given too.
+    await page.goto(complaintURL);
+    await w.check('complaint page again');
+    await nav(page, page.locator('#triage').getByRole('button', { name: '受理', exact: true }));
     await w.check('case page after accepting');
     state.caseURL = new URL(page.url()).pathname;
     state.caseRef = (await text(page.locator('h1'))).match(/C\d{6}/)[0];
