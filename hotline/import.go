@@ -156,7 +156,11 @@ func (im *Importer) Import(ctx context.Context, r io.Reader, name, operator stri
 	h := sha256.New()
 	tee := io.TeeReader(r, h)
 	rc, err := im.run(ctx, SourceFile, name, operator, ledger.Actor{Name: operator}, func() (*Reader, error) {
-		return NewReader(tee, name, im.Options)
+		opt, err := im.options(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return NewReader(tee, name, opt)
 	}, progress, nil, func(rc *Receipt) {
 		_, _ = io.Copy(io.Discard, tee) // the digest covers the whole file
 		rc.SHA256 = hex.EncodeToString(h.Sum(nil))
@@ -347,6 +351,24 @@ func (im *Importer) tally(rc *Receipt, res []rowResult, onRow func(RowResult)) {
 			onRow(r.RowResult)
 		}
 	}
+}
+
+// options are the importer's Options with, unless they name towns, the
+// active towns of the ledger: the county's own, as the administrators keep
+// them (renamed, added, retired), not a list built into the binary.
+func (im *Importer) options(ctx context.Context) (Options, error) {
+	opt := im.Options
+	if len(opt.Towns) > 0 {
+		return opt, nil
+	}
+	ts, err := im.Ledger.Towns(ctx)
+	if err != nil {
+		return opt, fmt.Errorf("%w：%w", ErrDatabase, err)
+	}
+	for _, t := range ts {
+		opt.Towns = append(opt.Towns, t.Name)
+	}
+	return opt, nil
 }
 
 // townIDs maps canonical and short town names to unit ids.
@@ -587,6 +609,12 @@ func (im *Importer) update(ctx context.Context, tx *sqlx.Tx, batchID int64, k *k
 		warnings = string(b)
 	}
 	now := db.UTC(im.Ledger.Now())
+	before := ledger.ComplaintText{ID: k.ID, SourceRef: k.SourceRef, Subject: k.Subject, Address: k.Address, Description: k.Description, TownText: k.TownText}
+	after := ledger.ComplaintText{ID: k.ID, SourceRef: k.SourceRef, Subject: strings.TrimSpace(nc.Subject), Address: strings.TrimSpace(nc.Address),
+		Description: strings.TrimSpace(nc.Description), TownText: nc.TownText}
+	if err := im.Ledger.ReindexComplaintTx(ctx, tx, before, after); err != nil {
+		return nil, fmt.Errorf("hotline: update ticket %s: %w", t.TicketNo, err)
+	}
 	// Conditional on the version read: an import of the same ticket that
 	// committed meanwhile makes this one ECONFLICT, and the batch is
 	// written again against what it left.
@@ -834,8 +862,12 @@ func (im *Importer) FixReject(ctx context.Context, id int64, fields map[string]s
 	data := csvOf(header, [][]string{row})
 	// The one-row file is read with the row's number in the original file,
 	// so that the receipt and any message say 第15行, not 第2行.
+	opt, err := im.options(ctx)
+	if err != nil {
+		return nil, err
+	}
 	openFix := func() (*Reader, error) {
-		rd, err := NewReader(bytes.NewReader(data), "fix.csv", im.Options)
+		rd, err := NewReader(bytes.NewReader(data), "fix.csv", opt)
 		if err == nil {
 			rd.rowAs = q.Row
 		}

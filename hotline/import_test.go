@@ -373,3 +373,85 @@ func TestFixReject(t *testing.T) {
 	}
 	_ = time.Now
 }
+
+// TestImportKeepsTheSearchIndexInStep imports every sample twice (new
+// tickets, tickets exported again with changes) and checks that the search
+// index the import kept is the one a rebuild from the complaints makes.
+func TestImportKeepsTheSearchIndexInStep(t *testing.T) {
+	dir := impSampleDir(t)
+	d := dbtest.MustOpenDB(t)
+	im := impNew(t, d)
+	names, err := filepath.Glob(filepath.Join(dir, "*.*"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range names {
+		if strings.HasSuffix(n, ".json") || strings.HasSuffix(n, ".md") {
+			continue
+		}
+		impFile(t, im, n)
+	}
+	var updates int
+	if err := d.Get(&updates, `SELECT COUNT(*) FROM events WHERE kind = 'complaint.updated'`); err != nil || updates == 0 {
+		t.Fatalf("%d updated tickets (%v): the samples no longer test an update", updates, err)
+	}
+	dump := func() string {
+		var rows []string
+		if err := d.Select(&rows, `SELECT CONCAT(kind, '/', ref_id, '/', term) FROM search_terms ORDER BY kind, ref_id, term`); err != nil {
+			t.Fatal(err)
+		}
+		return strings.Join(rows, " ")
+	}
+	kept := dump()
+	if _, err := im.Ledger.Reindex(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if rebuilt := dump(); rebuilt != kept || kept == "" {
+		t.Fatalf("the index kept by the import differs from a rebuild:\nkept    %.300s\nrebuilt %.300s", kept, rebuilt)
+	}
+}
+
+// TestImportReadsTheTownsOfTheLedger: the towns an import recognises are
+// the ledger's as the administrators keep them: a renamed town is found
+// by its new name and still by its old one, and its old tickets keep it.
+func TestImportReadsTheTownsOfTheLedger(t *testing.T) {
+	d := dbtest.MustOpenDB(t)
+	im := impNew(t, d)
+	ctx := context.Background()
+	towns := func() map[string]int64 {
+		var rows []struct {
+			Ref  string        `db:"source_ref"`
+			Town sql.NullInt64 `db:"town_id"`
+		}
+		if err := d.Select(&rows, `SELECT source_ref, town_id FROM complaints ORDER BY id`); err != nil {
+			t.Fatal(err)
+		}
+		m := map[string]int64{}
+		for _, r := range rows {
+			m[r.Ref] = r.Town.Int64
+		}
+		return m
+	}
+	csv := func(rows ...string) []byte {
+		return []byte("工单编号,来电时间,来电人,来电号码,所属乡镇,污染类型,举报内容\n" + strings.Join(rows, "\n") + "\n")
+	}
+	if _, err := im.Import(ctx, bytes.NewReader(csv("A1,2026-10-01 08:00:00,张三,13800000001,城关镇,噪声,夜间噪声扰民")), "a.csv", "测试员", nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := im.Ledger.UpdateUnit(ctx, 1, ledger.UnitChange{Name: "城关街道", ShortName: "城关", SortOrder: 1}, ledger.Actor{Name: "admin"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := im.Ledger.AddUnit(ctx, ledger.UnitChange{Kind: ledger.UnitTown, Name: "新城镇", SortOrder: 12}, ledger.Actor{Name: "admin"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := im.Import(ctx, bytes.NewReader(csv(
+		"A2,2026-10-02 08:00:00,李四,13800000002,城关街道,噪声,夜间噪声扰民",
+		"A3,2026-10-02 09:00:00,王五,13800000003,石泉县城关镇,噪声,夜间噪声扰民",
+		"A4,2026-10-02 10:00:00,赵六,13800000004,新城镇,废气,烟囱冒黑烟")), "b.csv", "测试员", nil); err != nil {
+		t.Fatal(err)
+	}
+	got := towns()
+	if got["A1"] != 1 || got["A2"] != 1 || got["A3"] != 1 || got["A4"] == 0 {
+		t.Fatalf("towns %v", got)
+	}
+}

@@ -58,7 +58,10 @@ func (im *Importer) Push(ctx context.Context, client string, body []byte, max in
 	}
 	header, rows := pushTable(tickets)
 	data := csvOf(header, rows)
-	opt := im.Options
+	opt, err := im.options(ctx)
+	if err != nil {
+		return nil, err
+	}
 	opt.Aliases = mergeAliases(opt.Aliases, pushAliases)
 	results := make([]PushResult, len(tickets))
 	for i := range results {

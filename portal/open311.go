@@ -24,6 +24,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"ecoreport/internal/apperr"
+	"ecoreport/internal/config"
 	"ecoreport/internal/db"
 	"ecoreport/internal/ledger"
 	"ecoreport/internal/partner"
@@ -41,6 +42,10 @@ type Open311 struct {
 	Location *time.Location // dates are shown in it; Asia/Shanghai when nil
 	Now      func() time.Time
 	Logger   *slog.Logger
+
+	// County names the task force and hotline in the discovery document
+	// (config.DefaultCounty() when its name is empty).
+	County config.County
 
 	// PostsPerMinute limits filings per api_key (per instance); 60 when 0.
 	PostsPerMinute int

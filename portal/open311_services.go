@@ -5,6 +5,7 @@ import (
 	"strconv"
 
 	"ecoreport/internal/apperr"
+	"ecoreport/internal/config"
 	"ecoreport/internal/ledger"
 )
 
@@ -37,7 +38,7 @@ func (o *Open311) discovery(call *o311Call) (any, error) {
 	}
 	return o311Discovery{
 		Changeset:  o311Changeset,
-		Contact:    "石泉县生态建设和环境保护督查巡查工作专班；举报热线 12369",
+		Contact:    o.county().TaskForce + "；举报热线 " + o.county().Hotline,
 		KeyService: "接口密钥由专班签发（ecoreport open311 add-key 合作方名称），请联系专班申请",
 		Endpoints: []o311Endpoint{{
 			Specification: "http://wiki.open311.org/GeoReport_v2",
@@ -152,4 +153,12 @@ func (o *Open311) definition(call *o311Call) (any, error) {
 				{Key: "true", Name: "希望申领奖励"}, {Key: "false", Name: "不申领"},
 			}},
 	}}, nil
+}
+
+// county is the county the discovery document names.
+func (o *Open311) county() config.County {
+	if o.County.Name == "" {
+		return config.DefaultCounty()
+	}
+	return o.County
 }

@@ -18,6 +18,7 @@ import (
 
 	"ecoreport/internal/apperr"
 	"ecoreport/internal/captcha"
+	"ecoreport/internal/config"
 	"ecoreport/internal/conversation"
 	"ecoreport/internal/db"
 	"ecoreport/internal/ledger"
@@ -48,6 +49,9 @@ type Deps struct {
 	// Assets are the files of static/ the pages link (view.MustAssets(static.FS)
 	// when nil); the application serves them (Assets.Register).
 	Assets *view.Assets
+	// County names the county's hotline and task force on the pages
+	// (config.DefaultCounty() when its name is empty).
+	County config.County
 	// PublicURL is the address residents type (--public-url, e.g.
 	// https://hbjb.example.gov.cn), printed on every receipt and in its QR
 	// code; when empty the address the request came to is used.
@@ -122,6 +126,9 @@ type Handler struct {
 func New(d Deps) *Handler {
 	if d.Logger == nil {
 		d.Logger = slog.Default()
+	}
+	if d.County.Name == "" {
+		d.County = config.DefaultCounty()
 	}
 	if d.Now == nil {
 		d.Now = time.Now

@@ -8,6 +8,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"ecoreport/internal/config"
 	"ecoreport/internal/ledger"
 	"ecoreport/internal/qrsvg"
 	"ecoreport/internal/trackcode"
@@ -61,6 +62,7 @@ type page struct {
 	Error    string
 	Captcha  bool // captcha required
 	Hotline  string
+	County   config.County
 	V        any
 	Nav      string
 	PrintNow bool
@@ -71,7 +73,7 @@ func (h *Handler) render(c *gin.Context, code int, view string, p page) {
 		p.CSRF = h.csrfToken(c)
 	}
 	p.Captcha = h.deps.Captcha
-	p.Hotline = "12369"
+	p.Hotline, p.County = h.deps.County.Hotline, h.deps.County
 	h.views.Render(c.Request.Context(), c.Writer, code, view, p)
 }
 

@@ -285,6 +285,12 @@ func runTable(ctx context.Context, dbs *dbServer, bin string) int {
 	if opt.only["bulletin"] {
 		rows = append(rows, bulletinRow(ctx, dbs))
 	}
+	if opt.only["inbox"] && ctx.Err() == nil {
+		rows = append(rows, inboxRows(ctx, dbs)...)
+	}
+	if opt.only["search"] && ctx.Err() == nil {
+		rows = append(rows, searchRow(ctx, dbs))
+	}
 	printTable(rows)
 	fmt.Printf("pairs %d, %v per round, %d clients; machine load average now %s\n", opt.pairs, round, opt.conc, loadavg())
 	for _, r := range rows {

@@ -10,10 +10,11 @@
 //	go run ./cmd/ecobench -fault sigterm|db-restart|import-kill -db ...
 //	go run ./cmd/ecobench -attack login -db ... [-bin an-older-ecoreport]
 //	go run ./cmd/ecobench -db ... -only bulletin -ledger 1000000
+//	go run ./cmd/ecobench -db ... -only inbox,search -inbox 10000 -search-docs 1000000
 //	go run ./cmd/ecobench -db ... -profile filing|tracking|pages|import
 //
 // Rows: filing, tracking, pages, import (with the -rows-mem memory check),
-// bulletin, and two diagnostics that compare ours with a bare handler
+// bulletin, the inbox's first and last pages and search (worklist.go), and two diagnostics that compare ours with a bare handler
 // running the same SQL as ours (filing-tx, import-tx). The fault db-restart
 // kills and restarts a private mariadbd it installs in its temporary
 // directory; the MariaDB given with -db is never stopped.
@@ -41,6 +42,8 @@ type options struct {
 	only                map[string]bool
 	rows                int
 	ledger              int
+	inbox, inboxLedger  int
+	searchDocs          int
 	rowsMem             int
 	load                bool
 	fault               string
@@ -76,9 +79,12 @@ func main() {
 	flag.DurationVar(&opt.duration, "duration", 20*time.Second, "time per table row (split over the A/B rounds); for -load and -fault: the load run")
 	flag.IntVar(&opt.pairs, "pairs", 3, "A/B pairs per row (at least 3)")
 	flag.IntVar(&opt.conc, "c", 32, "concurrent clients (16-64)")
-	flag.StringVar(&only, "only", "filing,filing-tx,tracking,pages,import,bulletin", "rows to run (filing-tx: diagnostic, ours against a bare handler running the same SQL transaction)")
+	flag.StringVar(&only, "only", "filing,filing-tx,tracking,pages,import,bulletin,inbox,search", "rows to run (filing-tx: diagnostic, ours against a bare handler running the same SQL transaction)")
 	flag.IntVar(&opt.rows, "rows", 200000, "rows in the generated hotline export for the import row")
 	flag.IntVar(&opt.ledger, "ledger", 1000000, "complaints in the generated ledger for the bulletin row")
+	flag.IntVar(&opt.inbox, "inbox", 10000, "complaints waiting for a decision in the inbox row")
+	flag.IntVar(&opt.inboxLedger, "inbox-ledger", 10000, "complaints of the generated ledger behind the inbox row")
+	flag.IntVar(&opt.searchDocs, "search-docs", 1000000, "complaints in the search row")
 	flag.IntVar(&opt.rowsMem, "rows-mem", 1000000, "rows for the import memory check (0 skips it)")
 	flag.BoolVar(&opt.load, "load", false, "run the mixed load scenario (issue 10) instead of the table")
 	flag.StringVar(&opt.fault, "fault", "", "fault scenario: sigterm | db-restart | import-kill")

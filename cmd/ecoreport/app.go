@@ -143,6 +143,7 @@ func newLedger(cfg *config.Config, d *db.DB, keys *secret.Keys) *ledger.Service 
 	s := ledger.NewService(d, keys)
 	s.Location = cfg.Location
 	s.Limits = ledger.Limits{AcceptDays: cfg.AcceptDays, ConcludeDays: cfg.ConcludeDays, ExtensionDays: cfg.ExtensionDays, RevisitDays: cfg.RevisitDays}
+	s.NoticePrefix = cfg.County.NoticePrefix
 	return s
 }
 

@@ -147,6 +147,7 @@ func serveOn(t *testing.T, spec, dir string, out io.Writer) *Main {
 	t.Helper()
 	cfg := config.Default()
 	cfg.DB, cfg.DataDir, cfg.Addr, cfg.Captcha = spec, dir, "127.0.0.1:0", "off"
+	cfg.MetricsAddr = "127.0.0.1:0" // the default port may be another run's
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
@@ -373,7 +374,7 @@ func TestServeRefusesAKeyThatCannotReadTheContacts(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			code, _, errOut := runCmd(t, nil, append([]string{"serve", "--db", spec, "--data-dir", dir, "--addr", "127.0.0.1:0"}, tt.args...)...)
+			code, _, errOut := runCmd(t, nil, append([]string{"serve", "--db", spec, "--data-dir", dir, "--addr", "127.0.0.1:0", "--metrics-addr", "127.0.0.1:0"}, tt.args...)...)
 			if code != 1 || !strings.Contains(errOut, tt.err) || strings.Count(strings.TrimSpace(errOut), "\n") > 0 {
 				t.Fatalf("%d %q", code, errOut)
 			}

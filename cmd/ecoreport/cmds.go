@@ -45,6 +45,12 @@ func runMigrate(ctx context.Context, args []string, out, errOut io.Writer) int {
 			return 1
 		}
 		fmt.Fprintf(out, "已执行 %d 个迁移，数据库结构为最新。\n", n)
+		if k, err := ledger.NewService(d, nil).IndexIfEmpty(ctx); err != nil {
+			fmt.Fprintln(errOut, "建立查找索引失败："+oneLine(err))
+			return 1
+		} else if k > 0 {
+			fmt.Fprintf(out, "已为 %d 件现有的举报件和问题建立查找索引。\n", k)
+		}
 		return 0
 	}
 	st, err := d.Migrations(ctx)
@@ -230,5 +236,36 @@ func runAudit(ctx context.Context, args []string, out, errOut io.Writer) int {
 		}
 		fmt.Fprintf(out, "已写入签名检查点：%d 条，末条哈希 %s（%s）\n", c.Length, c.Head, cpf.Path)
 	}
+	return 0
+}
+
+func runSearch(ctx context.Context, args []string, out, errOut io.Writer) int {
+	if len(args) == 0 || args[0] != "reindex" {
+		fmt.Fprintln(errOut, "用法：ecoreport search reindex [--db ...]   按现有的举报件和问题重建查找索引")
+		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
+			return 0
+		}
+		return 2
+	}
+	cfg := config.Default()
+	if _, code := flags("search reindex [参数]", "按现有的举报件和问题重建查找索引（用于不经本程序写入的数据，如压测生成的台账）。", args[1:], &cfg, config.WithDB, errOut, nil); code >= 0 {
+		return code
+	}
+	d, err := openDB(ctx, &cfg)
+	if err != nil {
+		fmt.Fprintln(errOut, oneLine(err))
+		return 1
+	}
+	defer d.Close()
+	if err := ensureSchema(ctx, d, d.Embedded(), newLogger(&cfg, io.Discard)); err != nil {
+		fmt.Fprintln(errOut, oneLine(err))
+		return 1
+	}
+	n, err := ledger.NewService(d, nil).Reindex(ctx)
+	if err != nil {
+		fmt.Fprintln(errOut, "重建查找索引失败："+oneLine(err))
+		return 1
+	}
+	fmt.Fprintf(out, "已重建查找索引：%d 件举报件和问题。\n", n)
 	return 0
 }

@@ -31,6 +31,7 @@ func startOn(t *testing.T, spec, dir string) *Main {
 	t.Helper()
 	cfg := config.Default()
 	cfg.DB, cfg.DataDir, cfg.Addr = spec, dir, "127.0.0.1:0"
+	cfg.MetricsAddr = "127.0.0.1:0" // the default port may be another run's
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}

@@ -35,6 +35,7 @@ func commands() []command {
 		{"retention", "个人信息保存期限：retention run 删除到期的联系方式（cron）", runRetention},
 		{"demo", "向空数据库填入一个月的演示数据并打印各角色账号", runDemo},
 		{"audit", "审计日志：audit verify 校验哈希链", runAudit},
+		{"search", "查找索引：search reindex 重建索引", runSearch},
 		{"backup", "在线备份数据库（SQLite）、数据密钥和上传文件到一个文件：backup -o 文件.tar.gz", runBackup},
 		{"restore", "从备份恢复到空的数据目录：restore 文件.tar.gz", runRestore},
 		{"outbox", "消息发件箱：outbox list | show | retry | purge | address", runOutbox},

@@ -170,7 +170,7 @@ func TestMySQLRefusesABehindSchemaUnlessTold(t *testing.T) {
 		d.Exec("DROP TABLE " + tb)
 	}
 	dir := t.TempDir()
-	code, _, errOut := runCmd(t, nil, "serve", "--db="+spec, "--data-dir="+dir, "--addr=127.0.0.1:0")
+	code, _, errOut := runCmd(t, nil, "serve", "--db="+spec, "--data-dir="+dir, "--addr=127.0.0.1:0", "--metrics-addr=127.0.0.1:0")
 	if code != 1 || !strings.Contains(errOut, "migrate") {
 		t.Fatalf("%d %s", code, errOut)
 	}

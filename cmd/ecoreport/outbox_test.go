@@ -62,7 +62,7 @@ func startServe(t *testing.T, args ...string) *server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(bin, append([]string{"serve", "--addr", "127.0.0.1:0", "--captcha", "off"}, args...)...)
+	cmd := exec.Command(bin, append([]string{"serve", "--addr", "127.0.0.1:0", "--metrics-addr", "127.0.0.1:0", "--captcha", "off"}, args...)...)
 	cmd.Env = append(os.Environ(), "ECOREPORT_LOG_JSON=false")
 	stderr, _ := cmd.StderrPipe()
 	stdout, _ := cmd.StdoutPipe()

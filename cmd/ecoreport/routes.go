@@ -35,11 +35,11 @@ func (m *Main) register() error {
 	conv := conversation.New(m.Ledger) // the portal's reporters and the office's staff share it
 	ph := portal.New(portal.Deps{Ledger: m.Ledger, DB: m.DB, Keys: m.Keys, Captcha: m.Config.Captcha == "on",
 		DataDir: m.Config.DataDir, Location: m.Config.Location, Logger: m.Log, Now: time.Now, Limits: limits, Rewards: m.Reward,
-		Assets: assets, Conversation: conv, PublicURL: m.Config.PublicURL})
+		Assets: assets, Conversation: conv, PublicURL: m.Config.PublicURL, County: m.Config.County})
 	ph.Register(m.Engine)
 	m.Portal = ph
 
-	(&portal.Open311{Ledger: m.Ledger, DB: m.DB, Keys: m.Keys, Location: m.Config.Location, Now: time.Now, Logger: m.Log}).Register(m.Engine)
+	(&portal.Open311{Ledger: m.Ledger, DB: m.DB, Keys: m.Keys, Location: m.Config.Location, Now: time.Now, Logger: m.Log, County: m.Config.County}).Register(m.Engine)
 
 	(&hotlineapi.API{Importer: im, Feedback: fb, Clients: &hotline.Clients{DB: m.DB, Keys: m.Keys, RefuseV1: m.Config.HotlineSignV1 == "off"},
 		Logger: m.Log}).Register(m.Engine)
@@ -49,7 +49,7 @@ func (m *Main) register() error {
 		loginPerMinute = -1
 	}
 	m.Office = office.New(office.Deps{Ledger: m.Ledger, Users: m.Users, DB: m.DB, Location: m.Config.Location, Logger: m.Log, Now: time.Now, Rewards: m.Reward,
-		Assets: assets, Hotline: im, HotlineFeedback: fb, Conversation: conv,
+		Assets: assets, Hotline: im, HotlineFeedback: fb, Conversation: conv, County: m.Config.County,
 		Captcha: captcha.New(m.DB, m.Config.Captcha == "on", time.Now), LoginPerMinute: loginPerMinute,
 		AuditCheckpoints: m.Checkpoints.File, Outbox: m.Outbox,
 		UploadDir: filepath.Join(m.Config.DataDir, "uploads")})

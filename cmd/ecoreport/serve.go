@@ -55,14 +55,14 @@ type Main struct {
 	worker    *notify.Worker
 	scheduler *notify.Scheduler
 
-	listener net.Listener
-	server   *http.Server
-	drain    *web.Drain
-	metricsL net.Listener // --metrics-addr; nil when off
-	metrics  *http.Server
+	listener      net.Listener
+	server        *http.Server
+	drain         *web.Drain
+	metricsL      net.Listener // --metrics-addr; nil when off
+	metrics       *http.Server
 	firstPassword string // the first administrator's, until announced
-	stopBG   context.CancelFunc
-	bgDone   chan struct{}
+	stopBG        context.CancelFunc
+	bgDone        chan struct{}
 }
 
 // Run opens everything and starts serving in the background; Addr tells
@@ -82,6 +82,11 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	m.Checkpoints = &audit.Checkpointer{DB: m.DB, File: checkpoints(cfg, m.Keys)}
 	m.Ledger = newLedger(cfg, m.DB, m.Keys)
+	if n, err := m.Ledger.IndexIfEmpty(ctx); err != nil {
+		return fmt.Errorf("建立查找索引失败：%w", err)
+	} else if n > 0 {
+		log.Info("已为现有的举报件和问题建立查找索引 (built the search index)", "documents", n)
+	}
 	m.Users = auth.NewStore(m.DB)
 	m.Users.Keys = m.Keys
 	m.Reward = newReward(m.DB, m.Keys, m.Ledger)
@@ -166,7 +171,8 @@ func (m *Main) Addr() string {
 // background runs the jobs of serve until ctx ends: the audit sealer every
 // second, a signed audit checkpoint every ten minutes, reward expiry
 // hourly, contact retention daily, the outbox's worker and scheduler, and
-// expired sessions and forgotten login failures every ten minutes.
+// expired sessions, forgotten login failures and expired second-factor
+// challenges every ten minutes.
 func (m *Main) background(ctx context.Context) {
 	warn := func(f string, a ...any) { m.Log.Warn(fmt.Sprintf(f, a...)) }
 	done := make(chan struct{})
@@ -193,6 +199,9 @@ func (m *Main) background(ctx context.Context) {
 		}
 		if _, err := m.Users.PurgeLoginFailures(ctx); err != nil && ctx.Err() == nil {
 			warn("purge login failures: %v", err)
+		}
+		if _, err := m.Office.TOTP.PurgeChallenges(ctx); err != nil && ctx.Err() == nil {
+			warn("purge login challenges: %v", err)
 		}
 	})
 	<-done
@@ -309,7 +318,7 @@ func (m *Main) announceAdmin() {
 func runServe(ctx context.Context, args []string, out, errOut io.Writer) int {
 	cfg := config.Default()
 	if _, code := flags("serve [参数]", "启动服务：居民举报门户、工作人员后台和对接接口。首次在 SQLite 上启动时自动建库。", args, &cfg,
-		config.WithDB|config.WithServe|config.WithKeys|config.WithHotline|config.WithNotify, errOut, nil); code >= 0 {
+		config.WithDB|config.WithServe|config.WithKeys|config.WithHotline|config.WithCounty|config.WithNotify, errOut, nil); code >= 0 {
 		return code
 	}
 	m := &Main{Config: cfg, Log: newLogger(&cfg, errOut), Out: out}

@@ -86,7 +86,8 @@ func (t *tool) feedback() *hotline.Feedback {
 // splitGlobal separates the flags every command shares (database, keys,
 // hotline aliases) from the rest, which the hotline package parses.
 func splitGlobal(args []string) (global, rest []string) {
-	names := map[string]bool{"db": true, "tz": true, "log-json": true, "data-dir": true, "key-file": true, "hotline-aliases": true}
+	names := map[string]bool{"db": true, "tz": true, "log-json": true, "data-dir": true, "key-file": true, "hotline-aliases": true,
+		"county": true, "task-force": true, "notice-prefix": true, "hotline-number": true}
 	for i := 0; i < len(args); i++ {
 		a := args[i]
 		name := a
@@ -119,7 +120,7 @@ func helpAsked(args []string) bool {
 }
 
 // toolGroups are the shared flags of every command that opens the tool.
-const toolGroups = config.WithDB | config.WithKeys | config.WithHotline
+const toolGroups = config.WithDB | config.WithKeys | config.WithHotline | config.WithCounty
 
 // withTool parses the shared flags and environment, opens the tool and runs
 // fn. Asked for help, it prints help (the command's own usage and flags) and
@@ -278,7 +279,7 @@ func runDemo(ctx context.Context, args []string, out, errOut io.Writer) int {
 func runBulletin(ctx context.Context, args []string, out, errOut io.Writer) int {
 	help := func(w io.Writer) { bulletin.Command(ctx, nil, []string{"-h"}, io.Discard, w) }
 	return withTool(ctx, "bulletin", args, errOut, help, func(t *tool, cfg *config.Config, rest []string) int {
-		return bulletin.CommandWith(ctx, t.DB, checkpoints(cfg, t.Keys), rest, out, errOut)
+		return bulletin.CommandWith(ctx, t.DB, checkpoints(cfg, t.Keys), append([]string{"--title", cfg.County.BulletinTitle()}, rest...), out, errOut)
 	})
 }
 

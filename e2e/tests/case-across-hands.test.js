@@ -115,10 +115,14 @@ test('the inspector sees all three photos, opens one, shares one and issues a no
   const { ctx, page, w } = await open('inspector', DESKTOP);
   try {
     await login(page, w, USERS.inspector);
-    await page.goto('/office/inbox');
+    // The inbox is oldest first, 50 compact rows a page: the report just
+    // filed is on its last page, and its row links to the complaint's own
+    // page, where the triage is.
+    await page.goto('/office/inbox?last=1');
     await w.check('inbox');
-    // The inbox links each complaint to its own page.
-    await nav(page, page.locator('main a', { has: page.locator('strong', { hasText: state.ref }) }));
+    const row = page.locator('.box.row').filter({ has: page.locator('strong', { hasText: state.ref }) });
+    assert.equal(await row.locator('details, select, textarea').count(), 0, 'triage forms on the inbox row');
+    await nav(page, row.locator('a', { has: page.locator('strong', { hasText: state.ref }) }));
     await w.check('complaint page');
     await expectText(page.locator('h1'), state.ref);
     await expectText(page.locator('main'), PLACE);
@@ -244,9 +248,9 @@ test('the inspector sees the before/after photos and closes; the same spot canno
     } finally {
       await res.ctx.close();
     }
-    await page.goto('/office/inbox');
+    await page.goto('/office/inbox?last=1');
     await w.check('inbox, the spot again');
-    await nav(page, page.locator('main a', { has: page.locator('strong', { hasText: again.ref }) }));
+    await nav(page, page.locator('.box.row a', { has: page.locator('strong', { hasText: again.ref }) }));
     await w.check('complaint page, the spot again');
     const caseRef = closedRef();
     await expectText(page.locator('#triage'), '近期已销号的相似问题');

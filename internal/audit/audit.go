@@ -346,3 +346,68 @@ func (r Report) String() string {
 	}
 	return b.String()
 }
+
+// Filter narrows a listing of the log. Empty fields filter nothing; Actor
+// and Action match a prefix (user. finds every account action).
+type Filter struct {
+	Actor      string
+	Action     string
+	ObjectType string
+	ObjectID   string
+	From, To   time.Time // entries at or after From, before To
+	Before     int64     // keyset: entries with a smaller id
+}
+
+// PageSize is how many entries one page of the log lists.
+const PageSize = 100
+
+// escapeLike makes s match itself in a LIKE pattern with ESCAPE '!'.
+func escapeLike(s string) string {
+	return strings.NewReplacer("!", "!!", "%", "!%", "_", "!_").Replace(s)
+}
+
+// List returns one page of the log, newest first, and the Before of the
+// next page (0 when there is none).
+func List(ctx context.Context, d *db.DB, f Filter) ([]Entry, int64, error) {
+	q := `SELECT id, seq, at, actor, action, object_type, object_id, detail, prev_hash, hash FROM audit_log WHERE 1 = 1`
+	var args []any
+	if f.Actor != "" {
+		q += ` AND actor LIKE ? ESCAPE '!'`
+		args = append(args, escapeLike(f.Actor)+"%")
+	}
+	if f.Action != "" {
+		q += ` AND action LIKE ? ESCAPE '!'`
+		args = append(args, escapeLike(f.Action)+"%")
+	}
+	if f.ObjectType != "" {
+		q += ` AND object_type = ?`
+		args = append(args, f.ObjectType)
+	}
+	if f.ObjectID != "" {
+		q += ` AND object_id = ?`
+		args = append(args, f.ObjectID)
+	}
+	if !f.From.IsZero() {
+		q += ` AND at >= ?`
+		args = append(args, db.UTC(f.From))
+	}
+	if !f.To.IsZero() {
+		q += ` AND at < ?`
+		args = append(args, db.UTC(f.To))
+	}
+	if f.Before > 0 {
+		q += ` AND id < ?`
+		args = append(args, f.Before)
+	}
+	q += ` ORDER BY id DESC LIMIT ?`
+	var es []Entry
+	if err := d.SelectContext(ctx, &es, q, append(args, PageSize+1)...); err != nil {
+		return nil, 0, fmt.Errorf("audit: list: %w", err)
+	}
+	var next int64
+	if len(es) > PageSize {
+		es = es[:PageSize]
+		next = es[PageSize-1].ID
+	}
+	return es, next, nil
+}

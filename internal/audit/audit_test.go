@@ -121,3 +121,62 @@ func TestConcurrentWritersAndSealersKeepOneChain(t *testing.T) {
 		t.Fatalf("%+v %v", r, err)
 	}
 }
+
+func TestListFiltersAndPages(t *testing.T) {
+	d := dbtest.MustOpenDB(t)
+	ctx := context.Background()
+	t0 := time.Date(2026, 11, 3, 0, 0, 0, 0, time.UTC)
+	for i := range 250 {
+		actor, action, obj := "inspector1", "case.verify", "case"
+		if i%10 == 0 {
+			actor, action, obj = "admin_%", "user.disabled", "user"
+		}
+		if err := audit.Append(ctx, d, t0.Add(time.Duration(i)*time.Minute), actor, action, obj, i%7, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	all := func(f audit.Filter) []audit.Entry {
+		t.Helper()
+		var out []audit.Entry
+		for {
+			es, next, err := audit.List(ctx, d, f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(es) > audit.PageSize {
+				t.Fatalf("a page of %d", len(es))
+			}
+			out = append(out, es...)
+			if next == 0 {
+				return out
+			}
+			f.Before = next
+		}
+	}
+	for _, tc := range []struct {
+		name string
+		f    audit.Filter
+		want int
+	}{
+		{"Everything", audit.Filter{}, 250},
+		{"ActorPrefix", audit.Filter{Actor: "admin"}, 25},
+		{"ActorWithLikeCharacters", audit.Filter{Actor: "admin_%"}, 25},
+		{"NoActorLikeThat", audit.Filter{Actor: "admin_%x"}, 0},
+		{"PercentMatchesOnlyItself", audit.Filter{Actor: "%"}, 0},
+		{"ActionPrefix", audit.Filter{Action: "user."}, 25},
+		{"Object", audit.Filter{ObjectType: "case", ObjectID: "3"}, 32},
+		{"Dates", audit.Filter{From: t0.Add(100 * time.Minute), To: t0.Add(110 * time.Minute)}, 10},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			es := all(tc.f)
+			if len(es) != tc.want {
+				t.Fatalf("%d entries, want %d", len(es), tc.want)
+			}
+			for i := 1; i < len(es); i++ {
+				if es[i].ID >= es[i-1].ID {
+					t.Fatal("not newest first")
+				}
+			}
+		})
+	}
+}

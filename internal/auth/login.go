@@ -405,7 +405,7 @@ func (s *Store) Authenticate(ctx context.Context, username, password string) (*U
 	if err != nil {
 		return nil, err
 	}
-	id := s.keyID("reauth", fmt.Sprint(u.ID))
+	_, id := s.throttleIDs(u)
 	if err := s.ensureKeys(ctx, now, id); err != nil {
 		return nil, err
 	}

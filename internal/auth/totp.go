@@ -182,6 +182,9 @@ func (t *TOTP) Disable(ctx context.Context, u *User, password string) error {
 		if _, err := tx.ExecContext(ctx, disableTOTPSQL, now, u.ID); err != nil {
 			return fmt.Errorf("auth: disable totp of %d: %w", u.ID, err)
 		}
+		if _, err := tx.ExecContext(ctx, deleteRecoverySQL, u.ID); err != nil { // the codes go with the factor
+			return fmt.Errorf("auth: disable totp of %d: %w", u.ID, err)
+		}
 		return audit.Append(ctx, tx, now, u.Username, "user.totp_disabled", "user", u.ID, nil)
 	}))
 }
@@ -207,22 +210,27 @@ const (
 )
 
 // BeginLogin starts the challenge of u, whose password was right, and
-// returns its token for the cookie (ChallengeTTL). Expired challenges of
-// everyone go in the same transaction.
+// returns its token for the cookie (ChallengeTTL). It is one insert: the
+// expired challenges go in PurgeChallenges, not here, because a purge in
+// the same transaction locked the table's range on MariaDB and parallel
+// logins deadlocked on each other's inserts.
 func (t *TOTP) BeginLogin(ctx context.Context, u *User) (string, error) {
 	token := session.RandomToken()
-	now := t.now()
-	err := t.Users.DB.InTx(ctx, func(tx *sqlx.Tx) error {
-		if _, err := tx.ExecContext(ctx, purgeChallengesSQL, now.Add(-ChallengeTTL)); err != nil {
-			return err
-		}
-		_, err := tx.ExecContext(ctx, insertChallengeSQL, session.HashToken(token), u.ID, now)
-		return err
-	})
-	if err != nil {
+	if _, err := t.Users.DB.ExecContext(ctx, insertChallengeSQL, session.HashToken(token), u.ID, t.now()); err != nil {
 		return "", db.Classify(fmt.Errorf("auth: login challenge of %d: %w", u.ID, err))
 	}
 	return token, nil
+}
+
+// PurgeChallenges deletes the challenges older than ChallengeTTL (which
+// Challenge refuses already) and returns how many went; serve runs it with
+// its other purges.
+func (t *TOTP) PurgeChallenges(ctx context.Context) (int64, error) {
+	res, err := t.Users.DB.ExecContext(ctx, purgeChallengesSQL, t.now().Add(-ChallengeTTL))
+	if err != nil {
+		return 0, db.Classify(fmt.Errorf("auth: purge login challenges: %w", err))
+	}
+	return res.RowsAffected()
 }
 
 // Challenge returns the live challenge of a cookie token. ErrNoChallenge for

@@ -266,3 +266,43 @@ func TestTOTPOneSessionPerChallenge(t *testing.T) {
 		t.Fatalf("%d sessions from one challenge", ok)
 	}
 }
+
+// TestParallelLoginsStartTheirChallenges: sixteen people of one office
+// whose passwords were right at the same moment each get a challenge (on
+// MariaDB a purge in the same transaction made them deadlock), every one of
+// them usable; expired ones are refused at once and purged later.
+func TestParallelLoginsStartTheirChallenges(t *testing.T) {
+	e := newTOTPEnv(t)
+	e.enrol()
+	for range 5 { // expired challenges in the table, as there are after a morning
+		if _, err := e.f.BeginLogin(ctx, e.user); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.add(auth.ChallengeTTL + time.Second)
+	var wg sync.WaitGroup
+	tokens, errs := make([]string, 16), make([]error, 16)
+	for i := range tokens {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			tokens[i], errs[i] = e.f.BeginLogin(ctx, e.user)
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("login %d: %v", i, err)
+		}
+		if ch, err := e.f.Challenge(ctx, tokens[i]); err != nil || ch.UserID != e.user.ID {
+			t.Fatalf("challenge %d: %v", i, err)
+		}
+	}
+	if n, err := e.f.PurgeChallenges(ctx); err != nil || n != 5 {
+		t.Fatalf("purged %d: %v", n, err)
+	}
+	e.add(auth.ChallengeTTL + time.Second)
+	if _, err := e.f.Challenge(ctx, tokens[0]); !errors.Is(err, auth.ErrNoChallenge) {
+		t.Fatalf("an expired challenge: %v", err)
+	}
+}

@@ -113,6 +113,10 @@ func (s *Store) Create(ctx context.Context, in NewUser, by string) (string, erro
 		}
 		f["role"] = "角色无效，可选：" + strings.Join(names, ", ")
 	}
+	in.DisplayName = strings.TrimSpace(in.DisplayName)
+	if m := checkDisplayName(in.DisplayName); m != "" {
+		f["display_name"] = m
+	}
 	if in.Role == UnitUser && in.UnitID == 0 {
 		f["unit"] = "责任单位账号必须指定所属单位"
 	}
@@ -167,9 +171,15 @@ func (s *Store) SetPassword(ctx context.Context, username, password, by string) 
 		`UPDATE users SET password_hash = ?, failed_logins = 0, locked_until = NULL, updated_at = ? WHERE username = ?`, HashPassword(password))
 }
 
-// Disable stops a user from logging in.
+// Disable stops a user from logging in and ends their sessions (SetActive):
+// ENOTFOUND for no such user, ErrLastAdmin for the last active
+// administrator, ECONFLICT when already disabled.
 func (s *Store) Disable(ctx context.Context, username, by string) error {
-	return s.update(ctx, username, by, "user.disabled", `UPDATE users SET active = ?, updated_at = ? WHERE username = ?`, false)
+	u, err := s.ByUsername(ctx, username)
+	if err != nil {
+		return err
+	}
+	return s.SetActive(ctx, u.ID, false, by)
 }
 
 func (s *Store) update(ctx context.Context, username, by, action, q string, arg any) error {
@@ -261,4 +271,29 @@ func nullID(id int64) any {
 		return nil
 	}
 	return id
+}
+
+const activeOfRolesSQL = `SELECT ` + userColumns + ` FROM users WHERE active = ? AND role IN (?) ORDER BY display_name, username`
+
+// ActiveWith lists the active accounts of the given roles, by name: the
+// people a case can be given to.
+func (s *Store) ActiveWith(ctx context.Context, roles ...Role) ([]User, error) {
+	q, args, err := sqlx.In(activeOfRolesSQL, true, roles)
+	if err != nil {
+		return nil, err
+	}
+	var us []User
+	if err := s.DB.SelectContext(ctx, &us, q, args...); err != nil {
+		return nil, db.Classify(fmt.Errorf("auth: active users: %w", err))
+	}
+	return us, nil
+}
+
+// Label is how a user is named on pages: the display name, or the
+// username when there is none.
+func (u *User) Label() string {
+	if u.DisplayName != "" {
+		return u.DisplayName
+	}
+	return u.Username
 }

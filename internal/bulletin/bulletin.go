@@ -221,8 +221,9 @@ type Bulletin struct {
 	Audit *AuditCheckpoint
 }
 
-// Title of every bulletin.
-const Title = "石泉县生态环境问题整改情况通报"
+// DefaultTitle is the title of a bulletin unless the caller gives the
+// county's own (config.County.BulletinTitle).
+const DefaultTitle = "石泉县生态环境问题整改情况通报"
 
 // IssueLabel is "2026年第11期".
 func (b *Bulletin) IssueLabel() string { return fmt.Sprintf("%d年第%d期", b.Year, b.Number) }
@@ -274,7 +275,7 @@ func Compute(ctx context.Context, d *db.DB, month time.Time, rules Rules, now ti
 	}
 	start := MonthOf(month, loc)
 	end := start.AddDate(0, 1, 0)
-	b := &Bulletin{Month: start, End: end, Now: now, Year: start.Year(), Number: int(start.Month()), Title: Title, Rules: rules,
+	b := &Bulletin{Month: start, End: end, Now: now, Year: start.Year(), Number: int(start.Month()), Title: DefaultTitle, Rules: rules,
 		ByType: map[ledger.Category]int{}}
 	c := &computer{d: d, b: b, s: db.UTC(start), e: db.UTC(end), now: db.UTC(now), loc: loc}
 	if err := c.run(ctx); err != nil {

@@ -34,6 +34,7 @@ func command(ctx context.Context, d *db.DB, cps *audit.CheckpointFile, args []st
 	var file string
 	fs.StringVar(&file, "o", "", "输出的 XLSX 文件（默认 通报-YYYY-MM.xlsx）")
 	fs.StringVar(&file, "out", "", "同 -o")
+	title := fs.String("title", DefaultTitle, "通报标题（本县名称加“生态环境问题整改情况通报”）")
 	rules := DefaultRules
 	fs.IntVar(&rules.MinRanked, "min-ranked", rules.MinRanked, "到期通知书少于此数的单位不参与排名")
 	fs.IntVar(&rules.OverdueCases, "overdue-cases", rules.OverdueCases, "逾期问题达到此数的责任单位列为约谈对象（0 关闭）")
@@ -65,6 +66,7 @@ func command(ctx context.Context, d *db.DB, cps *audit.CheckpointFile, args []st
 		fmt.Fprintln(errOut, "数据库出错："+err.Error())
 		return 1
 	}
+	b.Title = *title
 	if err := b.AttachCheckpoint(cps); err != nil {
 		fmt.Fprintln(errOut, "审计检查点文件无法验证："+err.Error())
 		return 1

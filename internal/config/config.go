@@ -58,6 +58,10 @@ type Config struct {
 	// body only) during the transition to version 2; "off" ends it.
 	HotlineSignV1 string
 
+	// County is the county this instance serves (本县信息): one instance
+	// and database per county.
+	County County
+
 	// Time limits, in calendar days (workflows.md).
 	AcceptDays    int // decide accept/refuse after receipt
 	ConcludeDays  int // conclude with a reply after acceptance
@@ -117,10 +121,30 @@ func Default() Config {
 		ConcludeDays:  60,
 		ExtensionDays: 30,
 		RevisitDays:   90,
+		County:        DefaultCounty(),
 		Notify: Notify{SMS: "log", Mail: "log", SMTPTLS: "starttls", SMSDailyCap: 3, QuietHours: "22:00-08:00",
 			MaxAttempts: 10, Retry: 30 * time.Second, Timeout: 10 * time.Second, OverdueDays: 7},
 	}
 }
+
+// County is what names the county an instance serves: on the notices, the
+// bulletin, the portal and the back office. Everything else a county has of
+// its own (towns, departments, staff, reward levels and budgets) is in its
+// database.
+type County struct {
+	Name         string // 石泉县
+	TaskForce    string // 石泉县生态建设和环境保护督查巡查工作专班
+	NoticePrefix string // 石环督整: notice numbers read 石环督整〔2026〕12号
+	Hotline      string // the environmental hotline residents call: 12369
+}
+
+// DefaultCounty is Shiquan County (石泉县), for which ecoreport was built.
+func DefaultCounty() County {
+	return County{Name: "石泉县", TaskForce: "石泉县生态建设和环境保护督查巡查工作专班", NoticePrefix: "石环督整", Hotline: "12369"}
+}
+
+// BulletinTitle is the title of the county's monthly bulletin (月度通报).
+func (c County) BulletinTitle() string { return c.Name + "生态环境问题整改情况通报" }
 
 // Flag groups: each subcommand binds only what it uses.
 const (
@@ -128,6 +152,7 @@ const (
 	WithServe
 	WithKeys
 	WithHotline
+	WithCounty
 	WithNotify
 )
 
@@ -145,6 +170,12 @@ func (c *Config) Bind(fs *flag.FlagSet, groups int) {
 	}
 	if groups&WithHotline != 0 {
 		fs.StringVar(&c.HotlineAliases, "hotline-aliases", c.HotlineAliases, "热线导出文件的额外表头别名，如 caller_phone=主叫号码|来电号;town=镇办 (extra header names)")
+	}
+	if groups&WithCounty != 0 {
+		fs.StringVar(&c.County.Name, "county", c.County.Name, "本县名称，用于通报标题等 (the county's name)")
+		fs.StringVar(&c.County.TaskForce, "task-force", c.County.TaskForce, "督查工作专班全称，用于通知书和通报落款 (the task force's full name)")
+		fs.StringVar(&c.County.NoticePrefix, "notice-prefix", c.County.NoticePrefix, "整改通知书编号前缀，如 石环督整〔2026〕12号 (notice number prefix)")
+		fs.StringVar(&c.County.Hotline, "hotline-number", c.County.Hotline, "群众举报电话，显示在门户和回执上 (the hotline number residents call)")
 	}
 	if groups&WithNotify != 0 {
 		c.bindNotify(fs)
@@ -324,6 +355,9 @@ func (c *Config) Validate() error {
 	if _, err := c.Aliases(); err != nil {
 		return err
 	}
+	if err := c.County.Validate(); err != nil {
+		return err
+	}
 	if c.MetricsAddr != "off" {
 		if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {
 			return fmt.Errorf("配置错误 --metrics-addr：%q 应为 主机:端口（如 127.0.0.1:9464）或 off", c.MetricsAddr)
@@ -409,4 +443,19 @@ func (c *Config) Proxies() []string {
 		}
 	}
 	return out
+}
+
+// Validate names the first bad county setting in one line.
+func (c County) Validate() error {
+	for _, f := range []struct{ flag, v string }{{"--county", c.Name}, {"--task-force", c.TaskForce},
+		{"--notice-prefix", c.NoticePrefix}, {"--hotline-number", c.Hotline}} {
+		v := strings.TrimSpace(f.v)
+		switch {
+		case v == "":
+			return fmt.Errorf("配置错误 %s：不能为空", f.flag)
+		case len([]rune(v)) > 64 || strings.ContainsFunc(v, func(r rune) bool { return r < 0x20 || r == 0x7f }):
+			return fmt.Errorf("配置错误 %s：%q 过长或含有控制字符", f.flag, v)
+		}
+	}
+	return nil
 }

@@ -89,6 +89,30 @@ func TestAliases(t *testing.T) {
 	}
 }
 
+func TestCountySettings(t *testing.T) {
+	c := Default()
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	c.Bind(fs, WithDB|WithCounty)
+	if err := fs.Parse([]string{"--county", "汉阴县", "--task-force", "汉阴县生态环境督查专班", "--notice-prefix", "汉环督整", "--hotline-number", "0915-12369"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if c.County.BulletinTitle() != "汉阴县生态环境问题整改情况通报" || c.County.NoticePrefix != "汉环督整" || c.County.Hotline != "0915-12369" {
+		t.Fatalf("county %+v", c.County)
+	}
+	for _, bad := range []County{{Name: "", TaskForce: "x", NoticePrefix: "x", Hotline: "x"},
+		{Name: "x", TaskForce: "x", NoticePrefix: "x\ty", Hotline: "x"}, {Name: "x", TaskForce: "x", NoticePrefix: "x", Hotline: strings.Repeat("1", 65)}} {
+		if err := bad.Validate(); err == nil || !strings.Contains(err.Error(), "配置错误 --") {
+			t.Errorf("%+v: %v", bad, err)
+		}
+	}
+	if Default().County != DefaultCounty() || DefaultCounty().Name != "石泉县" {
+		t.Fatal("the default county")
+	}
+}
+
 func TestPublicURL(t *testing.T) {
 	tests := []struct {
 		name, in, want, wantErr string

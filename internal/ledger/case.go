@@ -49,6 +49,7 @@ type Case struct {
 	MergedIntoID    sql.NullInt64 `db:"merged_into_id"`
 	CreatedBy       sql.NullInt64 `db:"created_by"`
 	UpdatedAt       time.Time     `db:"updated_at"`
+	AssigneeID      sql.NullInt64 `db:"assignee_id"` // the inspector who holds it (承办人)
 }
 
 // Ref is the case's public reference (问题编号).
@@ -73,7 +74,8 @@ func (c *Case) DaysOverdue(now time.Time) int {
 
 const caseColumns = `id, status, source, source_detail, title, description, address, categories, town_id, unit_id, subject,
  verification, verification_note, public_reply, superseded_reply, reply_superseded_at, reopen_reason, opened_at, due_at,
- extended, extension_reason, verified_at, concluded_at, closed_at, revisit_due_at, merged_into_id, created_by, updated_at`
+ extended, extension_reason, verified_at, concluded_at, closed_at, revisit_due_at, merged_into_id, created_by, updated_at,
+ assignee_id`
 
 // Case returns one case. ENOTFOUND when there is none.
 func (s *Service) Case(ctx context.Context, id int64) (*Case, error) {
@@ -159,7 +161,8 @@ const insertCaseSQL = `INSERT INTO cases (status, source, source_detail, title, 
  verification, verification_note, public_reply, superseded_reply, reopen_reason, opened_at, due_at, extension_reason, created_by, updated_at)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', '', '', '', '', ?, ?, '', ?, ?)`
 
-// OpenCaseTx opens a case in tx and writes its event and audit entry.
+// OpenCaseTx opens a case in tx and writes its event, its audit entry and
+// its terms in the search index.
 func (s *Service) OpenCaseTx(ctx context.Context, tx *sqlx.Tx, in NewCase, by Actor) (int64, error) {
 	if err := in.Validate(); err != nil {
 		return 0, err
@@ -183,6 +186,11 @@ func (s *Service) OpenCaseTx(ctx context.Context, tx *sqlx.Tx, in NewCase, by Ac
 		return 0, fmt.Errorf("ledger: open case: %w", err)
 	}
 	if err := s.event(ctx, tx, now, id, 0, "case.opened", "", string(Open), by, EventInput{}); err != nil {
+		return 0, fmt.Errorf("ledger: open case: %w", err)
+	}
+	text := caseText{ID: id, Title: strings.TrimSpace(in.Title), Subject: in.Subject, SourceDetail: in.SourceDetail,
+		Description: desc, Address: strings.TrimSpace(in.Address)}
+	if err := indexTx(ctx, tx, SearchCases, []int64{id}, [][]int64{text.terms()}); err != nil {
 		return 0, fmt.Errorf("ledger: open case: %w", err)
 	}
 	return id, nil

@@ -47,6 +47,7 @@ type Complaint struct {
 	SourceHash      string          `db:"source_hash"`
 	CreatedBy       sql.NullInt64   `db:"created_by"`
 	UpdatedAt       time.Time       `db:"updated_at"`
+	AssigneeID      sql.NullInt64   `db:"assignee_id"` // the inspector who holds it in triage
 }
 
 // Ref is the complaint's public reference (not its tracking code).
@@ -195,7 +196,8 @@ func (s *Service) FileTx(ctx context.Context, tx *sqlx.Tx, in NewComplaint, by A
 
 // FileManyTx records many new complaints inside tx with multi-row INSERTs
 // (complaints, their 'complaint.filed' events) and one audit entry naming
-// them all: bulk imports pay one round trip per table per batch, not per row. Every
+// them all, and their terms in the search index: bulk imports pay one round
+// trip per table per batch, not per row. Every
 // complaint is validated first; the first invalid one fails the call with an
 // EINVALID error naming its index in Fields["index"]. A ticket number that
 // exists already is ECONFLICT.
@@ -278,6 +280,9 @@ func (s *Service) FileManyTx(ctx context.Context, tx *sqlx.Tx, ins []NewComplain
 	}
 	if _, err := tx.ExecContext(ctx, ev.String(), evArgs...); err != nil {
 		return nil, fmt.Errorf("ledger: file complaints: events: %w", err)
+	}
+	if err := indexComplaintsTx(ctx, tx, out); err != nil {
+		return nil, fmt.Errorf("ledger: file complaints: %w", err)
 	}
 	if err := audit.AppendMany(ctx, tx, recs); err != nil {
 		return nil, fmt.Errorf("ledger: file complaints: %w", err)
@@ -390,7 +395,7 @@ func marshalOrEmpty[T any](v []T) string {
 
 const complaintColumns = `id, channel, status, source_ref, categories, category_text, town_id, town_text, address, subject,
  description, occurred_text, identity, contact_enc, contact_erased_at, wants_reward, case_id, refuse_reason, received_at,
- decide_due_at, reply_due_at, extra, warnings, source_hash, created_by, updated_at`
+ decide_due_at, reply_due_at, extra, warnings, source_hash, created_by, updated_at, assignee_id`
 
 // Complaint returns one complaint by id. ENOTFOUND when there is none.
 func (s *Service) Complaint(ctx context.Context, id int64) (*Complaint, error) {

@@ -6,11 +6,13 @@ package ledger
 // that every kind found in the sources has a label here.
 var eventLabels = map[string]string{
 	// Complaints (举报件).
-	"complaint.filed":       "收到举报",
-	"complaint.filed_batch": "批量登记举报",
-	"complaint.accepted":    "受理举报",
-	"complaint.refused":     "不予受理",
-	"complaint.updated":     "热线工单更新",
+	"complaint.filed":        "收到举报",
+	"complaint.filed_batch":  "批量登记举报",
+	"complaint.accepted":     "受理举报",
+	"complaint.refused":      "不予受理",
+	"complaint.updated":      "热线工单更新",
+	"complaint.assignee_set": "分派承办人",
+	"complaint.reassigned":   "改派承办人",
 
 	// Cases (问题).
 	"case.opened":       "立案",
@@ -26,6 +28,8 @@ var eventLabels = map[string]string{
 	"case.merged":       "并入其他问题",
 	"case.merged_in":    "并入重复问题",
 	"case.revisit_held": "回头看",
+	"case.assignee_set": "指派承办人",
+	"case.reassigned":   "改派承办人",
 	"case.photos_added": "上传现场照片",
 
 	// Rectification notices (整改通知书).
@@ -75,6 +79,28 @@ var eventLabels = map[string]string{
 	"referral.recorded":           "登记移送线索",
 	"referral.sent":               "移送线索",
 	"referral.outcome":            "移送线索办理结果",
+
+	// Accounts, units and the log itself (账号、单位、审计), in the audit log only.
+	"user.created":            "开设账号",
+	"user.updated":            "修改账号信息",
+	"user.disabled":           "停用账号",
+	"user.enabled":            "恢复账号",
+	"user.unlocked":           "解锁账号",
+	"user.login":              "登录",
+	"user.password_changed":   "修改密码",
+	"user.password_reset":     "重设密码",
+	"user.totp_enabled":       "启用两步验证",
+	"user.totp_disabled":      "关闭两步验证",
+	"user.totp_locked":        "验证码输错过多，锁定账号",
+	"user.totp_reset":         "重置两步验证",
+	"user.recovery_codes":     "生成两步验证恢复码",
+	"user.recovery_code_used": "用恢复码登录",
+	"unit.added":              "新增单位",
+	"unit.updated":            "修改单位名称或排序",
+	"unit.deactivated":        "停用单位",
+	"unit.activated":          "恢复单位",
+	"contact.viewed":          "查看举报人联系方式",
+	"audit.verified":          "校验审计链",
 
 	// Retention (数据保存期限).
 	"retention.contacts_erased": "到期删除举报人联系方式",

@@ -39,7 +39,8 @@ func (s NoticeStatus) Label() string { return noticeLabels[s] }
 var DefaultCopiedTo = []string{"县委、县政府分管领导", "县纪委监委", "县考核办"}
 
 // Notice is a rectification notice (整改通知书) sent to a responsible unit.
-// Numbers run per year without gaps: 石环督整〔2026〕12号.
+// Numbers run per year without gaps: 石环督整〔2026〕12号, the prefix the
+// county's (Service.NoticePrefix).
 type Notice struct {
 	ID           int64         `db:"id"`
 	CaseID       int64         `db:"case_id"`
@@ -53,14 +54,24 @@ type Notice struct {
 	IssuedBy     sql.NullInt64 `db:"issued_by"`
 	IssuedAt     time.Time     `db:"issued_at"`
 	Status       NoticeStatus  `db:"status"`
+	// Prefix begins the notice's number (石环督整): the county's, as
+	// configured when the notice was issued, kept with it so that a
+	// number, once printed, never changes.
+	Prefix string `db:"prefix"`
 }
 
 // Ref is the notice's official number, e.g. 石环督整〔2026〕12号.
-func (n *Notice) Ref() string { return NoticeRef(n.Year, n.Number) }
+func (n *Notice) Ref() string { return NoticeRef(n.Prefix, n.Year, n.Number) }
 
-// NoticeRef formats a notice number.
-func NoticeRef(year, number int) string {
-	return fmt.Sprintf("石环督整〔%d〕%d号", year, number)
+// DefaultNoticePrefix is Shiquan County's (石环督整).
+const DefaultNoticePrefix = "石环督整"
+
+// NoticeRef formats a notice number: prefix〔year〕number号.
+func NoticeRef(prefix string, year, number int) string {
+	if prefix == "" {
+		prefix = DefaultNoticePrefix
+	}
+	return fmt.Sprintf("%s〔%d〕%d号", prefix, year, number)
 }
 
 // Overdue reports whether the unit is late (整改超期): the notice is the
@@ -141,13 +152,13 @@ func (n *NewNotice) Validate(now time.Time) error {
 const maxNoticeText = 4000
 
 const (
-	noticeColumns      = `id, case_id, year, number, unit_id, problem, requirements, deadline, copied_to, issued_by, issued_at, status`
+	noticeColumns      = `id, case_id, year, number, unit_id, problem, requirements, deadline, copied_to, issued_by, issued_at, status, prefix`
 	hasCounterSQL      = `SELECT COUNT(*) FROM notice_counters WHERE year = ?`
 	ensureCounterSQL   = `INSERT INTO notice_counters (year, last_number) VALUES (?, 0)`
 	lastNumberSQL      = `SELECT last_number FROM notice_counters WHERE year = ?`
 	advanceCounterSQL  = `UPDATE notice_counters SET last_number = ? WHERE year = ? AND last_number = ?`
 	supersedeSQL       = `UPDATE notices SET status = ? WHERE case_id = ? AND status <> ?`
-	insertNoticeSQL    = `INSERT INTO notices (case_id, year, number, unit_id, problem, requirements, deadline, copied_to, issued_by, issued_at, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	insertNoticeSQL    = `INSERT INTO notices (case_id, year, number, unit_id, problem, requirements, deadline, copied_to, issued_by, issued_at, status, prefix) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	reassignUnitSQL    = `UPDATE cases SET unit_id = ?, updated_at = ? WHERE id = ?`
 	noticeReportedSQL  = `UPDATE notices SET status = ? WHERE id = ? AND status <> ?`
 	noticesOfCaseSQL   = `SELECT ` + noticeColumns + ` FROM notices WHERE case_id = ? ORDER BY id`
@@ -184,12 +195,16 @@ func (s *Service) IssueNotice(ctx context.Context, in NewNotice, by Actor) (*Not
 	}
 	deadline := DueDate(in.Deadline, 0, s.Location)
 	n := &Notice{CaseID: in.CaseID, Year: year, UnitID: in.UnitID, Problem: strings.TrimSpace(in.Problem), Requirements: strings.TrimSpace(in.Requirements),
-		Deadline: deadline, CopiedTo: strings.Join(in.CopiedTo, "\n"), IssuedAt: now, Status: NoticeIssued}
+		Deadline: deadline, CopiedTo: strings.Join(in.CopiedTo, "\n"), IssuedAt: now, Status: NoticeIssued, Prefix: s.noticePrefix()}
 	if by.UserID != 0 {
 		n.IssuedBy = sql.NullInt64{Int64: by.UserID, Valid: true}
 	}
 	err := s.withCase(ctx, in.CaseID, func(tx *sqlx.Tx, c *Case) error {
 		if err := s.unitExists(ctx, tx, in.UnitID); err != nil {
+			return err
+		}
+		text, err := caseTextTx(ctx, tx, c.ID)
+		if err != nil {
 			return err
 		}
 		num, err := s.nextNoticeNumber(ctx, tx, year)
@@ -227,12 +242,15 @@ func (s *Service) IssueNotice(ctx context.Context, in NewNotice, by Actor) (*Not
 			return fmt.Errorf("ledger: supersede notices of case %d: %w", c.ID, err)
 		}
 		res, err := tx.ExecContext(ctx, insertNoticeSQL, n.CaseID, n.Year, n.Number, n.UnitID, n.Problem, n.Requirements, n.Deadline,
-			n.CopiedTo, n.IssuedBy, n.IssuedAt, n.Status)
+			n.CopiedTo, n.IssuedBy, n.IssuedAt, n.Status, n.Prefix)
 		if err != nil {
 			return fmt.Errorf("ledger: insert notice %s: %w", n.Ref(), err)
 		}
 		if n.ID, err = res.LastInsertId(); err != nil {
 			return fmt.Errorf("ledger: insert notice: %w", err)
+		}
+		if err := indexNoticeTx(ctx, tx, text, n.ID); err != nil { // found by its number and problem, the case too
+			return err
 		}
 		return s.NoteTx(ctx, tx, c.ID, 0, "notice.issued", by, EventInput{InternalNote: n.Ref()})
 	})
@@ -240,6 +258,14 @@ func (s *Service) IssueNotice(ctx context.Context, in NewNotice, by Actor) (*Not
 		return nil, err
 	}
 	return n, nil
+}
+
+// noticePrefix is the prefix new notices take.
+func (s *Service) noticePrefix() string {
+	if s.NoticePrefix == "" {
+		return DefaultNoticePrefix
+	}
+	return s.NoticePrefix
 }
 
 // nextNoticeNumber advances the year's counter in tx: read (locked on

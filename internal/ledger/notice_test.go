@@ -169,6 +169,33 @@ func TestNoticeNumbersAreGaplessUnderConcurrentIssues(t *testing.T) {
 	}
 }
 
+// TestNoticeNumbersCarryTheCountysPrefix: a county configures its own
+// prefix; a notice keeps the prefix it was issued with when the setting
+// changes, and is found by its number either way.
+func TestNoticeNumbersCarryTheCountysPrefix(t *testing.T) {
+	s, _ := newService(t)
+	first, err := s.IssueNotice(ctx, newNotice(verifiedCase(t, s), s), inspector)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.NoticePrefix = "汉环督整"
+	second, err := s.IssueNotice(ctx, newNotice(verifiedCase(t, s), s), inspector)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first.Ref() != "石环督整〔2026〕1号" || second.Ref() != "汉环督整〔2026〕2号" {
+		t.Fatalf("refs %s, %s", first.Ref(), second.Ref())
+	}
+	again, err := s.Notice(ctx, first.ID)
+	if err != nil || again.Ref() != first.Ref() {
+		t.Fatalf("the first notice now reads %v (%v)", again, err)
+	}
+	p, err := s.Search(ctx, ledger.SearchQuery{Text: second.Ref(), Kind: ledger.SearchCases}, ledger.Scope{All: true})
+	if err != nil || len(p.Cases) != 1 || p.Cases[0].ID != second.CaseID {
+		t.Fatalf("search by the new number: %v %v", p, err)
+	}
+}
+
 // TestNoticeQuotesTheWholeProblem: a notice states the problem in full, the
 // case's description unless the inspector words it; the case's short title
 // is never what the unit reads.

@@ -11,6 +11,8 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/jmoiron/sqlx"
+
 	"ecoreport/internal/db"
 )
 
@@ -127,14 +129,31 @@ func (s *Service) CaseList(ctx context.Context, f CaseFilter) ([]Case, error) {
 }
 
 const overdueNoticesSQL = `SELECT n.id, n.case_id, n.year, n.number, n.unit_id, n.problem, n.requirements, n.deadline, n.copied_to,
- n.issued_by, n.issued_at, n.status FROM notices n JOIN cases k ON k.id = n.case_id
- WHERE n.status <> ? AND n.deadline < ? AND k.status IN (?, ?) ORDER BY n.deadline, n.id`
+ n.issued_by, n.issued_at, n.status, n.prefix FROM notices n JOIN cases k ON k.id = n.case_id
+ WHERE n.status <> ? AND n.deadline < ? AND k.status IN (?, ?)`
 
 // OverdueNotices maps each case whose notice in force is past its deadline
 // (Notice.Overdue) to that notice, for lists.
 func (s *Service) OverdueNotices(ctx context.Context) (map[int64]Notice, error) {
+	return s.overdueNotices(ctx, overdueNoticesSQL+` ORDER BY n.deadline, n.id`, NoticeSuperseded, s.now(), Assigned, Reopened)
+}
+
+// OverdueNoticesOf is OverdueNotices for the given cases only (a page of 我
+// 的问题, the cases a page's complaints may repeat).
+func (s *Service) OverdueNoticesOf(ctx context.Context, caseIDs []int64) (map[int64]Notice, error) {
+	if len(caseIDs) == 0 {
+		return map[int64]Notice{}, nil
+	}
+	q, args, err := sqlx.In(overdueNoticesSQL+` AND n.case_id IN (?) ORDER BY n.deadline, n.id`, NoticeSuperseded, s.now(), Assigned, Reopened, caseIDs)
+	if err != nil {
+		return nil, fmt.Errorf("ledger: overdue notices: %w", err)
+	}
+	return s.overdueNotices(ctx, s.DB.Rebind(q), args...)
+}
+
+func (s *Service) overdueNotices(ctx context.Context, q string, args ...any) (map[int64]Notice, error) {
 	var ns []Notice
-	if err := s.DB.SelectContext(ctx, &ns, overdueNoticesSQL, NoticeSuperseded, s.now(), Assigned, Reopened); err != nil {
+	if err := s.DB.SelectContext(ctx, &ns, q, args...); err != nil {
 		return nil, db.Classify(fmt.Errorf("ledger: overdue notices: %w", err))
 	}
 	m := make(map[int64]Notice, len(ns))
@@ -161,21 +180,6 @@ func (s *Service) ComplaintCounts(ctx context.Context) (map[int64]int, error) {
 	return m, nil
 }
 
-// InboxLimit bounds one inbox page; the oldest come first, so nothing starves.
-const InboxLimit = 200
-
-const inboxSQL = `SELECT ` + complaintColumns + ` FROM complaints WHERE status = ? ORDER BY received_at, id LIMIT ?`
-
-// Inbox lists the complaints nobody has accepted or refused yet (收件箱),
-// oldest first, at most InboxLimit.
-func (s *Service) Inbox(ctx context.Context) ([]Complaint, error) {
-	var cs []Complaint
-	if err := s.DB.SelectContext(ctx, &cs, inboxSQL, Received, InboxLimit); err != nil {
-		return nil, db.Classify(fmt.Errorf("ledger: inbox: %w", err))
-	}
-	return cs, nil
-}
-
 // DuplicateWindow is how far back duplicate suggestions look.
 const DuplicateWindow = 90 * 24 * time.Hour
 
@@ -190,13 +194,52 @@ const closedCandidatesSQL = `SELECT ` + caseColumns + ` FROM cases WHERE town_id
 // type and either name the same reported party or read alike (Similarity
 // at least 0.3). None for a complaint without a town.
 func (s *Service) DuplicateCandidates(ctx context.Context, c *Complaint) ([]Case, error) {
+	return s.DuplicateFinder().Candidates(ctx, c)
+}
+
+// DuplicateFinder suggests duplicates for many complaints (a page of the
+// inbox), reading each town's open cases once and splitting each case's
+// text into bigrams once.
+type DuplicateFinder struct {
+	s     *Service
+	towns map[int64][]dupCand
+}
+
+// dupCand is a case with the bigrams of its text, split once.
+type dupCand struct {
+	c       Case
+	bigrams map[string]bool
+}
+
+// dupCands splits each case's text (title, reported party, problem) into
+// bigrams.
+func dupCands(cs []Case) []dupCand {
+	out := make([]dupCand, len(cs))
+	for i, k := range cs {
+		out[i] = dupCand{c: k, bigrams: bigrams(k.Title + " " + k.Subject + " " + k.Description)}
+	}
+	return out
+}
+
+// DuplicateFinder returns a finder for one page's worth of complaints.
+func (s *Service) DuplicateFinder() *DuplicateFinder {
+	return &DuplicateFinder{s: s, towns: map[int64][]dupCand{}}
+}
+
+// Candidates is DuplicateCandidates for c.
+func (f *DuplicateFinder) Candidates(ctx context.Context, c *Complaint) ([]Case, error) {
 	if !c.TownID.Valid {
 		return nil, nil
 	}
-	var cands []Case
-	if err := s.DB.SelectContext(ctx, &cands, dupCandidatesSQL, c.TownID.Int64, s.now().Add(-DuplicateWindow),
-		Open, Verifying, Assigned, Submitted, Reopened); err != nil {
-		return nil, db.Classify(fmt.Errorf("ledger: duplicates of %d: %w", c.ID, err))
+	cands, ok := f.towns[c.TownID.Int64]
+	if !ok {
+		var cs []Case
+		if err := f.s.DB.SelectContext(ctx, &cs, dupCandidatesSQL, c.TownID.Int64, f.s.now().Add(-DuplicateWindow),
+			Open, Verifying, Assigned, Submitted, Reopened); err != nil {
+			return nil, db.Classify(fmt.Errorf("ledger: duplicates of %d: %w", c.ID, err))
+		}
+		cands = dupCands(cs)
+		f.towns[c.TownID.Int64] = cands
 	}
 	return lookalikes(c, cands), nil
 }
@@ -216,20 +259,27 @@ func (s *Service) ClosedLookalikes(ctx context.Context, c *Complaint) ([]Case, e
 	if err := s.DB.SelectContext(ctx, &cands, closedCandidatesSQL, c.TownID.Int64, s.now().Add(-CameBackWindow), Closed); err != nil {
 		return nil, db.Classify(fmt.Errorf("ledger: closed lookalikes of %d: %w", c.ID, err))
 	}
-	return lookalikes(c, cands), nil
+	return lookalikes(c, dupCands(cands)), nil
 }
 
 // lookalikes keeps the cases that share a pollution type with c and either
 // name the same reported party or read alike (Similarity at least 0.3).
-func lookalikes(c *Complaint, cands []Case) []Case {
+func lookalikes(c *Complaint, cands []dupCand) []Case {
 	var out []Case
+	var mine map[string]bool
 	for _, k := range cands {
-		if !slices.ContainsFunc(k.Categories, c.Categories.Has) {
+		if !slices.ContainsFunc(k.c.Categories, c.Categories.Has) {
 			continue
 		}
-		sameSubject := c.Subject != "" && strings.TrimSpace(k.Subject) == strings.TrimSpace(c.Subject)
-		if sameSubject || Similarity(k.Title+" "+k.Subject+" "+k.Description, c.Subject+" "+c.Description) >= 0.3 {
-			out = append(out, k)
+		if c.Subject != "" && strings.TrimSpace(k.c.Subject) == strings.TrimSpace(c.Subject) {
+			out = append(out, k.c)
+			continue
+		}
+		if mine == nil {
+			mine = bigrams(c.Subject + " " + c.Description)
+		}
+		if dice(k.bigrams, mine) >= 0.3 {
+			out = append(out, k.c)
 		}
 	}
 	return out
@@ -238,8 +288,10 @@ func lookalikes(c *Complaint, cands []Case) []Case {
 // Similarity is the Dice coefficient of the character bigrams of a and b,
 // letters and digits only: good enough for short Chinese texts. 0 when
 // either has no bigram.
-func Similarity(a, b string) float64 {
-	ga, gb := bigrams(a), bigrams(b)
+func Similarity(a, b string) float64 { return dice(bigrams(a), bigrams(b)) }
+
+// dice is the Dice coefficient of two sets of bigrams.
+func dice(ga, gb map[string]bool) float64 {
 	if len(ga) == 0 || len(gb) == 0 {
 		return 0
 	}

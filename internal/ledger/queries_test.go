@@ -130,12 +130,12 @@ func TestInboxAndDuplicateCandidates(t *testing.T) {
 	water.Categories, water.Subject, water.Description = ledger.Categories{ledger.Water}, "某养殖场", "养殖污水每天直排汉江支流河道。"
 	fourth := fileOne(t, s, water)
 
-	in, err := s.Inbox(ctx)
+	in, err := s.Inbox(ctx, ledger.InboxQuery{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	var ids []int64
-	for _, c := range in {
+	for _, c := range in.Complaints {
 		ids = append(ids, c.ID)
 	}
 	if want := []int64{first.Complaint.ID, second.Complaint.ID, third.Complaint.ID, fourth.Complaint.ID}; fmt.Sprint(ids) != fmt.Sprint(want) {
@@ -210,5 +210,17 @@ func TestOverdueNoticeFilter(t *testing.T) {
 	}
 	if q := (ledger.CaseFilter{NoticeOverdue: true}).Query(); q != "notice_overdue=true" {
 		t.Fatalf("query %q", q)
+	}
+	// The same for some cases only (我的问题, an inbox page's duplicates),
+	// the notice's number as it was issued.
+	of, err := s.OverdueNoticesOf(ctx, []int64{onTime, reported, late})
+	if n, ok := of[late]; err != nil || len(of) != 1 || !ok || n.ID != m[late].ID || n.Prefix != ledger.DefaultNoticePrefix {
+		t.Fatalf("overdue notices of three cases %v %v", of, err)
+	}
+	if of, err := s.OverdueNoticesOf(ctx, []int64{onTime, reissued}); err != nil || len(of) != 0 {
+		t.Fatalf("overdue notices of cases on time %v %v", of, err)
+	}
+	if of, err := s.OverdueNoticesOf(ctx, nil); err != nil || len(of) != 0 {
+		t.Fatalf("overdue notices of no case %v %v", of, err)
 	}
 }

@@ -19,6 +19,9 @@ type Service struct {
 	Limits   Limits
 	Location *time.Location
 	Now      func() time.Time
+	// NoticePrefix begins the numbers of the notices issued from now on
+	// (the county's, 石环督整 by default); each notice keeps its own.
+	NoticePrefix string
 
 	// OnVerified run inside the transaction that records a substantiated or
 	// partly substantiated verification (the reward workflow hangs here). An

@@ -299,10 +299,11 @@ func (o *Outbox) staffText(ctx context.Context, q sqlx.QueryerContext, rule stri
 		var n struct {
 			Year     int       `db:"year"`
 			Number   int       `db:"number"`
+			Prefix   string    `db:"prefix"`
 			Deadline time.Time `db:"deadline"`
 		}
-		if err := sqlx.GetContext(ctx, q, &n, `SELECT year, number, deadline FROM notices WHERE case_id = ? ORDER BY id DESC LIMIT 1`, caseID); err == nil {
-			fmt.Fprintf(&b, "整改通知书：%s，整改期限至 %s\n", ledger.NoticeRef(n.Year, n.Number), n.Deadline.In(o.loc()).Format("2006年1月2日"))
+		if err := sqlx.GetContext(ctx, q, &n, `SELECT year, number, prefix, deadline FROM notices WHERE case_id = ? ORDER BY id DESC LIMIT 1`, caseID); err == nil {
+			fmt.Fprintf(&b, "整改通知书：%s，整改期限至 %s\n", ledger.NoticeRef(n.Prefix, n.Year, n.Number), n.Deadline.In(o.loc()).Format("2006年1月2日"))
 		}
 	} else if !c.DueAt.IsZero() {
 		fmt.Fprintf(&b, "办结期限：%s\n", c.DueAt.In(o.loc()).Format("2006年1月2日"))

@@ -98,12 +98,13 @@ type dueNotice struct {
 	UnitID   int64     `db:"unit_id"`
 	Year     int       `db:"year"`
 	Number   int       `db:"number"`
+	Prefix   string    `db:"prefix"`
 	Deadline time.Time `db:"deadline"`
 	IssuedAt time.Time `db:"issued_at"`
 	Title    string    `db:"title"`
 }
 
-const dueNoticesSQL = `SELECT n.id, n.case_id, n.unit_id, n.year, n.number, n.deadline, n.issued_at, c.title
+const dueNoticesSQL = `SELECT n.id, n.case_id, n.unit_id, n.year, n.number, n.prefix, n.deadline, n.issued_at, c.title
  FROM notices n JOIN cases c ON c.id = n.case_id
  WHERE n.status = ? AND c.status IN (?, ?) AND n.deadline > ? AND n.deadline <= ? ORDER BY n.id`
 
@@ -134,7 +135,7 @@ func (s *Scheduler) notices(ctx context.Context) (int, error) {
 		if !o.Settings.On(rule) {
 			continue
 		}
-		ref := ledger.NoticeRef(nt.Year, nt.Number)
+		ref := ledger.NoticeRef(nt.Prefix, nt.Year, nt.Number)
 		key := fmt.Sprintf("%s:notice:%d", rule, nt.ID)
 		ok, err := s.schedule(ctx, key, func(tx *sqlx.Tx) ([]Message, error) {
 			to, err := usersOfUnit(ctx, tx, nt.UnitID)

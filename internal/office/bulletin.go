@@ -12,6 +12,7 @@ import (
 	"ecoreport/internal/apperr"
 	"ecoreport/internal/auth"
 	"ecoreport/internal/bulletin"
+	"ecoreport/internal/config"
 	"ecoreport/internal/ledger"
 )
 
@@ -34,6 +35,7 @@ type bulletinData struct {
 	Prev, Next string
 	XLSX       string
 	User       *auth.User
+	County     config.County
 }
 
 // bulletin computes the month named by ?month=YYYY-MM (default: last month)
@@ -52,6 +54,7 @@ func (h *Handler) bulletin(c *gin.Context) (*bulletin.Bulletin, error) {
 	if err != nil {
 		return nil, err
 	}
+	b.Title = h.County.BulletinTitle()
 	if err := b.AttachCheckpoint(h.AuditCheckpoints); err != nil {
 		return nil, fmt.Errorf("office: bulletin's audit checkpoint: %w", err)
 	}
@@ -77,7 +80,7 @@ func (h *Handler) bulletinPage(c *gin.Context) {
 		B: b, Channels: strings.Join(chans, "、"), TownGrids: bulletin.Grids("乡镇", b.Towns), UnitGrids: bulletin.Grids("责任单位", b.Units),
 		Issued: now.Format("2006年1月2日"), AsOf: now.Format("2006年1月2日15时"), MonthParam: mp,
 		Prev: b.Month.AddDate(0, -1, 0).Format("2006-01"), Next: b.Month.AddDate(0, 1, 0).Format("2006-01"),
-		XLSX: "/office/bulletin.xlsx?month=" + url.QueryEscape(mp), User: User(c),
+		XLSX: "/office/bulletin.xlsx?month=" + url.QueryEscape(mp), User: User(c), County: h.County,
 	}
 	c.Header("Cache-Control", "no-store")
 	h.views.Render(h.ctx(c), c.Writer, http.StatusOK, "bulletin_page", d)

@@ -29,6 +29,7 @@ type caseData struct {
 	Verifications []ledger.Verification
 	DefaultCopied string
 	Repeats       int
+	Assign        assignView // who holds the case (承办人), and the form to change it
 }
 
 // noticeRow is a notice of the case with how late the unit is.
@@ -112,6 +113,11 @@ func (h *Handler) renderCase(c *gin.Context, id int64, reveal map[int64]*ledger.
 		h.fail(c, err)
 		return
 	}
+	page := "/office/cases/" + strconv.FormatInt(cs.ID, 10)
+	if d.Assign, err = h.assignViewOf(c, page+"/assign", page, cs.AssigneeID.Int64); err != nil {
+		h.fail(c, err)
+		return
+	}
 	h.render(c, http.StatusOK, "case", "问题 "+cs.Ref(), d)
 }
 
@@ -182,7 +188,9 @@ func (h *Handler) sharePhotos(c *gin.Context) {
 }
 
 // showContact unmasks one complaint's contact for this response only and
-// writes contact.viewed to the audit log first: no audit, no contact.
+// writes contact.viewed to the audit log first: no audit, no contact. It is
+// shown on the case's page, or on the complaint's own page when the form
+// came from there (from=complaint) or the complaint has no case yet.
 func (h *Handler) showContact(c *gin.Context) {
 	id, err := idParam(c)
 	if err != nil {
@@ -201,15 +209,11 @@ func (h *Handler) showContact(c *gin.Context) {
 		return
 	}
 	reveal := map[int64]*ledger.Contact{cm.ID: ct}
-	if contactBack(c) == "complaint" {
-		h.renderComplaint(c, http.StatusOK, cm.ID, reveal, "", nil, "", nil)
-		return
-	}
-	if cm.CaseID.Valid {
+	if cm.CaseID.Valid && contactBack(c) != "complaint" {
 		h.renderCase(c, cm.CaseID.Int64, reveal)
 		return
 	}
-	h.renderInbox(c, reveal)
+	h.renderComplaint(c, http.StatusOK, cm.ID, reveal, "", nil, "", nil)
 }
 
 // caseAction runs one ledger action on the case of the URL and goes back to

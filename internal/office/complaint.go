@@ -5,9 +5,10 @@ package office
 // rating and its comment, where it happened as given, the coordinates of a
 // partner app), what its source could not map (import warnings with the raw
 // value, unmapped columns), the contact masked with the audited "show", its
-// own timeline, and, while it waits in the inbox, the triage: accept (new
-// case, attach to a case, or reopen a closed one: the problem came back),
-// refuse, ask the reporter.
+// own timeline, and, while it waits in the inbox, who holds it (承办人) and
+// the triage: accept (new case, attach to a case, or reopen a closed one:
+// the problem came back), refuse, assign, ask the reporter. The inbox's
+// rows are one line each and link here.
 
 import (
 	"net/http"
@@ -28,9 +29,15 @@ type complaintData struct {
 	Case       *ledger.Case // nil before acceptance
 	Timeline   []ledger.Event
 	Duplicates []ledger.Case // open cases it may repeat
-	CameBack   []ledger.Case // closed cases whose problem it may say came back
-	Reasons    []ledger.RefuseReason
-	CanDecide  bool // received, and the user may accept or refuse
+	// LateNotices maps each of Duplicates whose rectification notice is
+	// late to its days late.
+	LateNotices map[int64]int
+	CameBack    []ledger.Case // closed cases whose problem it may say came back
+	Reasons     []ledger.RefuseReason
+	CanDecide   bool // received, and the user may accept or refuse
+	// Assign is who holds it in triage (承办人) with the form to change it;
+	// nil once it has left the inbox (its case has its own holder).
+	Assign *assignView
 	// Accept and Refuse are what was typed into the form that was refused
 	// (the other is empty); Fields its field messages.
 	Accept, Refuse map[string]string
@@ -88,7 +95,14 @@ func (h *Handler) renderComplaint(c *gin.Context, code int, id int64, reveal map
 		return
 	}
 	if cm.Status == ledger.Received {
-		if d.Duplicates, err = h.duplicates(ctx, cm); err != nil {
+		page := "/office/complaints/" + strconv.FormatInt(cm.ID, 10)
+		a, err := h.assignViewOf(c, page+"/assign", page, cm.AssigneeID.Int64)
+		if err != nil {
+			h.fail(c, err)
+			return
+		}
+		d.Assign = &a
+		if d.Duplicates, err = h.Ledger.DuplicateCandidates(ctx, cm); err != nil {
 			h.fail(c, err)
 			return
 		}
@@ -96,6 +110,12 @@ func (h *Handler) renderComplaint(c *gin.Context, code int, id int64, reveal map
 			h.fail(c, err)
 			return
 		}
+		rows := []complaintRow{{Duplicates: d.Duplicates}}
+		if err := h.flagLateNotices(ctx, rows); err != nil {
+			h.fail(c, err)
+			return
+		}
+		d.LateNotices = rows[0].LateNotices
 	}
 	h.renderPage(c, code, "complaint", page{Title: "举报件 " + cm.Ref(), Data: &d, Flash: flash(c), Error: msg})
 }

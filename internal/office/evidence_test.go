@@ -468,6 +468,23 @@ func TestUnitSeesDeadlinesAndSendBack(t *testing.T) {
 	mustContain(t, insp.get(caseURL), "整改通知书已超期", "已超期2天")
 	mustContain(t, insp.get("/office/cases?notice_overdue=true"), ledger.CaseRef(id), "通知书超期2天")
 	mustNotContain(t, insp.get("/office/cases?notice_overdue=true&status=closed"), ledger.CaseRef(id))
+	// 我的问题 flags it for whoever holds the case; a new complaint that may
+	// repeat the case flags it on its inbox row and its page.
+	holder, _ := e.users.ByUsername(ctx, "inspector")
+	if err := e.ledger.AssignCase(ctx, id, ledger.Assignee{}, ledger.Assignee{ID: holder.ID, Name: holder.Label()}, ledger.Actor{Name: "fixture"}); err != nil {
+		t.Fatal(err)
+	}
+	mustContain(t, insp.get("/office/mine"), ledger.CaseRef(id), "整改通知书已超期2天")
+	c, _ := e.ledger.Case(ctx, id)
+	again := webComplaint()
+	again.TownID, again.Subject, again.Categories = c.TownID.Int64, c.Subject, c.Categories
+	repeat := e.file(again)
+	w := insp.get("/office/inbox")
+	row := w.Body.String()[strings.Index(w.Body.String(), `id="c`+strconv.FormatInt(repeat.ID, 10)+`"`):]
+	if row = row[:strings.Index(row, "</div>")]; !strings.Contains(row, "可能重复 1 件") || !strings.Contains(row, "其中 1 件整改通知书已超期") {
+		t.Fatalf("the repeat's row:\n%s", row)
+	}
+	mustContain(t, insp.get("/office/complaints/"+strconv.FormatInt(repeat.ID, 10)), ledger.CaseRef(id), "整改通知书已超期2天")
 	mustContain(t, insp.get("/office/notices/"+strconv.FormatInt(n.ID, 10)), "周边居民无法入睡", "城关镇汉江大道107号")
 
 	if err := e.ledger.ReportRectification(ctx, n.ID, 1, "已整改", ledger.Actor{Name: "unit"}); err != nil {

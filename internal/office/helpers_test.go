@@ -63,6 +63,8 @@ type env struct {
 	h      *office.Handler
 	r      *gin.Engine
 	clk    *clock
+	// recovery is the first TOTP recovery code enrolTOTP was shown.
+	recovery string
 	// uploads is the photo folder the back office serves from (the
 	// portal's DataDir/uploads in the application).
 	uploads string

@@ -11,16 +11,16 @@ import (
 // table's order; the page's own entry is marked current.
 func TestNavFromRouteTable(t *testing.T) {
 	e := newEnv(t)
-	all := []string{"待处理举报", "问题台账", "回头看", "督查巡查", "约谈", "移送线索"}
+	all := []string{"待处理举报", "问题台账", "查找", "回头看", "督查巡查", "约谈", "移送线索"}
 	for _, tt := range []struct {
 		role string
 		want []string
 	}{
-		{"admin", append(all[:6:6], "登记来访来信", "12369热线工单", "举报奖励", "月度通报", "消息发件箱")},
-		{"inspector", append(all[:6:6], "登记来访来信", "月度通报")},
-		{"leader", append(all[:6:6], "举报奖励", "月度通报")},
+		{"admin", append(append([]string{"我的问题"}, all...), "登记来访来信", "12369热线工单", "举报奖励", "月度通报", "承办统计", "消息发件箱", "系统管理")},
+		{"inspector", append(append([]string{"我的问题"}, all...), "登记来访来信", "月度通报")},
+		{"leader", append(all[:7:7], "举报奖励", "月度通报", "承办统计")},
 		{"operator", []string{"登记来访来信", "12369热线工单", "消息发件箱"}},
-		{"unit", []string{"本单位整改通知书"}},
+		{"unit", []string{"查找", "本单位整改通知书"}},
 		{"reward_officer", []string{"举报奖励"}},
 		{"reward_approver", []string{"举报奖励"}},
 		{"finance", []string{"举报奖励"}},

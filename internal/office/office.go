@@ -25,6 +25,7 @@ import (
 	"ecoreport/internal/auth"
 	"ecoreport/internal/bulletin"
 	"ecoreport/internal/captcha"
+	"ecoreport/internal/config"
 	"ecoreport/internal/conversation"
 	"ecoreport/internal/db"
 	"ecoreport/internal/evidence"
@@ -65,6 +66,9 @@ type Deps struct {
 	Hotline         HotlineImports
 	HotlineFeedback HotlineFeedback
 	MaxUpload       int64 // largest hotline file (DefaultMaxUpload when 0)
+	// County names the county on the notices, the bulletin and the pages
+	// (config.DefaultCounty() when its name is empty).
+	County config.County
 	// Captcha is asked at login once a username has failed
 	// auth.CaptchaAfter times; captcha.New(DB, true, Now) when nil. One
 	// that is not Required (--captcha off) skips that step.
@@ -102,6 +106,7 @@ type Handler struct {
 	Hotline          HotlineImports
 	HotlineFeedback  HotlineFeedback
 	MaxUpload        int64
+	County           config.County
 	AuditCheckpoints *audit.CheckpointFile
 	Outbox           Outbox
 
@@ -153,6 +158,9 @@ func New(d Deps) *Handler {
 	if d.MaxUpload <= 0 {
 		d.MaxUpload = DefaultMaxUpload
 	}
+	if d.County.Name == "" {
+		d.County = config.DefaultCounty()
+	}
 	if d.Users.Keys == nil { // the login throttle's rows are keyed with the data key
 		d.Users.Keys = d.Ledger.Keys
 	}
@@ -165,7 +173,8 @@ func New(d Deps) *Handler {
 	h := &Handler{Ledger: d.Ledger, Users: d.Users, Sessions: d.Sessions, TOTP: d.TOTP, Conversation: d.Conversation,
 		Evidence: d.Evidence, DB: d.DB, files: photoFiles{dir: d.UploadDir},
 		Location: d.Location, Now: d.Now, Rewards: d.Rewards,
-		Hotline: d.Hotline, HotlineFeedback: d.HotlineFeedback, MaxUpload: d.MaxUpload, AuditCheckpoints: d.AuditCheckpoints, Outbox: d.Outbox, log: d.Logger,
+		Hotline: d.Hotline, HotlineFeedback: d.HotlineFeedback, MaxUpload: d.MaxUpload, County: d.County,
+		AuditCheckpoints: d.AuditCheckpoints, Outbox: d.Outbox, log: d.Logger,
 		errs: web.Errors{Log: d.Logger, Surface: "office"}}
 	h.captcha = d.Captcha
 	if d.LoginPerMinute > 0 {
@@ -198,7 +207,18 @@ var viewLayouts = map[string]string{
 	"register":     "layout",
 	"receipt":      "layout",
 	"unit":         "layout",
-	"notice":       "print",
+	"mine":         "layout",
+	"search":       "layout",
+
+	"workload":       "layout",
+	"admin":          "layout",
+	"admin_users":    "layout",
+	"admin_user":     "layout",
+	"admin_password": "layout",
+	"admin_units":    "layout",
+	"admin_audit":    "layout",
+	"totp_recovery":  "layout",
+	"notice":         "print",
 
 	"inspection_tasks":    "layout",
 	"inspection_task":     "layout",
@@ -225,12 +245,15 @@ var viewLayouts = map[string]string{
 	"bulletin_page": view.Standalone,
 }
 
+// viewPartials are the back office's own partials, parsed into every view.
+var viewPartials = []string{"partials.html", "partials_evidence.html"}
+
 func (h *Handler) mustViews(assets *view.Assets) *view.Set {
 	sub, err := fs.Sub(templateFS, "templates")
 	if err != nil {
 		panic(err)
 	}
-	return view.Must(view.Config{Name: "office", FS: sub, Views: viewLayouts, Funcs: h.funcs(), Partials: []string{"partials_evidence.html"},
+	return view.Must(view.Config{Name: "office", FS: sub, Views: viewLayouts, Partials: viewPartials, Funcs: h.funcs(),
 		Location: h.Location, Assets: assets, Logger: h.log, Fallback: []byte(renderErrorPage)})
 }
 
@@ -259,6 +282,11 @@ func (h *Handler) funcs() template.FuncMap {
 			return map[string]string{hotline.SourceFile: "文件", hotline.SourcePush: "推送", hotline.SourceFix: "修正"}[s]
 		},
 		"outcomeLabel": hotline.OutcomeLabel,
+		// auditObjects are the kinds of object the audit log names, for its filter.
+		"auditObjects": func() map[string]string {
+			return map[string]string{"complaint": "举报件", "case": "问题", "notice": "整改通知书", "user": "账号", "unit": "单位",
+				"reward": "奖励", "audit_log": "审计日志", "inspection_task": "督查巡查任务", "import_batch": "热线导入"}
+		},
 		// who names the actor of a timeline event: the staff member's
 		// display name, else the role (never a username), 举报人, 系统.
 		"who": func(e ledger.Event) string {
@@ -293,6 +321,7 @@ type page struct {
 	Error  string
 	Fields map[string]string
 	Data   any
+	County config.County // the county the service is for (本县信息)
 }
 
 func (h *Handler) render(c *gin.Context, code int, view, title string, data any) {
@@ -303,6 +332,7 @@ func (h *Handler) renderPage(c *gin.Context, code int, view string, p page) {
 	p.User = User(c)
 	p.CSRF = CSRFToken(c)
 	p.Nav = h.navFor(p.User, c.Request.URL.Path)
+	p.County = h.County
 	c.Header("Cache-Control", "no-store")
 	h.views.Render(c.Request.Context(), c.Writer, code, view, p)
 }

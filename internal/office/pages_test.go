@@ -24,15 +24,19 @@ func labelled(body, tag, name string) bool {
 	return regexp.MustCompile(`<label[^>]*\bfor="` + regexp.QuoteMeta(ctl[1]) + `"[^>]*>(?:<span[^>]*>)?[^<\s]`).MatchString(body)
 }
 
-func TestInboxFormsHaveLabels(t *testing.T) {
+// TestTriageFormsHaveLabels: the inbox's rows carry no form but the quick
+// 受理; the complaint's page, where the triage is, labels every field.
+func TestTriageFormsHaveLabels(t *testing.T) {
 	e := newEnv(t)
-	e.file(webComplaint())
-	w := e.login("inspector").get("/office/inbox")
-	mustContain(t, w, `<link rel="icon" href="/favicon.ico">`, `class="inline wrap"`)
-	body := w.Body.String()
-	for _, c := range [][2]string{{"input", "into"}, {"select", "reason"}, {"input", "public_note"}} {
+	cm := e.file(webComplaint())
+	insp := e.login("inspector")
+	w := insp.get("/office/inbox")
+	mustContain(t, w, `<link rel="icon" href="/favicon.ico">`, `action="/office/complaints/`+strconv.FormatInt(cm.ID, 10)+`/accept"`)
+	mustNotContain(t, w, `name="into"`, `name="reason"`, `name="assignee"`, "/contact", "<details")
+	body := insp.get("/office/complaints/" + strconv.FormatInt(cm.ID, 10)).Body.String()
+	for _, c := range [][2]string{{"input", "into"}, {"select", "reason"}, {"input", "public_note"}, {"select", "assignee"}} {
 		if !labelled(body, c[0], c[1]) {
-			t.Errorf("inbox: %s[name=%s] has no label\n%s", c[0], c[1], body)
+			t.Errorf("complaint page: %s[name=%s] has no label\n%s", c[0], c[1], body)
 		}
 	}
 }

@@ -10,15 +10,6 @@ import (
 	"ecoreport/internal/ledger"
 )
 
-func (h *Handler) inboxComplaints(ctx context.Context) ([]ledger.Complaint, error) {
-	return h.Ledger.Inbox(ctx)
-}
-
-// duplicates suggests cases the complaint may repeat (ledger.DuplicateCandidates).
-func (h *Handler) duplicates(ctx context.Context, c *ledger.Complaint) ([]ledger.Case, error) {
-	return h.Ledger.DuplicateCandidates(ctx, c)
-}
-
 // CaseFilter is the case list's filter, as given in the query string.
 type CaseFilter = ledger.CaseFilter
 

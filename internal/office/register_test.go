@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"regexp"
+	"strconv"
 	"testing"
 
 	"ecoreport/internal/ledger"
@@ -49,7 +50,9 @@ func TestRegisterByHand(t *testing.T) {
 	if e.audited("operator", "complaint.filed") != 1 {
 		t.Fatal("registration not audited")
 	}
-	mustContain(t, e.login("inspector").get("/office/inbox"), cm.Ref(), "来访", "李* 139****1111")
+	insp := e.login("inspector")
+	mustContain(t, insp.get("/office/inbox"), cm.Ref(), "来访")
+	mustContain(t, insp.get("/office/complaints/"+strconv.FormatInt(cm.ID, 10)), "来访", "李* 139****1111")
 }
 
 // TestRegisterPhone: the register form reads a phone as the portal does,

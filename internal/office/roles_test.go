@@ -29,6 +29,10 @@ func (e *env) snapshot() string {
 		`SELECT id, status, updated_at FROM complaints ORDER BY id`, `SELECT id, status, updated_at FROM cases ORDER BY id`,
 		`SELECT id, status, unit_id FROM notices ORDER BY id`, `SELECT id, password_hash, failed_logins FROM users ORDER BY id`,
 		`SELECT id, status FROM import_rejects ORDER BY id`, `SELECT id, status, attempts, next_at FROM outbox ORDER BY id`,
+		`SELECT id, role, active, display_name, unit_id, locked_until FROM users ORDER BY id`,
+		`SELECT id, name, short_name, sort_order, active FROM units ORDER BY id`,
+		`SELECT id, assignee_id FROM cases ORDER BY id`, `SELECT id, assignee_id FROM complaints ORDER BY id`,
+		`SELECT COUNT(*) FROM totp_recovery_codes`,
 	} {
 		rows, err := e.db.Queryx(q)
 		if err != nil {
@@ -71,6 +75,13 @@ func TestEveryRouteWithEveryRole(t *testing.T) {
 		t.Fatal(err)
 	}
 	reject := e.importSample() // a hotline file with rows in the quarantine
+	// An account for the administration routes to change (not one of the
+	// sessions the test shares).
+	if _, err := e.db.Exec(`INSERT INTO users (username, display_name, role, password_hash, active, failed_logins, created_at, updated_at)
+ VALUES ('target', '目标', 'inspector', 'x', ?, 3, ?, ?)`, true, e.clk.now(), e.clk.now()); err != nil {
+		t.Fatal(err)
+	}
+	target := e.userID("target")
 	// A reporter's photo and an on-site photo of the case, with their files.
 	residentPhoto, casePhoto := e.photos(caseID)
 	path := func(p string) string {
@@ -84,6 +95,10 @@ func TestEveryRouteWithEveryRole(t *testing.T) {
 			id = strconv.FormatInt(n.ID, 10)
 		case strings.HasPrefix(p, "/hotline/"):
 			id = strconv.FormatInt(reject, 10)
+		case strings.HasPrefix(p, "/admin/users/"):
+			id = target
+		case strings.HasPrefix(p, "/admin/units/"):
+			id = "25" // 林业局
 		case strings.HasPrefix(p, "/outbox/"):
 			id = strconv.FormatInt(e.lastID("outbox"), 10)
 		case strings.HasPrefix(p, "/attachments/"):
@@ -100,6 +115,9 @@ func TestEveryRouteWithEveryRole(t *testing.T) {
 		"/cases/:id/merge": {"into": {"1"}}, "/notices/:id/report": {"note": {"已整改"}},
 		"/cases/:id/share":  {"share": {"resident:" + strconv.FormatInt(residentPhoto, 10)}},
 		"/hotline/feedback": {"mode": {"since_last"}, "format": {"csv"}},
+		"/cases/:id/assign": {"from": {"0"}, "assignee": {"3"}}, "/complaints/:id/assign": {"from": {"0"}, "assignee": {"3"}},
+		"/admin/users": {"name": {"newcomer"}, "role": {"leader"}}, "/admin/users/:id": {"display_name": {"目标乙"}, "role": {"inspector"}},
+		"/admin/units": {"kind": {"town"}, "name": {"新城镇"}}, "/admin/units/:id": {"name": {"林业局"}, "sort_order": {"26"}},
 		// Not a valid change: a changed password would end the shared sessions.
 		"/password": {"current": {password}, "new": {"another long password"}, "confirm": {"a different one"}},
 	}

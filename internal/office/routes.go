@@ -78,8 +78,10 @@ var Routes = []Route{
 	get("/totp", AnyStaff, (*Handler).totpPage),
 	post("/totp/enable", AnyStaff, (*Handler).totpEnable),
 	post("/totp/disable", AnyStaff, (*Handler).totpDisable),
+	post("/totp/recovery", AnyStaff, (*Handler).totpRecovery),
 
-	// Complaints and the ledger (问题台账).
+	// Complaints and the ledger (问题台账); 我的问题 is what one holds.
+	get("/mine", Workers, (*Handler).mine).nav("我的问题"),
 	get("/inbox", Readers, (*Handler).inbox).nav("待处理举报"),
 	get("/complaints/:id", Readers, (*Handler).complaintPage),
 	post("/complaints/:id/accept", Workers, (*Handler).accept),
@@ -87,7 +89,9 @@ var Routes = []Route{
 	post("/complaints/:id/contact", ContactViewers, (*Handler).showContact),
 	post("/complaints/:id/messages", Workers, (*Handler).askReporter),
 	post("/complaints/:id/followup", Workers, (*Handler).answerFollowup),
+	post("/complaints/:id/assign", Workers, (*Handler).assignComplaint),
 	get("/cases", Readers, (*Handler).cases).nav("问题台账"),
+	get("/search", Searchers, (*Handler).search).nav("查找"),
 	get("/cases.csv", Readers, (*Handler).casesCSV),
 	get("/cases.xlsx", Readers, (*Handler).casesXLSX),
 	get("/cases/:id", Readers, (*Handler).casePage),
@@ -99,6 +103,7 @@ var Routes = []Route{
 	post("/cases/:id/close", Workers, (*Handler).closeCase),
 	post("/cases/:id/reopen", Workers, (*Handler).reopen),
 	post("/cases/:id/merge", Workers, (*Handler).merge),
+	post("/cases/:id/assign", Workers, (*Handler).assignCase),
 	post("/cases/:id/revisit", Workers, (*Handler).recordRevisit),
 	post("/cases/:id/photos", Workers, (*Handler).addOnSitePhotos).upload(),
 	post("/cases/:id/share", Workers, (*Handler).sharePhotos),
@@ -161,12 +166,33 @@ var Routes = []Route{
 	// The monthly bulletin (月度通报).
 	get("/bulletin", BulletinReaders, (*Handler).bulletinPage).nav("月度通报"),
 	get("/bulletin.xlsx", BulletinReaders, (*Handler).bulletinXLSX),
+	get("/workload", WorkloadReaders, (*Handler).workload).nav("承办统计"),
 
 	// The outbox (消息发件箱): queue, failures, retry; operators see the
 	// hotline callbacks.
 	get("/outbox", OutboxReaders, outboxOnly((*Handler).outboxPage)).nav("消息发件箱"),
 	get("/outbox/:id", OutboxReaders, outboxOnly((*Handler).outboxMessage)),
 	post("/outbox/:id/retry", OutboxReaders, outboxOnly((*Handler).outboxRetry)),
+
+	// Administration (系统管理): accounts, units and towns, the audit log;
+	// the reward rules above are linked from its page.
+	get("/admin", Admins, (*Handler).adminHome).nav("系统管理"),
+	get("/admin/users", Admins, (*Handler).adminUsers),
+	post("/admin/users", Admins, (*Handler).adminUserCreate),
+	get("/admin/users/:id", Admins, (*Handler).adminUser),
+	post("/admin/users/:id", Admins, (*Handler).adminUserUpdate),
+	post("/admin/users/:id/unlock", Admins, (*Handler).adminUserUnlock),
+	post("/admin/users/:id/password", Admins, (*Handler).adminUserPassword),
+	post("/admin/users/:id/totp-reset", Admins, (*Handler).adminUserTOTPReset),
+	post("/admin/users/:id/disable", Admins, (*Handler).adminUserDisable),
+	post("/admin/users/:id/enable", Admins, (*Handler).adminUserEnable),
+	get("/admin/units", Admins, (*Handler).adminUnits),
+	post("/admin/units", Admins, (*Handler).adminUnitAdd),
+	post("/admin/units/:id", Admins, (*Handler).adminUnitUpdate),
+	post("/admin/units/:id/deactivate", Admins, (*Handler).adminUnitDeactivate),
+	post("/admin/units/:id/activate", Admins, (*Handler).adminUnitActivate),
+	get("/admin/audit", Admins, (*Handler).adminAudit),
+	post("/admin/audit/verify", Admins, (*Handler).adminAuditVerify),
 }
 
 // Register mounts the back office under /office on r (an engine or a

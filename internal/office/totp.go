@@ -25,6 +25,7 @@ const totpCookie = "ecoreport_office_2fa"
 
 type totpSetupData struct {
 	Enabled bool
+	Codes   int // unused recovery codes
 	QR      template.HTML
 	Secret  string // for typing into an app by hand
 	Sealed  string
@@ -43,7 +44,12 @@ func (h *Handler) renderTOTPSetup(c *gin.Context, code int, msg string, fields m
 		return
 	}
 	d := totpSetupData{Enabled: u.TOTPSecret.Valid}
-	if !d.Enabled {
+	if d.Enabled {
+		if d.Codes, err = h.TOTP.UnusedRecoveryCodes(h.ctx(c), u); err != nil {
+			h.fail(c, err)
+			return
+		}
+	} else {
 		en, err := h.TOTP.NewEnrolment(u)
 		if err != nil {
 			h.fail(c, err)
@@ -71,7 +77,23 @@ func (h *Handler) totpEnable(c *gin.Context) {
 		h.totpSetupFailed(c, "两步验证未启用", err)
 		return
 	}
-	done(c, "/office/totp", "两步验证已启用，下次登录时需输入App中的6位验证码")
+	h.showRecoveryCodes(c, "两步验证已启用，下次登录时需输入App中的6位验证码。")
+}
+
+// totpRecovery replaces the user's recovery codes with new ones.
+func (h *Handler) totpRecovery(c *gin.Context) {
+	h.showRecoveryCodes(c, "已生成新的恢复码，以前的恢复码全部作废。")
+}
+
+// showRecoveryCodes makes the user's recovery codes and shows them on this
+// one answer: they are stored only as their HMAC.
+func (h *Handler) showRecoveryCodes(c *gin.Context, msg string) {
+	codes, err := h.TOTP.NewRecoveryCodes(h.ctx(c), User(c))
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	h.renderPage(c, http.StatusOK, "totp_recovery", page{Title: "两步验证恢复码", Flash: msg, Data: codes})
 }
 
 // totpDisable turns the second factor off after checking the password (a
@@ -116,7 +138,13 @@ func (h *Handler) totpLoginForm(c *gin.Context) {
 func (h *Handler) totpLoginSubmit(c *gin.Context) {
 	ctx := h.ctx(c)
 	token := readCookie(c, totpCookie)
-	u, err := h.TOTP.CompleteLogin(ctx, token, c.PostForm("code"))
+	var u *auth.User
+	var err error
+	if rc := c.PostForm("recovery"); rc != "" { // the phone is not at hand: a recovery code
+		u, err = h.TOTP.CompleteLoginWithRecovery(ctx, token, rc)
+	} else {
+		u, err = h.TOTP.CompleteLogin(ctx, token, c.PostForm("code"))
+	}
 	switch {
 	case err == nil:
 		if err := h.startSession(c, u); err != nil {

@@ -10,10 +10,13 @@ import (
 
 	"github.com/pquerna/otp"
 	"github.com/pquerna/otp/totp"
+
+	"ecoreport/internal/auth"
 )
 
 var (
 	totpSecretRE = regexp.MustCompile(`<code>([A-Z2-7]+)</code>`)
+	recoveryRE   = regexp.MustCompile(`<li><code>([2-9A-Z]{5}-[2-9A-Z]{5})</code></li>`)
 	totpSealedRE = regexp.MustCompile(`name="sealed" value="([^"]+)"`)
 )
 
@@ -47,9 +50,12 @@ func (e *env) enrolTOTP(username string) string {
 	if w := c.post("/office/totp/enable", "sealed", sealed, "code", wrongCode(e.code(secret))); w.Code != http.StatusUnprocessableEntity {
 		e.t.Fatalf("wrong code enabled: %d", w.Code)
 	}
-	if w := c.post("/office/totp/enable", "sealed", sealed, "code", e.code(secret)); w.Code != http.StatusSeeOther {
+	w = c.post("/office/totp/enable", "sealed", sealed, "code", e.code(secret))
+	if w.Code != http.StatusOK || len(recoveryRE.FindAllString(w.Body.String(), -1)) != auth.RecoveryCodes {
 		e.t.Fatalf("enable: %d %s", w.Code, w.Body)
 	}
+	mustContain(e.t, w, "两步验证已启用", "只显示这一次")
+	e.recovery = recoveryRE.FindAllStringSubmatch(w.Body.String(), -1)[0][1]
 	if e.audited(username, "user.totp_enabled") != 1 {
 		e.t.Fatal("enable not audited")
 	}
@@ -187,4 +193,63 @@ func TestTOTPSealedSecretIsBoundToItsUser(t *testing.T) {
 	if e.count(`SELECT COUNT(*) FROM users WHERE totp_secret IS NOT NULL`) != 0 {
 		t.Fatal("enabled with a foreign secret")
 	}
+}
+
+// TestTOTPRecoveryCode: with the phone lost, a recovery code shown at
+// enrolment opens one login; the same code again does not; new codes void
+// the old ones.
+func TestTOTPRecoveryCode(t *testing.T) {
+	e := newEnv(t)
+	e.enrolTOTP("inspector")
+	code := e.recovery
+	c := e.passwordStep("inspector")
+	if w := c.post("/office/login/totp", "recovery", "ABCDE-FGHJK"); w.Code != http.StatusUnauthorized {
+		t.Fatalf("a wrong recovery code: %d", w.Code)
+	}
+	if w := c.post("/office/login/totp", "recovery", strings.ToLower(code)); w.Code != http.StatusSeeOther || w.Header().Get("Location") != "/office/" {
+		t.Fatalf("recovery login: %d %s", w.Code, w.Body)
+	}
+	if e.audited("inspector", "user.recovery_code_used") != 1 {
+		t.Fatal("not audited")
+	}
+	mustContain(t, c.get("/office/totp"), "还剩 <strong>9</strong> 个")
+	again := e.passwordStep("inspector")
+	if w := again.post("/office/login/totp", "recovery", code); w.Code != http.StatusUnauthorized {
+		t.Fatalf("a used code again: %d", w.Code)
+	}
+	w := c.post("/office/totp/recovery")
+	if w.Code != http.StatusOK || len(recoveryRE.FindAllString(w.Body.String(), -1)) != auth.RecoveryCodes {
+		t.Fatalf("new codes: %d", w.Code)
+	}
+	mustContain(t, c.get("/office/totp"), "还剩 <strong>10</strong> 个")
+}
+
+// TestAdminResetsALostSecondFactor: the phone and the codes are lost; the
+// inspector types wrong codes until the account locks. The administrator
+// sees the lock, resets the second factor (which lifts it), and the
+// inspector logs in with the password alone, then enrols again.
+func TestAdminResetsALostSecondFactor(t *testing.T) {
+	e := newEnv(t)
+	secret := e.enrolTOTP("inspector")
+	c := e.passwordStep("inspector")
+	for range auth.MaxCodeAttempts {
+		c.post("/office/login/totp", "code", wrongCode(e.code(secret)))
+	}
+	locked := e.client()
+	locked.get("/office/login")
+	if w := locked.post("/office/login", "username", "inspector", "password", password); w.Code != http.StatusForbidden {
+		t.Fatalf("the locked account's password: %d", w.Code)
+	}
+	admin := e.session("admin")
+	page := "/office/admin/users/" + e.userID("inspector")
+	mustContain(t, admin.get(page), "两步验证码连续输错，锁定至", "剩余恢复码 10 个", "/totp-reset")
+	seeOther(t, admin.post(page+"/totp-reset"), "totp reset")
+	if e.audited("admin", "user.totp_reset") != 1 || e.count(`SELECT COUNT(*) FROM totp_recovery_codes`) != 0 {
+		t.Fatal("reset not audited, or the codes stayed")
+	}
+	w := admin.get(page)
+	mustContain(t, w, "<dt>两步验证</dt><dd>未启用")
+	mustNotContain(t, w, "锁定至", "/totp-reset")
+	own := e.login("inspector")                               // the password alone, no code, no lock
+	mustContain(t, own.get("/office/totp"), "<svg", "启用两步验证") // and may enrol again
 }

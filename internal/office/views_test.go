@@ -55,14 +55,18 @@ func TestEveryViewRenders(t *testing.T) {
 		t.Fatalf("notices %v %v", ns, err)
 	}
 	admin := e.session("admin")
-	for _, p := range []string{"/office/password", "/office/totp", "/office/inbox", "/office/cases", cs, cs + "/messages", "/office/revisits",
+	for _, p := range []string{"/office/password", "/office/totp", "/office/inbox", "/office/mine", "/office/search?q=砂石厂", "/office/cases", cs, cs + "/messages", "/office/revisits",
 		"/office/register", "/office/notices/" + strconv.FormatInt(ns[0].ID, 10), "/office/inspection/tasks", "/office/inspection/tasks/new",
 		"/office/inspection/superior/new", "/office/interviews", "/office/interviews/new", "/office/referrals", "/office/referrals/new",
 		"/office/rewards", cs + "/reward", "/office/rewards/rules", "/office/hotline", "/office/hotline/quarantine", "/office/hotline/feedback",
-		"/office/hotline/code", "/office/bulletin?month=2026-11", "/office/outbox", "/office/complaints/" + strconv.FormatInt(inbox.ID, 10), "/office/outbox?view=all", "/office/outbox/" + strconv.FormatInt(e.lastID("outbox"), 10)} {
+		"/office/hotline/code", "/office/bulletin?month=2026-11", "/office/workload", "/office/outbox", "/office/complaints/" + strconv.FormatInt(inbox.ID, 10), "/office/outbox?view=all", "/office/outbox/" + strconv.FormatInt(e.lastID("outbox"), 10)} {
 		page(admin, "GET", p, http.StatusOK)
 	}
-	page(admin, "GET", cs+"0", http.StatusNotFound) // the error page
+	for _, p := range []string{"/office/admin", "/office/admin/users", "/office/admin/users/1", "/office/admin/units", "/office/admin/audit"} {
+		page(admin, "GET", p, http.StatusOK)
+	}
+	page(admin, "POST", "/office/admin/users", http.StatusOK, "name", "newcomer", "role", "leader") // the password, shown once
+	page(admin, "GET", cs+"0", http.StatusNotFound)                                                 // the error page
 	page(admin, "POST", "/office/register", http.StatusOK, "channel", "visit", "categories", "water", "town_id", "2",
 		"description", "养殖场污水直排河道，气味很大。", "identity", "anonymous") // its receipt
 	page(e.session("unit"), "GET", "/office/unit", http.StatusOK)

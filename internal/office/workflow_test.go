@@ -24,10 +24,14 @@ func TestInboxToCloseOut(t *testing.T) {
 	cm := e.file(webComplaint())
 	insp := e.login("inspector")
 
-	// Inbox: oldest first, decide-by date, masked contact.
+	// Inbox: oldest first, decide-by date, one line linking to the
+	// complaint's page, which shows the contact masked.
 	w := insp.get("/office/inbox")
-	mustContain(t, w, cm.Ref(), "受理期限 2026-11-18", "张* 138****5678")
-	mustNotContain(t, w, "13812345678", "已超期")
+	mustContain(t, w, cm.Ref(), "受理期限 2026-11-18", `href="/office/complaints/`+strconv.FormatInt(cm.ID, 10)+`"`)
+	mustNotContain(t, w, "13812345678", "138****5678", "已超期")
+	w = insp.get("/office/complaints/" + strconv.FormatInt(cm.ID, 10))
+	mustContain(t, w, "张* 138****5678", "承办人")
+	mustNotContain(t, w, "13812345678")
 
 	// Accept into a new case.
 	w = insp.post("/office/complaints/"+strconv.FormatInt(cm.ID, 10)+"/accept", "internal_note", "夜间噪声，优先核查")
@@ -154,10 +158,14 @@ func TestRefuseDuplicatesAndList(t *testing.T) {
 	other.TownID, other.Subject, other.Description = 2, "某养殖场", "养殖场污水直排河道，气味很大。"
 	third := e.file(other)
 	w = insp.get("/office/inbox")
-	mustContain(t, w, "可能重复的问题", ref)
-	if strings.Count(w.Body.String(), `href="/office/cases/`+strconv.Itoa(caseID)+`"`) != 1 {
-		t.Fatalf("duplicate suggested for the wrong complaint:\n%s", w.Body)
+	if strings.Count(w.Body.String(), "可能重复 1 件") != 1 {
+		t.Fatalf("duplicate flagged on the wrong rows:\n%s", w.Body)
 	}
+	if row := w.Body.String()[strings.Index(w.Body.String(), `id="c`+strconv.FormatInt(second.ID, 10)+`"`):]; !strings.Contains(row[:strings.Index(row, "</div>")], "可能重复 1 件") {
+		t.Fatalf("the repeat's row does not flag it:\n%s", w.Body)
+	}
+	mustContain(t, insp.get("/office/complaints/"+strconv.FormatInt(second.ID, 10)), "可能重复的在办问题", ref)
+	mustNotContain(t, insp.get("/office/complaints/"+strconv.FormatInt(third.ID, 10)), "可能重复的在办问题")
 	if w := insp.post("/office/complaints/"+strconv.FormatInt(second.ID, 10)+"/accept", "into", ref); w.Code != http.StatusSeeOther {
 		t.Fatalf("attach %d %s", w.Code, w.Body)
 	}

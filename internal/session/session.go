@@ -130,6 +130,21 @@ func (s *Store) DeleteUser(ctx context.Context, userID int64) error {
 	return db.Classify(err)
 }
 
+// Execer runs a statement: a transaction or the database.
+type Execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+// DeleteUserTx ends every session of a user inside the caller's
+// transaction (an account disabled or its password reset by an admin), so
+// that the change and the logout commit together.
+func DeleteUserTx(ctx context.Context, x Execer, userID int64) error {
+	if _, err := x.ExecContext(ctx, deleteUserSQL, userID); err != nil {
+		return fmt.Errorf("session: end sessions of %d: %w", userID, err)
+	}
+	return nil
+}
+
 // Purge deletes expired sessions and returns how many.
 func (s *Store) Purge(ctx context.Context) (int64, error) {
 	now := s.now()

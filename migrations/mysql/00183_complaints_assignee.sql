@@ -1,0 +1,7 @@
+-- +goose Up
+-- The inspector who holds a complaint in triage (分派待受理的举报件), set by
+-- ledger.AssignComplaint while it is received.
+ALTER TABLE complaints ADD COLUMN assignee_id BIGINT NULL, ADD CONSTRAINT complaints_assignee_fk FOREIGN KEY (assignee_id) REFERENCES users(id);
+
+-- +goose Down
+ALTER TABLE complaints DROP FOREIGN KEY complaints_assignee_fk, DROP COLUMN assignee_id;
