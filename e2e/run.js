@@ -18,6 +18,8 @@ const repo = path.resolve(here, '..');
 // E2E_SRC builds the binary from another checkout of the module (default: this one).
 const src = process.env.E2E_SRC ? path.resolve(process.env.E2E_SRC) : repo;
 const keep = process.env.E2E_KEEP === '1';
+// E2E_ONLY runs only the test files whose names match it (a RegExp), e.g. E2E_ONLY=notify.
+const only = new RegExp(process.env.E2E_ONLY || '');
 
 async function main() {
   const t0 = Date.now();
@@ -109,7 +111,7 @@ async function suiteRun({ label, dsn }, bins, tmp, shots, buffered, say, lines) 
 // with sink, its output is collected there instead of printed.
 function nodeTest(sink, extraEnv) {
   return new Promise((resolve) => {
-    const files = fs.readdirSync(path.join(here, 'tests')).filter((f) => f.endsWith('.test.js')).map((f) => path.join('tests', f));
+    const files = fs.readdirSync(path.join(here, 'tests')).filter((f) => f.endsWith('.test.js') && only.test(f)).map((f) => path.join('tests', f));
     const child = spawn(process.execPath, ['--test', '--test-concurrency=1', ...files], {
       cwd: here, stdio: sink ? ['ignore', 'pipe', 'pipe'] : 'inherit', env: { ...process.env, ...extraEnv },
     });

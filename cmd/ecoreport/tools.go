@@ -83,19 +83,20 @@ func (t *tool) feedback() *hotline.Feedback {
 	return &hotline.Feedback{Ledger: t.Ledger, DB: t.DB, DefaultUnit: "生态环境分局"}
 }
 
-// splitGlobal separates the flags every command shares (database, keys,
-// hotline aliases) from the rest, which the hotline package parses.
+// splitGlobal separates the flags every command shares (toolGroups:
+// database, keys, hotline aliases, county) from the rest, which the hotline
+// package parses. The shared names come from binding those groups, so a flag
+// added to a group is shared without a second list.
 func splitGlobal(args []string) (global, rest []string) {
-	names := map[string]bool{"db": true, "tz": true, "log-json": true, "data-dir": true, "key-file": true, "hotline-aliases": true,
-		"county": true, "task-force": true, "notice-prefix": true, "hotline-number": true}
+	fs := flag.NewFlagSet("", flag.ContinueOnError)
+	new(config.Config).Bind(fs, toolGroups)
 	for i := 0; i < len(args); i++ {
 		a := args[i]
-		name := a
-		name = strings.TrimLeft(name, "-")
+		name := strings.TrimLeft(a, "-")
 		bare, _, hasValue := strings.Cut(name, "=")
-		if a != name && names[bare] {
+		if f := fs.Lookup(bare); a != name && f != nil {
 			global = append(global, a)
-			if !hasValue && bare != "log-json" && i+1 < len(args) {
+			if b, ok := f.Value.(interface{ IsBoolFlag() bool }); !hasValue && !(ok && b.IsBoolFlag()) && i+1 < len(args) {
 				global = append(global, args[i+1])
 				i++
 			}

@@ -222,6 +222,19 @@ export async function solveCaptcha(page) {
   return answer;
 }
 
+// inboxRow opens the inbox where a complaint just filed is: the inbox lists
+// the oldest first, so the newest are on its last page (最后一页), which the
+// inspector opens when the first page is full. It returns the complaint's row.
+export async function inboxRow(page, ref) {
+  await page.goto('/office/inbox');
+  const last = page.locator('nav a', { hasText: '最后一页' });
+  if (await last.count()) {
+    await Promise.all([page.waitForURL(/last=1/), last.first().click()]);
+    await page.waitForLoadState('load');
+  }
+  return page.locator('main .box').filter({ has: page.locator('strong', { hasText: ref }) });
+}
+
 // shot saves a screenshot under the screenshots folder (docs/screenshots on
 // the SQLite run) and returns its path.
 export async function shot(page, name, opts = {}) {

@@ -7,7 +7,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { env, launch, PHONE, DESKTOP, Watcher, solveCaptcha, shot, png } from '../lib/browser.js';
+import { env, launch, PHONE, DESKTOP, Watcher, solveCaptcha, shot, png, inboxRow } from '../lib/browser.js';
 import { USERS } from '../lib/server.js';
 
 const HOTLINE_SAMPLE = process.env.E2E_HOTLINE_SAMPLE || fileURLToPath(new URL('../../hotline/testdata/02-12369-gbk-title.csv', import.meta.url));
@@ -164,9 +164,8 @@ test('inspector accepts, verifies and issues a notice; the unit reports; the ins
   const { page, w } = insp;
   try {
     await login(page, w, USERS.inspector);
-    await page.goto('/office/inbox');
+    const box = await inboxRow(page, state.ref);
     await w.check('inbox');
-    const box = page.locator('main .box').filter({ has: page.locator('strong', { hasText: state.ref }) });
     await expectCount(box, 1);
     await shot(page, 'inbox.png', { fullPage: false });
 
