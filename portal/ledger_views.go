@@ -133,11 +133,15 @@ func (h *Handler) timeline(ctx context.Context, c *ledger.Complaint) ([]eventVie
 	if err != nil {
 		return nil, err
 	}
+	return eventViews(evs), nil
+}
+
+func eventViews(evs []ledger.Event) []eventView {
 	out := make([]eventView, len(evs))
 	for i, e := range evs {
 		out[i] = eventView{CreatedAt: e.CreatedAt, Kind: e.Kind, ToStatus: e.ToStatus, PublicNote: e.PublicNote}
 	}
-	return out, nil
+	return out
 }
 
 // dueOf returns the deadline a reporter should see and what it is for.
