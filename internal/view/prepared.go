@@ -161,7 +161,9 @@ func (p *Prepared) Render(_ context.Context, w http.ResponseWriter, code int, va
 	if !p.Write(buf, values...) {
 		return false
 	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Content-Length", strconv.Itoa(buf.Len()))
 	w.WriteHeader(code)
 	w.Write(buf.Bytes())
 	p.v.rendered.Add(1)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -68,7 +69,8 @@ func TestPrepared(t *testing.T) {
 					}
 					return
 				}
-				if got.Code != want.Code || got.Header().Get("Content-Type") != want.Header().Get("Content-Type") {
+				if got.Code != want.Code || got.Header().Get("Content-Type") != want.Header().Get("Content-Type") ||
+					got.Header().Get("Content-Length") != want.Header().Get("Content-Length") || want.Header().Get("Content-Length") != strconv.Itoa(want.Body.Len()) {
 					t.Fatalf("%d %v, template %d %v", got.Code, got.Header(), want.Code, want.Header())
 				}
 				if !bytes.Equal(got.Body.Bytes(), want.Body.Bytes()) {
