@@ -50,18 +50,12 @@ func (h *Handler) apiTrack(c *gin.Context) {
 			return
 		}
 	}
-	cmp, err := h.lookup(c, in)
+	cmp, evs, err := h.lookupTimeline(c, in)
 	if err != nil {
 		h.apiFail(c, err)
 		return
 	}
-	ctx := h.ctx(c)
-	cv, err := h.caseOf(ctx, cmp)
-	if err != nil {
-		h.apiFail(c, err)
-		return
-	}
-	evs, err := h.timeline(ctx, cmp)
+	cv, err := h.caseOf(h.ctx(c), cmp)
 	if err != nil {
 		h.apiFail(c, err)
 		return

@@ -7,6 +7,7 @@ import (
 	"context"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"ecoreport/internal/apperr"
@@ -14,42 +15,68 @@ import (
 )
 
 // townCache keeps the unit list for a minute: it changes rarely and the
-// report form needs it on every request.
+// report form needs it on every request. Readers take the current snapshot
+// without a lock; one request refreshes it when it is older than a minute
+// (the others keep using the old one meanwhile).
 type townCache struct {
-	mu    sync.Mutex
-	at    time.Time
-	units []ledger.Unit
+	mu  sync.Mutex // held by the one refresh
+	cur atomic.Pointer[townSnapshot]
 }
 
-func (h *Handler) units(ctx context.Context) ([]ledger.Unit, error) {
+// townSnapshot is one reading of the units, with what the pages derive from
+// it. It is shared by every request: never modified once stored.
+type townSnapshot struct {
+	at     time.Time
+	gen    uint64 // counts the readings: a prepared page of another gen is stale
+	units  []ledger.Unit
+	byName map[string]int64 // active towns by name
+	towns  []ledger.Unit    // active towns in display order
+}
+
+func (h *Handler) townSnap(ctx context.Context) (*townSnapshot, error) {
+	if s := h.towns.cur.Load(); s != nil && time.Since(s.at) < time.Minute {
+		return s, nil
+	}
 	h.towns.mu.Lock()
 	defer h.towns.mu.Unlock()
-	if h.towns.units != nil && time.Since(h.towns.at) < time.Minute {
-		return h.towns.units, nil
+	old := h.towns.cur.Load()
+	if old != nil && time.Since(old.at) < time.Minute {
+		return old, nil // refreshed while this request waited
 	}
 	us, err := h.ledger.Units(ctx)
 	if err != nil {
 		return nil, err
 	}
-	h.towns.units, h.towns.at = us, time.Now()
-	return us, nil
+	s := &townSnapshot{at: time.Now(), units: us, byName: map[string]int64{}}
+	if old != nil {
+		s.gen = old.gen + 1
+	}
+	for _, u := range us {
+		if u.Kind == "town" {
+			s.byName[u.Name] = u.ID
+			s.towns = append(s.towns, u)
+		}
+	}
+	h.towns.cur.Store(s)
+	return s, nil
 }
 
-// townMap returns the active towns by name, and in display order.
+func (h *Handler) units(ctx context.Context) ([]ledger.Unit, error) {
+	s, err := h.townSnap(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return s.units, nil
+}
+
+// townMap returns the active towns by name, and in display order (shared:
+// read only).
 func (h *Handler) townMap(ctx context.Context) (map[string]int64, []ledger.Unit, error) {
-	us, err := h.units(ctx)
+	s, err := h.townSnap(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
-	m := map[string]int64{}
-	var towns []ledger.Unit
-	for _, u := range us {
-		if u.Kind == "town" {
-			m[u.Name] = u.ID
-			towns = append(towns, u)
-		}
-	}
-	return m, towns, nil
+	return s.byName, s.towns, nil
 }
 
 // caseView is what a reporter sees of the case behind a complaint.
@@ -106,11 +133,15 @@ func (h *Handler) timeline(ctx context.Context, c *ledger.Complaint) ([]eventVie
 	if err != nil {
 		return nil, err
 	}
+	return eventViews(evs), nil
+}
+
+func eventViews(evs []ledger.Event) []eventView {
 	out := make([]eventView, len(evs))
 	for i, e := range evs {
 		out[i] = eventView{CreatedAt: e.CreatedAt, Kind: e.Kind, ToStatus: e.ToStatus, PublicNote: e.PublicNote}
 	}
-	return out, nil
+	return out
 }
 
 // dueOf returns the deadline a reporter should see and what it is for.

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -110,6 +111,8 @@ type Handler struct {
 	limits     Limits
 	hasher     *ratelimit.Hasher
 	towns      townCache
+	homePage   atomic.Pointer[preparedPage]
+	reportPage atomic.Pointer[preparedPage]
 	rewards    *reward.Service
 	statsCache statsCache
 	conv       *conversation.Service

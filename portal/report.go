@@ -14,6 +14,7 @@ import (
 	"ecoreport/internal/conversation"
 	"ecoreport/internal/ledger"
 	"ecoreport/internal/photo"
+	"ecoreport/internal/view"
 	"ecoreport/internal/web"
 )
 
@@ -77,40 +78,100 @@ func summary(fields map[string]string, order []formField) []errorLink {
 	return out
 }
 
-// reportForm shows the empty report form with a fresh captcha.
+// reportForm shows the empty report form with a fresh captcha. The form is
+// the same for everyone but for the CSRF token and the captcha id, so it is
+// answered from the prepared page (preparedReport) when the captcha was
+// issued; otherwise, or when a token is not plain, the template renders it.
 func (h *Handler) reportForm(c *gin.Context) {
-	h.renderReport(c, http.StatusOK, reportInput{Identity: string(ledger.Anonymous)}, nil, "", photoSet{})
+	ctx := h.ctx(c)
+	ts, err := h.townSnap(ctx)
+	if err != nil {
+		h.renderError(c, err)
+		return
+	}
+	in := reportInput{Identity: string(ledger.Anonymous)}
+	id, capMsg := h.issueCaptcha(c)
+	if capMsg == "" {
+		if p := h.preparedReport(ts); p != nil && p.Render(ctx, c.Writer, http.StatusOK, h.csrfToken(c), id) {
+			return
+		}
+	}
+	h.renderReportView(c, http.StatusOK, in, nil, "", photoSet{}, ts.towns, id, capMsg)
+}
+
+// preparedReport is the empty report form prepared for the towns of ts
+// (view.Prepared: slot 0 the CSRF token, slot 1 the captcha id), prepared
+// again when the town list was read again. nil when it cannot be prepared
+// (logged; the template then renders every form).
+func (h *Handler) preparedReport(ts *townSnapshot) *view.Prepared {
+	if pp := h.reportPage.Load(); pp != nil && pp.gen == ts.gen {
+		return pp.p
+	}
+	v := h.reportData(reportInput{Identity: string(ledger.Anonymous)}, nil, photoSet{}, ts.towns, "", "")
+	if h.deps.Captcha {
+		v.CaptchaID = view.Slot(1)
+	}
+	p, err := h.views.Prepare("report", h.pageData(page{Title: "我要举报", Nav: "report", V: v, CSRF: view.Slot(0)}))
+	if err != nil {
+		h.log.Error("portal: prepare the report form", "err", err)
+		return nil
+	}
+	h.reportPage.Store(&preparedPage{gen: ts.gen, p: p})
+	return p
+}
+
+// issueCaptcha makes the form's captcha when the captcha is on: its id, or
+// the message the form shows in its place (too many new captchas from this
+// client, or none could be made).
+func (h *Handler) issueCaptcha(c *gin.Context) (id, msg string) {
+	if !h.deps.Captcha {
+		return "", ""
+	}
+	if err := h.allow(h.captchaLimit, h.clientKey(c, "captcha")); err != nil {
+		return "", "验证码获取过于频繁，请稍后刷新页面"
+	}
+	id, err := h.captcha.New(h.ctx(c))
+	if err != nil {
+		h.logErr(c, "new captcha", err)
+		return "", "验证码暂时无法生成，请稍后刷新页面"
+	}
+	return id, ""
 }
 
 // renderReport shows the form with what was typed, the held photos, every
 // field message at once (with a summary that takes focus) and a new
 // captcha (the old one is used up by any check).
 func (h *Handler) renderReport(c *gin.Context, code int, in reportInput, fields map[string]string, msg string, ps photoSet) {
-	ctx := h.ctx(c)
-	_, towns, err := h.townMap(ctx)
+	_, towns, err := h.townMap(h.ctx(c))
 	if err != nil {
 		h.renderError(c, err)
 		return
 	}
-	v := reportView{In: in, Towns: towns, Categories: ledger.AllCategories, Photos: ps, Errors: map[string]string{}}
+	id, capMsg := h.issueCaptcha(c)
+	h.renderReportView(c, code, in, fields, msg, ps, towns, id, capMsg)
+}
+
+// reportData is the form's data: capMsg is the captcha's problem, if any.
+func (h *Handler) reportData(in reportInput, fields map[string]string, ps photoSet, towns []ledger.Unit, captchaID, capMsg string) reportView {
+	v := reportView{In: in, Towns: towns, Categories: ledger.AllCategories, Photos: ps, Errors: map[string]string{}, CaptchaID: captchaID}
 	for k, m := range fields {
 		v.Errors[k] = m
 	}
 	if ps.Msg != "" {
 		v.Errors["photos"] = ps.Msg
 	}
-	if h.deps.Captcha {
-		if err := h.allow(h.captchaLimit, h.clientKey(c, "captcha")); err != nil {
-			v.Errors["captcha_solution"] = "验证码获取过于频繁，请稍后刷新页面"
-		} else if id, err := h.captcha.New(ctx); err != nil {
-			h.logErr(c, "new captcha", err)
-			v.Errors["captcha_solution"] = "验证码暂时无法生成，请稍后刷新页面"
-		} else {
-			v.CaptchaID = id
-		}
+	if capMsg != "" {
+		v.Errors["captcha_solution"] = capMsg
 	}
 	if len(fields) > 0 {
 		v.Summary = summary(v.Errors, reportFields)
+	}
+	return v
+}
+
+func (h *Handler) renderReportView(c *gin.Context, code int, in reportInput, fields map[string]string, msg string, ps photoSet, towns []ledger.Unit, captchaID, capMsg string) {
+	v := h.reportData(in, fields, ps, towns, captchaID, capMsg)
+	if len(fields) > 0 {
 		msg = "" // the summary says it, field by field
 	}
 	h.render(c, code, "report", page{Title: "我要举报", Nav: "report", Error: msg, V: v})

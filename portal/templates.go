@@ -72,9 +72,21 @@ func (h *Handler) render(c *gin.Context, code int, view string, p page) {
 	if p.CSRF == "" {
 		p.CSRF = h.csrfToken(c)
 	}
+	h.views.Render(c.Request.Context(), c.Writer, code, view, h.pageData(p))
+}
+
+// pageData adds to p what every page shows of the deployment.
+func (h *Handler) pageData(p page) page {
 	p.Captcha = h.deps.Captcha
 	p.Hotline, p.County = h.deps.County.Hotline, h.deps.County
-	h.views.Render(c.Request.Context(), c.Writer, code, view, p)
+	return p
+}
+
+// preparedPage is a page prepared (view.Prepared) from the gen-th reading
+// of what it shows.
+type preparedPage struct {
+	gen uint64
+	p   *view.Prepared
 }
 
 // renderError answers err with the portal's error page (web.Errors.HTML

@@ -35,12 +35,23 @@ func lookupFromForm(c *gin.Context) lookupInput {
 // compares it (any case, any width), and the ledger's own count of failures
 // per ticket, shared by every instance, locks the ticket after too many.
 func (h *Handler) lookup(c *gin.Context, in lookupInput) (*ledger.Complaint, error) {
+	cmp, _, err := h.lookupAs(c, in, false)
+	return cmp, err
+}
+
+// lookupTimeline is lookup with the complaint's public timeline; by code,
+// both come in one query (ledger.TrackTimeline).
+func (h *Handler) lookupTimeline(c *gin.Context, in lookupInput) (*ledger.Complaint, []eventView, error) {
+	return h.lookupAs(c, in, true)
+}
+
+func (h *Handler) lookupAs(c *gin.Context, in lookupInput, timeline bool) (*ledger.Complaint, []eventView, error) {
 	if err := h.allow(h.trackLimit, h.clientKey(c, "track")); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	code := strings.TrimSpace(in.Code)
 	if code == "" && strings.TrimSpace(in.TicketNo) == "" {
-		return nil, apperr.Invalid(map[string]string{"code": "请输入查询码，或热线工单编号和手机号后四位"})
+		return nil, nil, apperr.Invalid(map[string]string{"code": "请输入查询码，或热线工单编号和手机号后四位"})
 	}
 	key := "ticket:" + ledger.CanonicalTicketNo(in.TicketNo)
 	if code != "" {
@@ -51,16 +62,29 @@ func (h *Handler) lookup(c *gin.Context, in lookupInput) (*ledger.Complaint, err
 		}
 	}
 	if err := h.allow(h.codeLimit, h.hasher.Key("lookup", key, h.now())); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	var cmp *ledger.Complaint
-	var err error
-	if code != "" {
-		cmp, err = h.ledger.Track(h.ctx(c), code)
-	} else {
-		cmp, err = h.ledger.TrackTicket(h.ctx(c), in.TicketNo, strings.TrimSpace(in.Last4))
+	ctx := h.ctx(c)
+	switch {
+	case code != "" && timeline:
+		cmp, evs, err := h.ledger.TrackTimeline(ctx, code)
+		if err != nil {
+			return nil, nil, err
+		}
+		return cmp, eventViews(evs), nil
+	case code != "":
+		cmp, err := h.ledger.Track(ctx, code)
+		return cmp, nil, err
 	}
-	return cmp, err
+	cmp, err := h.ledger.TrackTicket(ctx, in.TicketNo, strings.TrimSpace(in.Last4))
+	if err != nil || !timeline {
+		return cmp, nil, err
+	}
+	evs, err := h.timeline(ctx, cmp)
+	if err != nil {
+		return nil, nil, err
+	}
+	return cmp, evs, nil
 }
 
 // trackFormView is the lookup form's data.
@@ -94,12 +118,12 @@ func (h *Handler) trackShow(c *gin.Context) {
 		h.renderTrackForm(c, in, errCSRF)
 		return
 	}
-	cmp, err := h.lookup(c, in)
+	cmp, evs, err := h.lookupTimeline(c, in)
 	if err != nil {
 		h.renderTrackForm(c, in, err)
 		return
 	}
-	h.renderTrack(c, http.StatusOK, in, cmp, "", nil, nil)
+	h.renderTrackEvents(c, http.StatusOK, in, cmp, evs, "", nil, nil)
 }
 
 // trackView is the tracking page's data.
@@ -131,8 +155,18 @@ type trackView struct {
 }
 
 func (h *Handler) renderTrack(c *gin.Context, code int, in lookupInput, cmp *ledger.Complaint, notice string, fields map[string]string, form map[string]string) {
+	evs, err := h.timeline(h.ctx(c), cmp)
+	if err != nil {
+		h.renderError(c, err)
+		return
+	}
+	h.renderTrackEvents(c, code, in, cmp, evs, notice, fields, form)
+}
+
+// renderTrackEvents is renderTrack with the public timeline already read.
+func (h *Handler) renderTrackEvents(c *gin.Context, code int, in lookupInput, cmp *ledger.Complaint, evs []eventView, notice string, fields map[string]string, form map[string]string) {
 	ctx := h.ctx(c)
-	v := trackView{Lookup: in, C: cmp, StatusLabel: cmp.Status.Label(), Errors: fields, Form: form}
+	v := trackView{Lookup: in, C: cmp, StatusLabel: cmp.Status.Label(), Errors: fields, Form: form, Events: evs}
 	if v.Errors == nil {
 		v.Errors = map[string]string{}
 	}
@@ -145,7 +179,6 @@ func (h *Handler) renderTrack(c *gin.Context, code int, in lookupInput, cmp *led
 	}
 	var th *conversation.Thread
 	if fail(func() (e error) { v.Case, e = h.caseOf(ctx, cmp); return }()) ||
-		fail(func() (e error) { v.Events, e = h.timeline(ctx, cmp); return }()) ||
 		fail(func() (e error) { th, e = h.conv.Thread(ctx, cmp); return }()) {
 		h.renderError(c, err)
 		return

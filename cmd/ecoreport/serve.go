@@ -16,6 +16,7 @@ import (
 	"ecoreport/internal/apperr"
 	"ecoreport/internal/audit"
 	"ecoreport/internal/auth"
+	"ecoreport/internal/captcha"
 	"ecoreport/internal/config"
 	"ecoreport/internal/db"
 	"ecoreport/internal/ledger"
@@ -170,9 +171,9 @@ func (m *Main) Addr() string {
 
 // background runs the jobs of serve until ctx ends: the audit sealer every
 // second, a signed audit checkpoint every ten minutes, reward expiry
-// hourly, contact retention daily, the outbox's worker and scheduler, and
-// expired sessions, forgotten login failures and expired second-factor
-// challenges every ten minutes.
+// hourly, contact retention daily, expired captchas every minute, the
+// outbox's worker and scheduler, and expired sessions, forgotten login
+// failures and expired second-factor challenges every ten minutes.
 func (m *Main) background(ctx context.Context) {
 	warn := func(f string, a ...any) { m.Log.Warn(fmt.Sprintf(f, a...)) }
 	done := make(chan struct{})
@@ -189,6 +190,14 @@ func (m *Main) background(ctx context.Context) {
 	go every(ctx, 5*time.Minute, func() {
 		if _, err := m.Portal.SweepHeld(ctx); err != nil && ctx.Err() == nil {
 			warn("sweep held photos: %v", err)
+		}
+	})
+	// Captchas whose time is over: issuing one is a single INSERT, so they
+	// are deleted here, not on every form.
+	captchas := &captcha.Store{DB: m.DB, Now: time.Now, TTL: captcha.TTL}
+	go every(ctx, captcha.ExpireEvery, func() {
+		if _, err := captchas.Expire(ctx); err != nil && ctx.Err() == nil {
+			warn("expire captchas: %v", err)
 		}
 	})
 	go every(ctx, CheckpointEvery, func() { m.checkpoint(ctx) })
@@ -321,7 +330,13 @@ func runServe(ctx context.Context, args []string, out, errOut io.Writer) int {
 		config.WithDB|config.WithServe|config.WithKeys|config.WithHotline|config.WithCounty|config.WithNotify, errOut, nil); code >= 0 {
 		return code
 	}
-	m := &Main{Config: cfg, Log: newLogger(&cfg, errOut), Out: out}
+	// Log lines (one per request) are written out in batches: every 100 ms,
+	// after every warning and at the end. Everything serve writes to errOut
+	// goes through the buffer, so lines stay in order.
+	lb := web.NewLogBuffer(errOut, 100*time.Millisecond)
+	defer lb.Close()
+	errOut = lb
+	m := &Main{Config: cfg, Log: slog.New(lb.Handler(newLogger(&cfg, lb).Handler())), Out: out}
 	if err := m.Run(ctx); err != nil {
 		fmt.Fprintln(errOut, "启动失败："+oneLine(err))
 		m.Close()

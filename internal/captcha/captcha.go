@@ -56,7 +56,8 @@ func New(d *db.DB, required bool, now func() time.Time) *Captcha {
 	return &Captcha{Store: &Store{DB: d, Now: now, TTL: TTL}, Required: required}
 }
 
-// New makes a challenge and returns its id. It also deletes expired ones.
+// New makes a challenge and returns its id: one INSERT (expired challenges
+// are deleted in the background, Store.Expire).
 func (c *Captcha) New(ctx context.Context) (string, error) {
 	id := newID()
 	digits := dc.RandomDigits(Length)
@@ -192,17 +193,29 @@ const (
 
 func (s *Store) now() time.Time { return db.UTC(s.Now()) }
 
-// Put stores a challenge and removes expired ones.
+// Put stores a challenge: one write per form shown. Expired challenges
+// stay until Expire deletes them; Peek and Take never see them.
 func (s *Store) Put(ctx context.Context, id string, digits []byte) error {
-	now := s.now()
-	if _, err := s.DB.ExecContext(ctx, cleanCaptchasSQL, now); err != nil {
-		return db.Classify(fmt.Errorf("captcha: clean: %w", err))
-	}
-	if _, err := s.DB.ExecContext(ctx, insertCaptchaSQL, id, encode(digits), now.Add(s.TTL)); err != nil {
+	if _, err := s.DB.ExecContext(ctx, insertCaptchaSQL, id, encode(digits), s.now().Add(s.TTL)); err != nil {
 		return db.Classify(fmt.Errorf("captcha: store: %w", err))
 	}
 	return nil
 }
+
+// Expire deletes the challenges whose time is over and returns how many.
+// Serve runs it every minute (ExpireEvery) in the background.
+func (s *Store) Expire(ctx context.Context) (int64, error) {
+	res, err := s.DB.ExecContext(ctx, cleanCaptchasSQL, s.now())
+	if err != nil {
+		return 0, db.Classify(fmt.Errorf("captcha: expire: %w", err))
+	}
+	n, _ := res.RowsAffected()
+	return n, nil
+}
+
+// ExpireEvery is how often serve deletes expired challenges: the table
+// holds at most TTL plus this of challenges.
+const ExpireEvery = time.Minute
 
 // Peek returns a live challenge's digits without using it up, nil if none.
 func (s *Store) Peek(ctx context.Context, id string) ([]byte, error) {
@@ -221,11 +234,15 @@ func (s *Store) Peek(ctx context.Context, id string) ([]byte, error) {
 }
 
 // Take returns a live challenge's digits and deletes it; when two requests
-// race for one challenge only the one whose delete succeeds gets the digits.
+// race for one challenge only the one whose delete succeeds (one DELETE,
+// rows affected 1) gets the digits.
 func (s *Store) Take(ctx context.Context, id string) ([]byte, error) {
 	digits, err := s.Peek(ctx, id)
 	if err != nil || digits == nil {
 		return nil, err
+	}
+	if afterPeek != nil {
+		afterPeek()
 	}
 	res, err := s.DB.ExecContext(ctx, deleteCaptchaSQL, id)
 	if err != nil {
@@ -236,6 +253,9 @@ func (s *Store) Take(ctx context.Context, id string) ([]byte, error) {
 	}
 	return digits, nil
 }
+
+// afterPeek, set by tests, runs in Take between the read and the delete.
+var afterPeek func()
 
 // Set implements dchest/captcha.Store.
 func (s *Store) Set(id string, digits []byte) { _ = s.Put(context.Background(), id, digits) }

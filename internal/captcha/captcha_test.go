@@ -3,6 +3,7 @@ package captcha_test
 import (
 	"bytes"
 	"context"
+	"sync"
 	"testing"
 	"time"
 
@@ -70,11 +71,64 @@ func TestCaptcha(t *testing.T) {
 		if err := c.Verify(ctx, id, ans, ""); err != captcha.ErrWrong {
 			t.Fatalf("expired: %v", err)
 		}
-		c.New(ctx) // cleans expired rows
 		var n int
+		d.Get(&n, `SELECT COUNT(*) FROM captchas WHERE expires_at < ?`, now)
+		if n == 0 {
+			t.Fatal("no expired row to expire")
+		}
+		live, _ := c.New(ctx) // issuing is one INSERT: it leaves the expired rows alone
+		var after int
+		d.Get(&after, `SELECT COUNT(*) FROM captchas WHERE expires_at < ?`, now)
+		if after != n {
+			t.Fatalf("issuing deleted %d expired rows", n-after)
+		}
+		if got, err := c.Store.Expire(ctx); err != nil || got != int64(n) {
+			t.Fatalf("expired %d, %v; want %d", got, err, n)
+		}
 		d.Get(&n, `SELECT COUNT(*) FROM captchas WHERE expires_at < ?`, now)
 		if n != 0 {
 			t.Fatalf("%d expired rows left", n)
+		}
+		if c.Answer(ctx, live) == "" {
+			t.Fatal("Expire deleted a live challenge")
+		}
+	})
+	t.Run("ConcurrentSolveOnce", func(t *testing.T) {
+		id, _ := c.New(ctx)
+		ans := c.Answer(ctx, id)
+		const n = 8
+		// Every answer has read the challenge before any deletes it: the
+		// delete alone decides.
+		var peeked sync.WaitGroup
+		peeked.Add(n)
+		captcha.SetAfterPeek(func() { peeked.Done(); peeked.Wait() })
+		defer captcha.SetAfterPeek(nil)
+		errs := make(chan error, n)
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		for range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				errs <- c.Verify(ctx, id, ans, "")
+			}()
+		}
+		close(start)
+		wg.Wait()
+		close(errs)
+		ok := 0
+		for err := range errs {
+			switch err {
+			case nil:
+				ok++
+			case captcha.ErrWrong:
+			default:
+				t.Errorf("verify: %v", err)
+			}
+		}
+		if ok != 1 {
+			t.Fatalf("%d of %d concurrent answers accepted, want exactly 1", ok, n)
 		}
 	})
 	t.Run("ErrJunkID", func(t *testing.T) {

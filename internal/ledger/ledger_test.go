@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -52,7 +53,17 @@ func fileOne(t *testing.T, s *ledger.Service, in ledger.NewComplaint) ledger.Fil
 	if err != nil {
 		t.Fatal(err)
 	}
+	codes.Store(filedKey{s, f.Complaint.ID}, f.TrackingCode)
 	return f
+}
+
+// codes are the tracking codes fileOne filed, so that story can look a
+// complaint up the way its reporter does (TrackTimeline) too.
+var codes sync.Map
+
+type filedKey struct {
+	s  *ledger.Service
+	id int64
 }
 
 func count(t *testing.T, s *ledger.Service, q string, args ...any) int {
@@ -109,6 +120,9 @@ func TestTrackMisses(t *testing.T) {
 		_, err := s.Track(ctx, typed)
 		if err != ledger.ErrNoSuchCode {
 			t.Fatalf("Track(%q) err = %v", typed, err)
+		}
+		if c, evs, err := s.TrackTimeline(ctx, typed); err != ledger.ErrNoSuchCode || c != nil || evs != nil {
+			t.Fatalf("TrackTimeline(%q) = %v, %v, %v", typed, c, evs, err)
 		}
 	}
 }

@@ -1,6 +1,7 @@
 package ledger_test
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -18,6 +19,20 @@ func story(t *testing.T, s *ledger.Service, id int64) []string {
 	evs, err := s.PublicTimeline(ctx, c)
 	if err != nil {
 		t.Fatal(err)
+	}
+	// The reporter's own lookup, complaint and events in one query, gives
+	// the same complaint and the same timeline.
+	if code, ok := codes.Load(filedKey{s, id}); ok {
+		tc, tevs, err := s.TrackTimeline(ctx, code.(string))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(tc, c) {
+			t.Fatalf("TrackTimeline's complaint\n%+v\nComplaint's\n%+v", tc, c)
+		}
+		if !reflect.DeepEqual(tevs, evs) {
+			t.Fatalf("TrackTimeline's events\n%+v\nPublicTimeline's\n%+v", tevs, evs)
+		}
 	}
 	var out []string
 	for i, e := range evs {

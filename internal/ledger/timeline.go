@@ -83,6 +83,12 @@ func (s *Service) PublicTimeline(ctx context.Context, c *Complaint) ([]Event, er
 	if err := s.DB.SelectContext(ctx, &own, `SELECT `+eventColumns+` FROM events WHERE complaint_id = ? ORDER BY id`, c.ID); err != nil {
 		return nil, db.Classify(fmt.Errorf("ledger: public timeline of %d: %w", c.ID, err))
 	}
+	return s.publicTimeline(ctx, c, own)
+}
+
+// publicTimeline is PublicTimeline given the complaint's own events, oldest
+// first.
+func (s *Service) publicTimeline(ctx context.Context, c *Complaint, own []Event) ([]Event, error) {
 	var evs []Event
 	for _, e := range own {
 		if e.PublicNote != "" {

@@ -26,6 +26,7 @@ import (
 	"net/http"
 	"slices"
 	"sort"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -170,7 +171,8 @@ func (s *Set) Execute(w io.Writer, name string, data any) error {
 // code. The page is rendered into a buffer first; when that fails (an
 // unknown view, a template error) the error is logged and the surface's
 // fallback page is written with 500 instead, and the error is returned.
-// Headers set on w before the call (Cache-Control, cookies) are kept.
+// Headers set on w before the call (Cache-Control, cookies) are kept; the
+// page is sent with its Content-Length (one write, no chunked framing).
 func (s *Set) Render(ctx context.Context, w http.ResponseWriter, code int, name string, data any) error {
 	buf := buffers.Get().(*bytes.Buffer)
 	buf.Reset()
@@ -186,6 +188,7 @@ func (s *Set) Render(ctx context.Context, w http.ResponseWriter, code int, name 
 		w.Write(s.fallback)
 		return err
 	}
+	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
 	w.WriteHeader(code)
 	_, err := w.Write(buf.Bytes())
 	return err
