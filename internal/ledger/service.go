@@ -3,6 +3,7 @@ package ledger
 import (
 	"context"
 	"database/sql"
+	"sync/atomic"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -35,6 +36,8 @@ type Service struct {
 	// the change. Bulk filing (FileManyTx) writes its own events and does
 	// not call them.
 	OnEvent []func(ctx context.Context, tx *sqlx.Tx, ev *Event) error
+
+	batch atomic.Pointer[Batcher] // the group commit of filings, when started
 }
 
 // NewService returns a Service with the default limits, Asia/Shanghai and the
