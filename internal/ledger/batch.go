@@ -183,7 +183,7 @@ func (b *Batcher) run() {
 	defer b.wg.Done()
 	for {
 		batch, more := b.next()
-		if len(batch) > 0 {
+		if batch = take(batch); len(batch) > 0 {
 			ctx, cancel := context.WithTimeout(context.Background(), batchTimeout)
 			b.write(ctx, batch)
 			cancel()
@@ -199,17 +199,11 @@ func (b *Batcher) run() {
 func (b *Batcher) next() ([]*job, bool) {
 	b.collect.Lock()
 	defer b.collect.Unlock()
-	var batch []*job
-	take := func(j *job) {
-		if j.state.CompareAndSwap(jobQueued, jobTaken) { // else its request gave up
-			batch = append(batch, j)
-		}
-	}
 	first, ok := <-b.queue
 	if !ok {
 		return nil, false
 	}
-	take(first)
+	batch := []*job{first}
 	timer := time.NewTimer(b.opt.Window)
 	defer timer.Stop()
 	for len(batch) < b.opt.Max {
@@ -218,12 +212,24 @@ func (b *Batcher) next() ([]*job, bool) {
 			if !ok {
 				return batch, false
 			}
-			take(j)
+			batch = append(batch, j)
 		case <-timer.C:
 			return batch, true
 		}
 	}
 	return batch, true
+}
+
+// take keeps the filings whose requests still wait, and marks them taken:
+// from here on a request that gives up still gets its filing's outcome.
+func take(batch []*job) []*job {
+	kept := batch[:0]
+	for _, j := range batch {
+		if j.state.CompareAndSwap(jobQueued, jobTaken) {
+			kept = append(kept, j)
+		}
+	}
+	return kept
 }
 
 // write writes a batch and answers each of its filings. A filing that
