@@ -110,6 +110,9 @@ func (s *Service) StartBatching(opt BatchOptions) *Batcher {
 		b.wg.Add(1)
 		go b.run()
 	}
+	if s.batch == nil {
+		s.batch = new(atomic.Pointer[Batcher])
+	}
 	s.batch.Store(b)
 	return b
 }
@@ -141,6 +144,10 @@ func (b *Batcher) Stats() BatchStats {
 func (s *Service) FileWith(ctx context.Context, f Filing) (Filed, error) {
 	if err := f.Complaint.Validate(); err != nil {
 		return Filed{}, err
+	}
+	if s.batch == nil {
+		r := s.fileAlone(ctx, &f)
+		return r.filed, r.err
 	}
 	if b := s.batch.Load(); b != nil {
 		if r, ok := b.file(ctx, f); ok {

@@ -37,7 +37,7 @@ type Service struct {
 	// not call them.
 	OnEvent []func(ctx context.Context, tx *sqlx.Tx, ev *Event) error
 
-	batch atomic.Pointer[Batcher] // the group commit of filings, when started
+	batch *atomic.Pointer[Batcher] // the group commit of filings, when started (shared by copies)
 }
 
 // NewService returns a Service with the default limits, Asia/Shanghai and the
@@ -47,7 +47,7 @@ func NewService(d *db.DB, keys *secret.Keys) *Service {
 	if err != nil {
 		loc = time.FixedZone("CST", 8*3600)
 	}
-	return &Service{DB: d, Keys: keys, Limits: DefaultLimits, Location: loc, Now: time.Now}
+	return &Service{DB: d, Keys: keys, Limits: DefaultLimits, Location: loc, Now: time.Now, batch: new(atomic.Pointer[Batcher])}
 }
 
 func (s *Service) now() time.Time { return db.UTC(s.Now()) }
