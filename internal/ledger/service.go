@@ -34,7 +34,7 @@ type Service struct {
 	// audit entry: the outbox hangs here, so a change commits with the
 	// messages it owes and a rolled-back change owes none. An error aborts
 	// the change. Bulk filing (FileManyTx) writes its own events and does
-	// not call them.
+	// not call them; neither does a group-committed filing (FileWith).
 	OnEvent []func(ctx context.Context, tx *sqlx.Tx, ev *Event) error
 
 	batch *atomic.Pointer[Batcher] // the group commit of filings, when started (shared by copies)
