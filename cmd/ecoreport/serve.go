@@ -50,6 +50,9 @@ type Main struct {
 
 	Outbox *notify.Outbox
 
+	// filings is the group commit of filings (nil with --filing-window 0).
+	filings *ledger.Batcher
+
 	// Registry holds the metrics /metrics serves (the engine's and the
 	// outbox's).
 	Registry  *prometheus.Registry
@@ -132,6 +135,9 @@ func (m *Main) Run(ctx context.Context) error {
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	if cfg.FilingWindow > 0 {
+		m.filings = m.Ledger.StartBatching(ledger.BatchOptions{Window: cfg.FilingWindow, Max: cfg.FilingBatch, Writers: ledger.DefaultBatch.Writers})
 	}
 	bg, stop := context.WithCancel(context.Background())
 	m.stopBG, m.bgDone = stop, make(chan struct{})
@@ -253,9 +259,9 @@ func every(ctx context.Context, interval time.Duration, fn func()) {
 // fails and every response closes its connection (web.Drain), while the
 // service keeps answering for --shutdown-grace, so the load balancer takes
 // this instance out and clients leave their keep-alive connections; then
-// it stops accepting, lets requests in flight finish (up to 25 s), stops
-// background jobs, seals the audit log, signs a checkpoint of it and closes
-// the database.
+// it stops accepting, lets requests in flight finish (up to 25 s), writes
+// the filings still in a batch, stops background jobs, seals the audit
+// log, signs a checkpoint of it and closes the database.
 func (m *Main) Close() error {
 	var errs []error
 	if m.server != nil {
@@ -275,6 +281,9 @@ func (m *Main) Close() error {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		errs = append(errs, m.metrics.Shutdown(ctx))
 		cancel()
+	}
+	if m.filings != nil {
+		m.filings.Stop() // requests still waiting get their answers
 	}
 	if m.stopBG != nil {
 		m.stopBG()

@@ -130,8 +130,56 @@ const (
 	// An entry with a hash but no seq was taken out of the chain: it is
 	// left as it is for Verify to report, not chained again.
 	unsealedSQL = `SELECT id, at, actor, action, object_type, object_id, detail FROM audit_log WHERE seq IS NULL AND hash IS NULL AND prev_hash IS NULL ORDER BY id LIMIT ?`
-	sealSQL     = `UPDATE audit_log SET seq = ?, prev_hash = ?, hash = ? WHERE id = ? AND seq IS NULL`
 )
+
+// sealRows is how many entries one UPDATE seals: four bound values an entry
+// (and one for its id), well under SQLite's 32,766 and MySQL's 65,535.
+const sealRows = 250
+
+// sealPart chains entries (consecutive, in id order) after seq and prev
+// with one UPDATE: seq, prev_hash and hash each a CASE over the ids. One
+// statement for many entries instead of one each, so the sealer keeps up
+// with filings committed in batches. An entry sealed meanwhile by another
+// sealer (seq no longer NULL, or the seq taken) is ErrRace and the whole
+// transaction rolls back.
+func sealPart(ctx context.Context, tx *sqlx.Tx, part []Entry, seq *int64, prev *string) error {
+	var cs, cp, ch, in strings.Builder
+	seqArgs := make([]any, 0, 2*len(part))
+	prevArgs := make([]any, 0, 2*len(part))
+	hashArgs := make([]any, 0, 2*len(part))
+	ids := make([]any, 0, len(part))
+	for i := range part {
+		*seq++
+		h := hash(*prev, *seq, &part[i])
+		id := part[i].ID
+		cs.WriteString(" WHEN ? THEN ?")
+		cp.WriteString(" WHEN ? THEN ?")
+		ch.WriteString(" WHEN ? THEN ?")
+		if i > 0 {
+			in.WriteString(", ")
+		}
+		in.WriteString("?")
+		seqArgs = append(seqArgs, id, *seq)
+		prevArgs = append(prevArgs, id, *prev)
+		hashArgs = append(hashArgs, id, h)
+		ids = append(ids, id)
+		*prev = h
+	}
+	q := "UPDATE audit_log SET seq = CASE id" + cs.String() + " END, prev_hash = CASE id" + cp.String() +
+		" END, hash = CASE id" + ch.String() + " END WHERE id IN (" + in.String() + ") AND seq IS NULL"
+	args := append(append(append(append(make([]any, 0, 7*len(part)), seqArgs...), prevArgs...), hashArgs...), ids...)
+	res, err := tx.ExecContext(ctx, q, args...)
+	if err != nil {
+		if db.IsDuplicate(err) {
+			return ErrRace
+		}
+		return fmt.Errorf("audit: seal %d entries from %d: %w", len(part), part[0].ID, err)
+	}
+	if k, _ := res.RowsAffected(); k != int64(len(part)) {
+		return ErrRace
+	}
+	return nil
+}
 
 // Seal chains up to batch unsealed entries and returns how many it sealed.
 // Returns an error wrapping ErrRace when another sealer got there first; the
@@ -149,20 +197,11 @@ func Seal(ctx context.Context, d *db.DB, batch int) (int, error) {
 		if err := tx.SelectContext(ctx, &todo, unsealedSQL, batch); err != nil {
 			return fmt.Errorf("audit: unsealed: %w", err)
 		}
-		for i := range todo {
-			seq++
-			h := hash(prev, seq, &todo[i])
-			res, err := tx.ExecContext(ctx, sealSQL, seq, prev, h, todo[i].ID)
-			if err != nil {
-				if db.IsDuplicate(err) {
-					return ErrRace
-				}
-				return fmt.Errorf("audit: seal %d: %w", todo[i].ID, err)
+		for i := 0; i < len(todo); i += sealRows {
+			part := todo[i:min(i+sealRows, len(todo))]
+			if err := sealPart(ctx, tx, part, &seq, &prev); err != nil {
+				return err
 			}
-			if k, _ := res.RowsAffected(); k != 1 {
-				return ErrRace
-			}
-			prev = h
 		}
 		n = len(todo)
 		return nil
@@ -176,10 +215,13 @@ func Seal(ctx context.Context, d *db.DB, batch int) (int, error) {
 // ErrRace means another sealer sealed the same entries concurrently.
 var ErrRace = errors.New("audit: concurrent sealer")
 
+// sealBatch is how many entries one sealing transaction chains.
+const sealBatch = 1000
+
 // SealAll seals until nothing is left unsealed.
 func SealAll(ctx context.Context, d *db.DB) error {
 	for {
-		n, err := Seal(ctx, d, 500)
+		n, err := Seal(ctx, d, sealBatch)
 		if errors.Is(err, ErrRace) {
 			continue
 		}

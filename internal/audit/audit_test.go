@@ -180,3 +180,37 @@ func TestListFiltersAndPages(t *testing.T) {
 		})
 	}
 }
+
+// The sealer chains many entries per UPDATE: the chain holds across the
+// statements of one transaction and across transactions, and a tampered
+// entry in the middle of a statement's range is still found.
+func TestBatchSealingVerifies(t *testing.T) {
+	ctx := context.Background()
+	for _, n := range []int{1, 249, 250, 251, 1234} {
+		t.Run(fmt.Sprint(n), func(t *testing.T) {
+			d := dbtest.MustOpenDB(t)
+			recs := make([]audit.Record, n)
+			for i := range recs {
+				recs[i] = audit.Record{At: time.Date(2026, 11, 3, 6, 0, 0, i*1000, time.UTC), Actor: "resident", Action: "complaint.filed",
+					ObjectType: "complaint", ObjectID: i + 1, Detail: map[string]any{"to": "received"}}
+			}
+			if err := audit.AppendMany(ctx, d, recs); err != nil {
+				t.Fatal(err)
+			}
+			if err := audit.SealAll(ctx, d); err != nil {
+				t.Fatal(err)
+			}
+			r, err := audit.Verify(ctx, d)
+			if err != nil || r.BrokenAt != 0 || r.Sealed != int64(n) || r.Unsealed != 0 {
+				t.Fatalf("verify %+v, %v", r, err)
+			}
+			mid := int64(n/2 + 1)
+			if _, err := d.Exec(`UPDATE audit_log SET actor = 'mallory' WHERE seq = ?`, mid); err != nil {
+				t.Fatal(err)
+			}
+			if r, err := audit.Verify(ctx, d); err != nil || r.BrokenAt != mid {
+				t.Fatalf("tampered entry %d: verify %+v, %v", mid, r, err)
+			}
+		})
+	}
+}

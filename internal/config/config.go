@@ -50,6 +50,12 @@ type Config struct {
 	// /healthz failing and connections closing after each response) before
 	// it stops accepting.
 	ShutdownGrace time.Duration
+	// FilingWindow is how long a batch of concurrent filings waits for
+	// more after its first before it commits (group commit); 0 writes
+	// every filing in a transaction of its own. FilingBatch is the most
+	// filings one transaction holds.
+	FilingWindow time.Duration
+	FilingBatch  int
 
 	// HotlineAliases adds header names for hotline exports without a code
 	// change: "caller_phone=主叫号码|来电号;town=镇办".
@@ -117,6 +123,8 @@ func Default() Config {
 		TimeZone:      "Asia/Shanghai",
 		MetricsAddr:   "127.0.0.1:9464",
 		ShutdownGrace: 5 * time.Second,
+		FilingWindow:  2 * time.Millisecond,
+		FilingBatch:   64,
 		AcceptDays:    15,
 		ConcludeDays:  60,
 		ExtensionDays: 30,
@@ -192,6 +200,8 @@ func (c *Config) Bind(fs *flag.FlagSet, groups int) {
 		fs.StringVar(&c.MetricsAddr, "metrics-addr", c.MetricsAddr, "监控指标 /metrics 的监听地址，off 为不监听 (listen address of /metrics, off for none)")
 		fs.StringVar(&c.MetricsToken, "metrics-token", c.MetricsToken, "在公开端口上也提供 /metrics，需 Authorization: Bearer 令牌 (also serve /metrics publicly behind this bearer token)")
 		fs.DurationVar(&c.ShutdownGrace, "shutdown-grace", c.ShutdownGrace, "停止时先让 /healthz 失败并继续服务这么久，再停止接收 (time to keep serving while draining on stop)")
+		fs.DurationVar(&c.FilingWindow, "filing-window", c.FilingWindow, "同时提交的举报合并为一个事务时，等待更多举报的最长时间，0 为逐件提交 (group commit window of filings, 0 for off)")
+		fs.IntVar(&c.FilingBatch, "filing-batch", c.FilingBatch, "一个事务最多合并的举报件数 (most filings per group-commit transaction)")
 		fs.BoolVar(&c.Migrate, "migrate", c.Migrate, "MySQL 上启动前执行未完成的数据库迁移 (apply pending migrations on MySQL)")
 		fs.IntVar(&c.AcceptDays, "accept-days", c.AcceptDays, "受理期限（天）(days to accept or refuse)")
 		fs.IntVar(&c.ConcludeDays, "conclude-days", c.ConcludeDays, "办结期限（天）(days to conclude after acceptance)")
@@ -368,6 +378,12 @@ func (c *Config) Validate() error {
 	}
 	if c.ShutdownGrace < 0 || c.ShutdownGrace > time.Minute {
 		return fmt.Errorf("配置错误 --shutdown-grace：应在 0 到 1m 之间，而不是 %v", c.ShutdownGrace)
+	}
+	if c.FilingWindow < 0 || c.FilingWindow > time.Second {
+		return fmt.Errorf("配置错误 --filing-window：应在 0 到 1s 之间，而不是 %v", c.FilingWindow)
+	}
+	if c.FilingBatch < 1 || c.FilingBatch > 500 {
+		return fmt.Errorf("配置错误 --filing-batch：应在 1 到 500 之间，而不是 %d", c.FilingBatch)
 	}
 	if err := c.validateNotify(); err != nil {
 		return err

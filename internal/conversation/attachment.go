@@ -88,27 +88,31 @@ func (s *Service) FileReport(ctx context.Context, f Filing) (Report, error) {
 
 func (s *Service) fileTx(ctx context.Context, f Filing, photos []Photo) (Report, error) {
 	var out Report
-	err := s.DB.InTx(ctx, func(tx *sqlx.Tx) error {
-		held, err := s.claimTx(ctx, tx, f.Held)
-		if err != nil {
+	var all []Photo
+	// The hooks may run more than once (the filing's batch written again
+	// without a failed neighbour): each run sets what it hands back.
+	filed, err := s.Ledger.FileWith(ctx, ledger.Filing{Complaint: f.Complaint, By: ledger.Resident,
+		Before: func(ctx context.Context, tx *sqlx.Tx) error {
+			held, err := s.claimTx(ctx, tx, f.Held)
+			all = append(append([]Photo{}, photos...), held...)
 			return err
-		}
-		all := append(append([]Photo{}, photos...), held...)
-		if out.Filed, err = s.Ledger.FileTx(ctx, tx, f.Complaint, ledger.Resident); err != nil {
-			return err
-		}
-		if err := insertAttachments(ctx, tx, out.Complaint.ReceivedAt, out.Complaint.ID, 0, all); err != nil {
-			return err
-		}
-		out.Photos = len(all)
-		if f.Receipt {
-			out.ReceiptToken, err = s.issueReceiptTx(ctx, tx, out.Filed, len(all))
-		}
-		return err
-	})
+		},
+		After: func(ctx context.Context, tx *sqlx.Tx, filed *ledger.Filed) error {
+			if err := insertAttachments(ctx, tx, filed.Complaint.ReceivedAt, filed.Complaint.ID, 0, all); err != nil {
+				return err
+			}
+			out.Photos, out.ReceiptToken = len(all), ""
+			if f.Receipt {
+				var err error
+				out.ReceiptToken, err = s.issueReceiptTx(ctx, tx, *filed, len(all))
+				return err
+			}
+			return nil
+		}})
 	if err != nil {
 		return Report{}, db.Classify(err)
 	}
+	out.Filed = filed
 	return out, nil
 }
 

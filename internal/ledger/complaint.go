@@ -167,15 +167,10 @@ type Filed struct {
 	TrackingCode string // canonical; format with trackcode.Format
 }
 
-// File records a new complaint in its own transaction.
+// File records a new complaint: in a batch of concurrent filings when
+// StartBatching runs (FileWith), else in its own transaction.
 func (s *Service) File(ctx context.Context, in NewComplaint, by Actor) (Filed, error) {
-	var out Filed
-	err := s.DB.InTx(ctx, func(tx *sqlx.Tx) error {
-		var err error
-		out, err = s.FileTx(ctx, tx, in, by)
-		return err
-	})
-	return out, db.Classify(err)
+	return s.FileWith(ctx, Filing{Complaint: in, By: by})
 }
 
 const insertComplaintHead = `INSERT INTO complaints (tracking_mac, channel, status, source_ref, lookup_mac, categories, category_text,
@@ -202,12 +197,31 @@ func (s *Service) FileTx(ctx context.Context, tx *sqlx.Tx, in NewComplaint, by A
 // EINVALID error naming its index in Fields["index"]. A ticket number that
 // exists already is ECONFLICT.
 func (s *Service) FileManyTx(ctx context.Context, tx *sqlx.Tx, ins []NewComplaint, by Actor) ([]Filed, error) {
-	if len(ins) == 0 {
+	items := make([]fileItem, len(ins))
+	for i := range ins {
+		items[i] = fileItem{in: &ins[i], by: by}
+	}
+	return s.fileRowsTx(ctx, tx, items, len(ins) > 1)
+}
+
+// fileItem is one complaint of a multi-row filing and who files it.
+type fileItem struct {
+	in *NewComplaint
+	by Actor
+}
+
+// fileRowsTx writes the complaints of items with one multi-row INSERT per
+// table. bulk says whose act it is: one actor's bulk filing gets one
+// 'complaint.filed_batch' audit entry naming them all; otherwise (the
+// group commit of separate filings, Batcher) every complaint gets the
+// 'complaint.filed' entry of its own actor, as a filing alone would.
+func (s *Service) fileRowsTx(ctx context.Context, tx *sqlx.Tx, items []fileItem, bulk bool) ([]Filed, error) {
+	if len(items) == 0 {
 		return nil, nil
 	}
-	for i := range ins {
-		if err := ins[i].Validate(); err != nil {
-			if len(ins) > 1 {
+	for i := range items {
+		if err := items[i].in.Validate(); err != nil {
+			if len(items) > 1 {
 				if e, ok := err.(*apperr.Error); ok {
 					e.Fields["index"] = fmt.Sprint(i)
 				}
@@ -216,13 +230,13 @@ func (s *Service) FileManyTx(ctx context.Context, tx *sqlx.Tx, ins []NewComplain
 		}
 	}
 	now := s.now()
-	out := make([]Filed, len(ins))
-	macs := make([]string, len(ins))
+	out := make([]Filed, len(items))
+	macs := make([]string, len(items))
 	var q strings.Builder
 	q.WriteString(insertComplaintHead)
-	args := make([]any, 0, len(ins)*24)
-	for i := range ins {
-		c, code, lookup := s.newRow(&ins[i], now, by)
+	args := make([]any, 0, len(items)*24)
+	for i, it := range items {
+		c, code, lookup := s.newRow(it.in, now, it.by)
 		macs[i] = s.Keys.MAC("code", code)
 		out[i] = Filed{Complaint: c, TrackingCode: code}
 		if i > 0 {
@@ -231,17 +245,17 @@ func (s *Service) FileManyTx(ctx context.Context, tx *sqlx.Tx, ins []NewComplain
 		q.WriteString(complaintPlaceholders)
 		args = append(args, macs[i], c.Channel, c.Status, c.SourceRef, lookup,
 			c.Categories, c.CategoryText, c.TownID, c.TownText, c.Address, c.Subject, c.Description, c.OccurredText, c.Identity,
-			c.ContactEnc, c.WantsReward, c.ReceivedAt, c.DecideDueAt, c.ReplyDueAt, c.Extra, c.Warnings, c.SourceHash, by.userID(), c.UpdatedAt)
+			c.ContactEnc, c.WantsReward, c.ReceivedAt, c.DecideDueAt, c.ReplyDueAt, c.Extra, c.Warnings, c.SourceHash, it.by.userID(), c.UpdatedAt)
 	}
 	res, err := tx.ExecContext(ctx, q.String(), args...)
 	if err != nil {
 		if db.IsDuplicate(err) {
-			if len(ins) == 1 && out[0].Complaint.SourceRef.Valid {
+			if len(items) == 1 && out[0].Complaint.SourceRef.Valid {
 				return nil, apperr.Errorf(apperr.ECONFLICT, "工单编号 %s 已存在", out[0].Complaint.SourceRef.String)
 			}
 			return nil, apperr.Errorf(apperr.ECONFLICT, "工单编号已存在")
 		}
-		return nil, fmt.Errorf("ledger: file %d complaints: %w", len(ins), err)
+		return nil, fmt.Errorf("ledger: file %d complaints: %w", len(items), err)
 	}
 	if len(out) == 1 {
 		// One row: the id the insert reports is exact on every engine.
@@ -256,26 +270,26 @@ func (s *Service) FileManyTx(ctx context.Context, tx *sqlx.Tx, ins []NewComplain
 	evArgs := make([]any, 0, len(out)*10)
 	recs := make([]audit.Record, 0, len(out))
 	for i := range out {
-		c := &out[i].Complaint
+		c, by := &out[i].Complaint, items[i].by
 		if i > 0 {
 			ev.WriteString(", ")
 		}
 		ev.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
 		note := fmt.Sprintf("您的举报已收到（%s），我们将在%s前决定是否受理。", c.Channel.Label(), c.DecideDueAt.In(s.Location).Format("2006年1月2日"))
 		evArgs = append(evArgs, nil, c.ID, "complaint.filed", "", string(Received), by.userID(), actorName(by), note, "", now)
-		if len(out) == 1 {
+		if !bulk {
 			recs = append(recs, audit.Record{At: now, Actor: actorName(by), Action: "complaint.filed", ObjectType: "complaint", ObjectID: c.ID,
 				Detail: map[string]any{"from": "", "to": string(Received)}})
 		}
 	}
-	if len(out) > 1 {
+	if bulk {
 		// A bulk filing is one act of one actor: one audit entry names every
 		// complaint it filed, instead of one row per complaint.
 		ids := make([]int64, len(out))
 		for i := range out {
 			ids[i] = out[i].Complaint.ID
 		}
-		recs = append(recs, audit.Record{At: now, Actor: actorName(by), Action: "complaint.filed_batch", ObjectType: "complaint",
+		recs = append(recs, audit.Record{At: now, Actor: actorName(items[0].by), Action: "complaint.filed_batch", ObjectType: "complaint",
 			ObjectID: fmt.Sprintf("%d-%d", slices.Min(ids), slices.Max(ids)), Detail: map[string]any{"count": len(ids), "ids": ids}})
 	}
 	if _, err := tx.ExecContext(ctx, ev.String(), evArgs...); err != nil {

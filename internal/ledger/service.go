@@ -3,6 +3,7 @@ package ledger
 import (
 	"context"
 	"database/sql"
+	"sync/atomic"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -33,8 +34,10 @@ type Service struct {
 	// audit entry: the outbox hangs here, so a change commits with the
 	// messages it owes and a rolled-back change owes none. An error aborts
 	// the change. Bulk filing (FileManyTx) writes its own events and does
-	// not call them.
+	// not call them; neither does a group-committed filing (FileWith).
 	OnEvent []func(ctx context.Context, tx *sqlx.Tx, ev *Event) error
+
+	batch *atomic.Pointer[Batcher] // the group commit of filings, when started (shared by copies)
 }
 
 // NewService returns a Service with the default limits, Asia/Shanghai and the
@@ -44,7 +47,7 @@ func NewService(d *db.DB, keys *secret.Keys) *Service {
 	if err != nil {
 		loc = time.FixedZone("CST", 8*3600)
 	}
-	return &Service{DB: d, Keys: keys, Limits: DefaultLimits, Location: loc, Now: time.Now}
+	return &Service{DB: d, Keys: keys, Limits: DefaultLimits, Location: loc, Now: time.Now, batch: new(atomic.Pointer[Batcher])}
 }
 
 func (s *Service) now() time.Time { return db.UTC(s.Now()) }
