@@ -404,6 +404,7 @@ func TestImportKeepsTheSearchIndexInStep(t *testing.T) {
 	dir := impSampleDir(t)
 	d := dbtest.MustOpenDB(t)
 	im := impNew(t, d)
+	im.IndexLater = true
 	names, err := filepath.Glob(filepath.Join(dir, "*.*"))
 	if err != nil {
 		t.Fatal(err)
