@@ -70,8 +70,9 @@ func ImportCommand(ctx context.Context, im *Importer, args []string, stdout, std
 	fs.SetOutput(stderr)
 	asJSON := fs.Bool("json", false, "每个文件输出一行 JSON 结果（便于脚本处理）")
 	operator := fs.String("operator", defaultOperator(), "操作员姓名，记入导入记录")
+	index := fs.String("index", "later", "新导入工单的查找索引：later 由服务在后台补录（导入更快），now 导入完成后立即编入")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "用法：ecoreport import [--json] [--operator 姓名] 文件...")
+		fmt.Fprintln(stderr, "用法：ecoreport import [--json] [--operator 姓名] [--index later|now] 文件...")
 		fmt.Fprintln(stderr, "导入 12369 热线工单导出文件（CSV、TSV 或 XLSX）。")
 		printFlags(fs, stderr)
 	}
@@ -91,6 +92,11 @@ func ImportCommand(ctx context.Context, im *Importer, args []string, stdout, std
 		fmt.Fprintln(stderr, "错误：--operator 不能为空")
 		return ExitUsage
 	}
+	if *index != "later" && *index != "now" {
+		fmt.Fprintln(stderr, "错误：--index 只能是 later 或 now")
+		return ExitUsage
+	}
+	im.IndexLater = *index == "later"
 	code := ExitOK
 	var receipts []*Receipt
 	enc := json.NewEncoder(stdout)
@@ -118,6 +124,11 @@ func ImportCommand(ctx context.Context, im *Importer, args []string, stdout, std
 	}
 	if !*asJSON && len(receipts) > 0 {
 		printSummary(stdout, receipts, im.location())
+	}
+	if im.IndexLater {
+		if n, err := im.Ledger.Backlog(ctx); err == nil && n > 0 {
+			fmt.Fprintf(stderr, "查找索引：%d 件举报件待编入，服务运行时在后台补录（也可运行 ecoreport search catch-up）。\n", n)
+		}
 	}
 	return code
 }

@@ -66,8 +66,20 @@ var (
 	ErrDatabase = errors.New("数据库出错")
 )
 
-// DefaultBatchSize is how many rows go in one transaction.
-const DefaultBatchSize = 500
+// DefaultBatchSize is how many rows go in one transaction: 2,000 rows make
+// statements of a few MiB (MariaDB's max_allowed_packet is 16 MiB), and
+// the complaints go in statements of fileChunk rows, under SQLite's 32,766
+// and MySQL's 65,535 placeholders.
+const DefaultBatchSize = 2000
+
+// fileChunk is how many complaints one INSERT files: 24 placeholders a
+// row, 24,000 a statement.
+const fileChunk = 1000
+
+// DefaultWriters is how many batches are written at once, each in its own
+// transaction on its own connection, on a database server (an embedded
+// database has one writer at a time whatever we do).
+const DefaultWriters = 2
 
 // DefaultMaxListed bounds the per-row lists a Receipt keeps in memory.
 const DefaultMaxListed = 10000
@@ -81,6 +93,15 @@ type Importer struct {
 	DB        *db.DB
 	Options   Options
 	BatchSize int // default DefaultBatchSize
+	// Writers is how many batches commit at once on a database server
+	// (default DefaultWriters; an embedded database always has one).
+	Writers int
+	// IndexLater leaves the search terms of the new tickets to the
+	// catch-up indexer (serve's background job, `ecoreport search
+	// catch-up`) instead of writing them when the import has committed.
+	// The command line sets it: a year of tickets is in the ledger in a
+	// third of the time, and found by search a little later.
+	IndexLater bool
 	// MaxListed bounds Receipt.Rows and Receipt.Rejects (default
 	// DefaultMaxListed); the counts are always complete and every reject is
 	// in quarantine.
@@ -218,47 +239,8 @@ func (im *Importer) run(ctx context.Context, source, name, operator string, acto
 	if err != nil {
 		return fail(fmt.Errorf("%w：%w", ErrDatabase, err))
 	}
-	size := im.BatchSize
-	if size <= 0 {
-		size = DefaultBatchSize
-	}
-	items := make([]item, 0, size)
-	eof := false
-	for !eof {
-		items = items[:0]
-		for len(items) < size {
-			t, err := rd.Next()
-			if err == io.EOF {
-				eof = true
-				break
-			}
-			var re *RowError
-			if errors.As(err, &re) {
-				items = append(items, item{rej: re})
-				continue
-			}
-			if err != nil {
-				return fail(fmt.Errorf("%w：%w", ErrRead, err))
-			}
-			items = append(items, item{t: t})
-		}
-		if len(items) == 0 {
-			break
-		}
-		if err := ctx.Err(); err != nil {
-			return fail(fmt.Errorf("%w：导入已中止：%w", ErrDatabase, err))
-		}
-		res, err := im.writeBatch(ctx, rc.BatchID, items, towns, actor)
-		if apperr.Is(err, apperr.ECONFLICT) { // another import filed one of these tickets meanwhile
-			res, err = im.writeBatch(ctx, rc.BatchID, items, towns, actor)
-		}
-		if err != nil {
-			return fail(fmt.Errorf("%w：%w", ErrDatabase, err))
-		}
-		im.tally(rc, res, onRow)
-		if progress != nil {
-			progress(rc.Total())
-		}
+	if err := im.pipeline(ctx, rd, rc, towns, actor, progress, onRow); err != nil {
+		return fail(err)
 	}
 	rc.FinishedAt = im.now()
 	if finish != nil {
@@ -266,6 +248,11 @@ func (im *Importer) run(ctx context.Context, source, name, operator string, acto
 	}
 	if err := finishBatch(ctx, im.DB, rc, BatchDone, ""); err != nil {
 		return rc, fmt.Errorf("%w：%w", ErrDatabase, err)
+	}
+	if !im.IndexLater && rc.Imported > 0 {
+		// The tickets are in the ledger; should indexing them fail, they
+		// stay in the backlog and serve's catch-up indexes them.
+		_, _ = im.Ledger.CatchUp(ctx)
 	}
 	return rc, nil
 }
@@ -294,9 +281,13 @@ func (im *Importer) fileQueued(ctx context.Context, tx *sqlx.Tx, batchID int64, 
 	for j, i := range queued {
 		ncs[j] = *out[i].toFile
 	}
-	filed, err := im.Ledger.FileManyTx(ctx, tx, ncs, actor)
-	if err != nil {
-		return err
+	filed := make([]ledger.Filed, 0, len(ncs))
+	for from := 0; from < len(ncs); from += fileChunk {
+		f, err := im.Ledger.FileBulkTx(ctx, tx, ncs[from:min(from+fileChunk, len(ncs))], actor)
+		if err != nil {
+			return err
+		}
+		filed = append(filed, f...)
 	}
 	vs := make([]version, len(queued))
 	codes := make([]sealedCode, len(queued))

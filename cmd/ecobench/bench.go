@@ -161,7 +161,7 @@ func abRow(ctx context.Context, what string, srv *server, ours, base genFunc, ok
 	var oursAll, baseAll stats
 	var oursRates, baseRates []float64
 	for i := 0; i < opt.pairs && ctx.Err() == nil; i++ {
-		p := pollRSS(srv.cmd.Process.Pid, 100*time.Millisecond)
+		p := pollRowRSS(srv.cmd.Process.Pid, 100*time.Millisecond)
 		o := runLoad(ctx, client, opt.conc, round, ours)
 		if k := p.Stop(); k > r.rssKiB {
 			r.rssKiB = k
@@ -263,7 +263,9 @@ func runTable(ctx context.Context, dbs *dbServer, bin string) int {
 			sd.QueryRow("SELECT COUNT(*) FROM complaints").Scan(&n)
 			sd.Close()
 			bl.seedTrack(n)
-			logf("tracking: %d known codes of %d complaints; baseline table %d rows", len(codes), n, n)
+			var bn int
+			bl.db.QueryRow("SELECT COUNT(*) FROM bench_track").Scan(&bn)
+			logf("tracking: ours looks up %d known codes of %d complaints; baseline %d codes of a %d-row table", len(codes), n, len(bl.codes), bn)
 			r := abRow(ctx, "tracking", srv, trackGen(srv.base+"/api/v1/track", codes), trackGen(bl.base+"/track", bl.codes), 200, round)
 			r.target = "≥ 50%"
 			verdict(r, 0.5, false)
@@ -274,6 +276,9 @@ func runTable(ctx context.Context, dbs *dbServer, bin string) int {
 			r.target = "≥ 50%"
 			verdict(r, 0.5, false)
 			rows = append(rows, r)
+			if opt.wrk && ctx.Err() == nil {
+				rows = append(rows, wrkPagesRow(ctx, srv, bl, round))
+			}
 		}
 		bl.close()
 		took := srv.stop(30 * time.Second)

@@ -48,10 +48,17 @@ func (s *dbServer) open(name string, interpolate bool) *sql.DB {
 	if err != nil {
 		fatalf("open %s: %v", name, err)
 	}
-	d.SetMaxOpenConns(64)
-	d.SetMaxIdleConns(64)
+	d.SetMaxOpenConns(poolConns)
+	d.SetMaxIdleConns(poolConns)
 	return d
 }
+
+// poolConns caps each of ecobench's pools: the baseline holds two (one
+// interpolating, one preparing), 2 × 32 beside the server's 64 is 128
+// connections, under MariaDB's default max_connections of 151, so that a
+// run never starves other clients of the server. 32 is the default -c: a
+// baseline handler never needs more connections than there are clients.
+const poolConns = 32
 
 // create makes a fresh, empty database and remembers it for dropping.
 func (s *dbServer) create(name string) {

@@ -46,6 +46,7 @@ type options struct {
 	searchDocs          int
 	rowsMem             int
 	load                bool
+	wrk                 bool
 	fault               string
 	attack              string
 	root                string
@@ -86,6 +87,7 @@ func main() {
 	flag.IntVar(&opt.inboxLedger, "inbox-ledger", 10000, "complaints of the generated ledger behind the inbox row")
 	flag.IntVar(&opt.searchDocs, "search-docs", 1000000, "complaints in the search row")
 	flag.IntVar(&opt.rowsMem, "rows-mem", 1000000, "rows for the import memory check (0 skips it)")
+	flag.BoolVar(&opt.wrk, "wrk", false, "also measure the pages row with wrk (apt-get install wrk) as the client: a cross-check of ecobench's own Go client")
 	flag.BoolVar(&opt.load, "load", false, "run the mixed load scenario (issue 10) instead of the table")
 	flag.StringVar(&opt.fault, "fault", "", "fault scenario: sigterm | db-restart | import-kill")
 	flag.StringVar(&opt.attack, "attack", "", "attack scenario: login (parallel logins with unknown names: the server's memory, per-client limits)")

@@ -202,13 +202,32 @@ func rssKiB(pid int) (rss, hwm int64) {
 
 // rssPoller samples a process's VmRSS every interval and keeps the maximum.
 type rssPoller struct {
-	mu   sync.Mutex
-	max  int64
-	stop chan struct{}
-	done chan struct{}
+	mu      sync.Mutex
+	max     int64
+	rssOnly bool // the peak could not be reset: VmRSS samples only
+	stop    chan struct{}
+	done    chan struct{}
 }
 
 func pollRSS(pid int, every time.Duration) *rssPoller {
+	return startRSSPoll(pid, every)
+}
+
+// pollRowRSS is pollRSS for a process that ran before the row (the
+// server): it first resets the process's peak (VmHWM, by writing 5 to
+// /proc/PID/clear_refs), so that the maximum is the row's own, not the
+// process's lifetime peak (the first start's password hash).
+func pollRowRSS(pid int, every time.Duration) *rssPoller {
+	if err := os.WriteFile(fmt.Sprintf("/proc/%d/clear_refs", pid), []byte("5"), 0); err != nil {
+		logf("cannot reset the peak RSS of %d (%v): the row shows samples of VmRSS only", pid, err)
+		p := startRSSPoll(pid, every)
+		p.rssOnly = true
+		return p
+	}
+	return startRSSPoll(pid, every)
+}
+
+func startRSSPoll(pid int, every time.Duration) *rssPoller {
 	p := &rssPoller{stop: make(chan struct{}), done: make(chan struct{})}
 	go func() {
 		defer close(p.done)
@@ -220,7 +239,7 @@ func pollRSS(pid int, every time.Duration) *rssPoller {
 			if rss > p.max {
 				p.max = rss
 			}
-			if hwm > p.max {
+			if hwm > p.max && !p.rssOnly {
 				p.max = hwm
 			}
 			p.mu.Unlock()

@@ -240,15 +240,20 @@ func runAudit(ctx context.Context, args []string, out, errOut io.Writer) int {
 }
 
 func runSearch(ctx context.Context, args []string, out, errOut io.Writer) int {
-	if len(args) == 0 || args[0] != "reindex" {
-		fmt.Fprintln(errOut, "用法：ecoreport search reindex [--db ...]   按现有的举报件和问题重建查找索引")
+	if len(args) == 0 || (args[0] != "reindex" && args[0] != "catch-up") {
+		fmt.Fprintln(errOut, `用法：ecoreport search reindex [--db ...]   按现有的举报件和问题重建查找索引
+      ecoreport search catch-up [--db ...]  补录导入后待编入查找索引的举报件`)
 		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
 			return 0
 		}
 		return 2
 	}
 	cfg := config.Default()
-	if _, code := flags("search reindex [参数]", "按现有的举报件和问题重建查找索引（用于不经本程序写入的数据，如压测生成的台账）。", args[1:], &cfg, config.WithDB, errOut, nil); code >= 0 {
+	usage, about := "search reindex [参数]", "按现有的举报件和问题重建查找索引（用于不经本程序写入的数据，如压测生成的台账）。"
+	if args[0] == "catch-up" {
+		usage, about = "search catch-up [参数]", "把导入后待编入查找索引的举报件编入索引（服务运行时在后台自动进行）。"
+	}
+	if _, code := flags(usage, about, args[1:], &cfg, config.WithDB, errOut, nil); code >= 0 {
 		return code
 	}
 	d, err := openDB(ctx, &cfg)
@@ -260,6 +265,15 @@ func runSearch(ctx context.Context, args []string, out, errOut io.Writer) int {
 	if err := ensureSchema(ctx, d, d.Embedded(), newLogger(&cfg, io.Discard)); err != nil {
 		fmt.Fprintln(errOut, oneLine(err))
 		return 1
+	}
+	if args[0] == "catch-up" {
+		n, err := ledger.NewService(d, nil).CatchUp(ctx)
+		if err != nil {
+			fmt.Fprintln(errOut, "补录查找索引失败："+oneLine(err))
+			return 1
+		}
+		fmt.Fprintf(out, "已补录查找索引：%d 件举报件。\n", n)
+		return 0
 	}
 	n, err := ledger.NewService(d, nil).Reindex(ctx)
 	if err != nil {

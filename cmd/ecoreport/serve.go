@@ -176,10 +176,12 @@ func (m *Main) Addr() string {
 }
 
 // background runs the jobs of serve until ctx ends: the audit sealer every
-// second, a signed audit checkpoint every ten minutes, reward expiry
-// hourly, contact retention daily, expired captchas every minute, the
-// outbox's worker and scheduler, and expired sessions, forgotten login
-// failures and expired second-factor challenges every ten minutes.
+// background runs the jobs of serve until ctx ends: the audit sealer every
+// second, the search index's catch-up every two seconds, a signed audit
+// checkpoint every ten minutes, reward expiry hourly, contact retention
+// daily, expired captchas every minute, the outbox's worker and scheduler,
+// and expired sessions, forgotten login failures and expired second-factor
+// challenges every ten minutes.
 func (m *Main) background(ctx context.Context) {
 	warn := func(f string, a ...any) { m.Log.Warn(fmt.Sprintf(f, a...)) }
 	done := make(chan struct{})
@@ -188,6 +190,9 @@ func (m *Main) background(ctx context.Context) {
 		audit.Sealer(ctx, m.DB, time.Second, warn)
 	}()
 	go m.Reward.Run(ctx, time.Hour, warn)
+	// Tickets imported with the index left for later (ecoreport import):
+	// found by search within seconds of being filed.
+	go m.Ledger.CatchUpJob(ctx, 2*time.Second, warn)
 	t := &tool{DB: m.DB, Keys: m.Keys, Ledger: m.Ledger, Reward: m.Reward}
 	go office.RetentionJob(ctx, m.Ledger, 24*time.Hour, office.DefaultRetentionYears, warn, rejectsRetention(t.importer(&m.Config)))
 	// Photos held for report forms that were never sent again: removed once

@@ -174,6 +174,21 @@ func IsDuplicate(err error) bool {
 	return false
 }
 
+// IsDeadlock reports whether err means the database rolled the transaction
+// back to break a deadlock or a lock wait (MySQL 1213, 1205; SQLite BUSY):
+// running the same transaction again is safe and usually succeeds.
+func IsDeadlock(err error) bool {
+	var me *mysql.MySQLError
+	if errors.As(err, &me) {
+		return me.Number == 1213 || me.Number == 1205
+	}
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		return se.Code()&0xff == sqlite3.SQLITE_BUSY
+	}
+	return false
+}
+
 // IsUnavailable reports whether err means the database cannot be reached.
 func IsUnavailable(err error) bool {
 	if err == nil {

@@ -303,7 +303,7 @@ func (s *Service) fileBatch(ctx context.Context, fs []*Filing) (out []Filed, bad
 				}
 			}
 		}
-		filed, err := s.fileRowsTx(ctx, tx, items, false)
+		filed, err := s.fileRowsTx(ctx, tx, items, false, false)
 		if err != nil {
 			return err
 		}
@@ -333,7 +333,7 @@ func (s *Service) fileAlone(ctx context.Context, f *Filing) fileResult {
 				return err
 			}
 		}
-		fs, err := s.fileRowsTx(ctx, tx, []fileItem{{in: &f.Complaint, by: f.By}}, false)
+		fs, err := s.fileRowsTx(ctx, tx, []fileItem{{in: &f.Complaint, by: f.By}}, false, false)
 		if err != nil {
 			return err
 		}

@@ -197,11 +197,16 @@ func (s *Service) FileTx(ctx context.Context, tx *sqlx.Tx, in NewComplaint, by A
 // EINVALID error naming its index in Fields["index"]. A ticket number that
 // exists already is ECONFLICT.
 func (s *Service) FileManyTx(ctx context.Context, tx *sqlx.Tx, ins []NewComplaint, by Actor) ([]Filed, error) {
-	items := make([]fileItem, len(ins))
-	for i := range ins {
-		items[i] = fileItem{in: &ins[i], by: by}
-	}
-	return s.fileRowsTx(ctx, tx, items, len(ins) > 1)
+	return s.fileRowsTx(ctx, tx, itemsOf(ins, by), len(ins) > 1, false)
+}
+
+// FileBulkTx files like FileManyTx but leaves the complaints' search terms
+// to the catch-up indexer (IndexBacklog): one search_backlog row per
+// complaint instead of its ~27 rows of search_terms, which are most of the
+// cost of a bulk import. The complaints are found by search once the
+// indexer has caught up (serve runs it every few seconds).
+func (s *Service) FileBulkTx(ctx context.Context, tx *sqlx.Tx, ins []NewComplaint, by Actor) ([]Filed, error) {
+	return s.fileRowsTx(ctx, tx, itemsOf(ins, by), len(ins) > 1, true)
 }
 
 // fileItem is one complaint of a multi-row filing and who files it.
@@ -210,12 +215,21 @@ type fileItem struct {
 	by Actor
 }
 
+func itemsOf(ins []NewComplaint, by Actor) []fileItem {
+	items := make([]fileItem, len(ins))
+	for i := range ins {
+		items[i] = fileItem{in: &ins[i], by: by}
+	}
+	return items
+}
+
 // fileRowsTx writes the complaints of items with one multi-row INSERT per
 // table. bulk says whose act it is: one actor's bulk filing gets one
 // 'complaint.filed_batch' audit entry naming them all; otherwise (the
 // group commit of separate filings, Batcher) every complaint gets the
-// 'complaint.filed' entry of its own actor, as a filing alone would.
-func (s *Service) fileRowsTx(ctx context.Context, tx *sqlx.Tx, items []fileItem, bulk bool) ([]Filed, error) {
+// 'complaint.filed' entry of its own actor, as a filing alone would. later
+// leaves the search terms to the catch-up indexer (FileBulkTx).
+func (s *Service) fileRowsTx(ctx context.Context, tx *sqlx.Tx, items []fileItem, bulk, later bool) ([]Filed, error) {
 	if len(items) == 0 {
 		return nil, nil
 	}
@@ -295,7 +309,11 @@ func (s *Service) fileRowsTx(ctx context.Context, tx *sqlx.Tx, items []fileItem,
 	if _, err := tx.ExecContext(ctx, ev.String(), evArgs...); err != nil {
 		return nil, fmt.Errorf("ledger: file complaints: events: %w", err)
 	}
-	if err := indexComplaintsTx(ctx, tx, out); err != nil {
+	index := indexComplaintsTx
+	if later {
+		index = backlogComplaintsTx
+	}
+	if err := index(ctx, tx, out); err != nil {
 		return nil, fmt.Errorf("ledger: file complaints: %w", err)
 	}
 	if err := audit.AppendMany(ctx, tx, recs); err != nil {

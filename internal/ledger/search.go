@@ -197,7 +197,17 @@ func indexComplaintsTx(ctx context.Context, tx *sqlx.Tx, cs []Filed) error {
 
 // ReindexComplaintTx keeps the search index in step with a complaint whose
 // text changed from before to after in tx (a hotline ticket exported again).
+// A complaint still waiting for the catch-up indexer is indexed from after
+// in full (and leaves the backlog), so that the indexer never writes terms
+// of a text that changed.
 func (s *Service) ReindexComplaintTx(ctx context.Context, tx *sqlx.Tx, before, after ComplaintText) error {
+	waiting, err := takeBacklogTx(ctx, tx, SearchComplaints, after.ID)
+	if err != nil {
+		return err
+	}
+	if waiting {
+		return indexTx(ctx, tx, SearchComplaints, []int64{after.ID}, [][]int64{after.terms()})
+	}
 	return reindexTx(ctx, tx, SearchComplaints, after.ID, before.terms(), after.terms())
 }
 
@@ -255,8 +265,10 @@ func indexNoticeTx(ctx context.Context, tx *sqlx.Tx, before caseText, id int64) 
 // database from before the index); the ledger's own writes keep the index
 // in step.
 func (s *Service) Reindex(ctx context.Context) (int, error) {
-	if _, err := s.DB.ExecContext(ctx, `DELETE FROM search_terms`); err != nil {
-		return 0, db.Classify(fmt.Errorf("ledger: clear search index: %w", err))
+	for _, t := range []string{"search_terms", "search_backlog"} {
+		if _, err := s.DB.ExecContext(ctx, `DELETE FROM `+t); err != nil {
+			return 0, db.Classify(fmt.Errorf("ledger: clear search index: %w", err))
+		}
 	}
 	n := 0
 	for last := int64(0); ; {

@@ -7,6 +7,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/jmoiron/sqlx"
+
 	"ecoreport/internal/apperr"
 	"ecoreport/internal/ledger"
 )
@@ -353,4 +355,72 @@ func TestIndexIfEmptyBuildsTheIndexOfAnOldDatabase(t *testing.T) {
 	if n, err := s.IndexIfEmpty(ctx); err != nil || n != 0 {
 		t.Fatalf("second IndexIfEmpty = %d, %v", n, err)
 	}
+}
+
+// TestBulkFilingIsIndexedByTheCatchUp: complaints filed in bulk wait in
+// the backlog (search does not find them yet), the catch-up indexer
+// writes their terms, and a complaint whose text changed while it waited
+// is indexed as it stands, once.
+func TestBulkFilingIsIndexedByTheCatchUp(t *testing.T) {
+	s, _ := newService(t)
+	ins := make([]ledger.NewComplaint, 3)
+	for i := range ins {
+		ins[i] = webComplaint()
+		ins[i].Channel, ins[i].SourceRef, ins[i].Identity, ins[i].Contact = ledger.ChannelHotline, fmt.Sprintf("SN%03d", i), ledger.Anonymous, nil
+		ins[i].Subject = []string{"恒达建材有限公司", "汉江砂石场", "青山养殖场"}[i]
+	}
+	var filed []ledger.Filed
+	err := s.DB.InTx(ctx, func(tx *sqlx.Tx) error {
+		var err error
+		filed, err = s.FileBulkTx(ctx, tx, ins, inspector)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := search(t, s, ledger.SearchComplaints, "恒达建材", all); len(got) != 0 {
+		t.Fatalf("found before the catch-up: %v", got)
+	}
+	if n, err := s.Backlog(ctx); err != nil || n != 3 {
+		t.Fatalf("backlog %d (%v), want 3", n, err)
+	}
+	// The third changes while it waits (a ticket exported again).
+	c := filed[2].Complaint
+	before := ledger.TextOf(&c)
+	after := before
+	after.Subject = "青山生猪养殖合作社"
+	err = s.DB.InTx(ctx, func(tx *sqlx.Tx) error {
+		if _, err := tx.ExecContext(ctx, `UPDATE complaints SET subject = ? WHERE id = ?`, after.Subject, c.ID); err != nil {
+			return err
+		}
+		return s.ReindexComplaintTx(ctx, tx, before, after)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := s.Backlog(ctx); n != 2 {
+		t.Fatalf("backlog %d after the update, want 2", n)
+	}
+	if n, err := s.IndexBacklog(ctx, 1); err != nil || n != 1 {
+		t.Fatalf("IndexBacklog(1) = %d, %v", n, err)
+	}
+	if n, err := s.CatchUp(ctx); err != nil || n != 1 {
+		t.Fatalf("CatchUp = %d, %v", n, err)
+	}
+	for _, tc := range []struct {
+		text string
+		want []string
+	}{
+		{"恒达建材", []string{filed[0].Complaint.Ref()}},
+		{"汉江砂石场", []string{filed[1].Complaint.Ref()}},
+		{"生猪养殖合作社", []string{c.Ref()}},
+	} {
+		if got := search(t, s, ledger.SearchComplaints, tc.text, all); !slices.Equal(got, tc.want) {
+			t.Errorf("search %q = %v, want %v", tc.text, got, tc.want)
+		}
+	}
+	if n, err := s.CatchUp(ctx); err != nil || n != 0 {
+		t.Fatalf("second CatchUp = %d, %v", n, err)
+	}
+	assertIndexInStep(t, s)
 }
