@@ -82,7 +82,70 @@ func Open(ctx context.Context, spec string) (*DB, error) {
 		x.Close()
 		return nil, fmt.Errorf("数据库无法连接（%s）：%w", engine, err)
 	}
+	if engine == MySQL {
+		return d.readYourWrites(pctx, dsn)
+	}
 	return d, nil
+}
+
+// SyncWaitParam is the session variable that makes a Galera node apply every
+// write the cluster committed before it answers a read.
+const SyncWaitParam = "wsrep_sync_wait"
+
+// readYourWrites makes a handle on a Galera node read what any node
+// committed: Galera applies other nodes' writes asynchronously, so without it
+// a code filed through one instance is not found at once through another.
+// When the server is a Galera node (wsrep_on = ON) and the DSN does not set
+// wsrep_sync_wait itself, the pool is reopened with wsrep_sync_wait=1 (reads
+// wait for causality), which the driver sets on every new connection. A DSN
+// that names the variable (…?wsrep_sync_wait=0) is left as it is.
+func (d *DB) readYourWrites(ctx context.Context, dsn string) (*DB, error) {
+	cfg, err := MySQLConfig(dsn)
+	if err != nil {
+		d.Close()
+		return nil, err
+	}
+	if _, set := cfg.Params[SyncWaitParam]; set {
+		return d, nil
+	}
+	galera, err := d.IsGalera(ctx)
+	if err != nil || !galera {
+		return d, err
+	}
+	cfg.Params[SyncWaitParam] = "1"
+	x, err := sqlx.Open("mysql", cfg.FormatDSN())
+	if err != nil {
+		d.Close()
+		return nil, fmt.Errorf("db: open mysql: %w", err)
+	}
+	x.SetMaxOpenConns(64)
+	x.SetMaxIdleConns(64)
+	x.SetConnMaxLifetime(30 * time.Minute)
+	if err := x.PingContext(ctx); err != nil {
+		x.Close()
+		d.Close()
+		return nil, fmt.Errorf("数据库无法连接（%s）：%w", MySQL, err)
+	}
+	d.Close()
+	return &DB{DB: x, Engine: MySQL}, nil
+}
+
+// IsGalera reports whether the server is a node of a Galera cluster
+// (wsrep_on = ON). MySQL has no such variable and MariaDB without a cluster
+// says OFF: both are false.
+func (d *DB) IsGalera(ctx context.Context) (bool, error) {
+	if d.Engine != MySQL {
+		return false, nil
+	}
+	var name, value string
+	err := d.QueryRowContext(ctx, `SHOW VARIABLES LIKE 'wsrep_on'`).Scan(&name, &value)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("db: wsrep_on: %w", err)
+	}
+	return strings.EqualFold(value, "ON"), nil
 }
 
 // MySQLConfig parses a go-sql-driver DSN and sets what ecoreport relies on:

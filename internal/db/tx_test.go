@@ -2,6 +2,7 @@ package db_test
 
 import (
 	"context"
+	"database/sql"
 	"database/sql/driver"
 	"errors"
 	"fmt"
@@ -190,5 +191,32 @@ func TestInTxOvercomesARealDeadlock(t *testing.T) {
 	}
 	if ns := probeRows(t, d); fmt.Sprint(ns) != "[11 11]" {
 		t.Fatalf("rows %v, want [11 11]: each transaction applied exactly once", ns)
+	}
+}
+
+// TestSyncWaitOnlyOnGalera: a server that is not a Galera node gets no
+// wsrep_sync_wait; on a Galera node (ECOREPORT_TEST_MYSQL_DSN pointing at
+// one) every connection reads with wsrep_sync_wait=1.
+func TestSyncWaitOnlyOnGalera(t *testing.T) {
+	d := dbtest.MustOpenDB(t)
+	ctx := context.Background()
+	galera, err := d.IsGalera(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Engine != db.MySQL {
+		if galera {
+			t.Fatal("SQLite is not a Galera node")
+		}
+		return
+	}
+	var v sql.NullString
+	err = d.QueryRowContext(ctx, `SELECT @@SESSION.wsrep_sync_wait`).Scan(&v)
+	t.Logf("galera node: %v, wsrep_sync_wait: %q", galera, v.String)
+	switch {
+	case galera && (err != nil || v.String != "1"):
+		t.Fatalf("Galera node: wsrep_sync_wait = %q (%v), want 1", v.String, err)
+	case !galera && err == nil && v.String != "0":
+		t.Fatalf("not a Galera node, yet wsrep_sync_wait = %q", v.String)
 	}
 }
