@@ -359,6 +359,9 @@ func runMulti(ctx context.Context, bin string) int {
 		if n := kst.count(0, "", func(s int) bool { return s >= 500 || s == -1 }); n > 0 {
 			fail("instance A, its node alive: %d answers 5xx or transport errors", n)
 		}
+		if n := kst.count(0, "lookup", func(s int) bool { return s != 200 }); n > 0 {
+			fail("instance A: %d lookups of codes filed before did not answer 200", n)
+		}
 		if len(kcodes) != keys {
 			fail("%d of %d filings ended without 201 after the retries", keys-len(kcodes), keys)
 		}
