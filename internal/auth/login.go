@@ -244,6 +244,7 @@ func (s *Store) Login(ctx context.Context, a Attempt) (*User, error) {
 	var client, account *failureKey
 	var refuse error
 	err = s.DB.InTx(ctx, func(tx *sqlx.Tx) error {
+		client, account, refuse = nil, nil, nil // InTx may run this again
 		// Always the client's row first, then the account's: two attempts
 		// lock in the same order and never deadlock.
 		if clientID != "" {
@@ -412,6 +413,7 @@ func (s *Store) Authenticate(ctx context.Context, username, password string) (*U
 	var k *failureKey
 	var refuse error
 	err = s.DB.InTx(ctx, func(tx *sqlx.Tx) error {
+		refuse = nil // InTx may run this again
 		if k, err = s.lockKey(ctx, tx, id, now); err != nil {
 			return err
 		}

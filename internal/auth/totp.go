@@ -322,6 +322,7 @@ func (t *TOTP) CompleteLogin(ctx context.Context, token, code string) (*User, er
 func (t *TOTP) wrongCode(ctx context.Context, ch *Challenge, u *User, now time.Time) error {
 	locked := false
 	err := t.Users.DB.InTx(ctx, func(tx *sqlx.Tx) error {
+		locked = false // InTx may run this again
 		res, err := tx.ExecContext(ctx, countAttemptSQL, ch.ID, MaxCodeAttempts)
 		if err != nil {
 			return err

@@ -126,6 +126,7 @@ func (s *Service) Hold(ctx context.Context, token string, photos []HeldPhoto) ([
 				return fmt.Errorf("conversation: hold photo: %w", err)
 			}
 		}
+		live = nil // Select appends, and InTx may run this again
 		return tx.SelectContext(ctx, &live, heldLiveSQL, th, now, false)
 	})
 	if err != nil {

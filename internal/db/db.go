@@ -6,8 +6,10 @@ package db
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -80,7 +82,70 @@ func Open(ctx context.Context, spec string) (*DB, error) {
 		x.Close()
 		return nil, fmt.Errorf("数据库无法连接（%s）：%w", engine, err)
 	}
+	if engine == MySQL {
+		return d.readYourWrites(pctx, dsn)
+	}
 	return d, nil
+}
+
+// SyncWaitParam is the session variable that makes a Galera node apply every
+// write the cluster committed before it answers a read.
+const SyncWaitParam = "wsrep_sync_wait"
+
+// readYourWrites makes a handle on a Galera node read what any node
+// committed: Galera applies other nodes' writes asynchronously, so without it
+// a code filed through one instance is not found at once through another.
+// When the server is a Galera node (wsrep_on = ON) and the DSN does not set
+// wsrep_sync_wait itself, the pool is reopened with wsrep_sync_wait=1 (reads
+// wait for causality), which the driver sets on every new connection. A DSN
+// that names the variable (…?wsrep_sync_wait=0) is left as it is.
+func (d *DB) readYourWrites(ctx context.Context, dsn string) (*DB, error) {
+	cfg, err := MySQLConfig(dsn)
+	if err != nil {
+		d.Close()
+		return nil, err
+	}
+	if _, set := cfg.Params[SyncWaitParam]; set {
+		return d, nil
+	}
+	galera, err := d.IsGalera(ctx)
+	if err != nil || !galera {
+		return d, err
+	}
+	cfg.Params[SyncWaitParam] = "1"
+	x, err := sqlx.Open("mysql", cfg.FormatDSN())
+	if err != nil {
+		d.Close()
+		return nil, fmt.Errorf("db: open mysql: %w", err)
+	}
+	x.SetMaxOpenConns(64)
+	x.SetMaxIdleConns(64)
+	x.SetConnMaxLifetime(30 * time.Minute)
+	if err := x.PingContext(ctx); err != nil {
+		x.Close()
+		d.Close()
+		return nil, fmt.Errorf("数据库无法连接（%s）：%w", MySQL, err)
+	}
+	d.Close()
+	return &DB{DB: x, Engine: MySQL}, nil
+}
+
+// IsGalera reports whether the server is a node of a Galera cluster
+// (wsrep_on = ON). MySQL has no such variable and MariaDB without a cluster
+// says OFF: both are false.
+func (d *DB) IsGalera(ctx context.Context) (bool, error) {
+	if d.Engine != MySQL {
+		return false, nil
+	}
+	var name, value string
+	err := d.QueryRowContext(ctx, `SHOW VARIABLES LIKE 'wsrep_on'`).Scan(&name, &value)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("db: wsrep_on: %w", err)
+	}
+	return strings.EqualFold(value, "ON"), nil
 }
 
 // MySQLConfig parses a go-sql-driver DSN and sets what ecoreport relies on:
@@ -143,20 +208,129 @@ func sqliteDSN(path string) string {
 		"_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)&_pragma=cache_size(-32768)&_txlock=immediate"
 }
 
+// Transactions. Every transaction of the application runs through InTx, which
+// runs the whole transaction again when the engine gave it up for a reason
+// that a second try overcomes: a deadlock, a Galera certification conflict
+// (both MySQL error 1213) or a lock wait timeout (1205). Re-running a
+// closure must therefore be safe: it may only change the database through tx
+// and the variables it assigns afresh on every run (never append to a slice
+// declared outside it, send, or call hooks that act outside the transaction).
+
+// Retry policy: attempts in all, and the backoff before the second try,
+// doubled for each try after it up to maxTxBackoff. Each wait is drawn
+// uniformly from [backoff/2, backoff] so that two instances that collided do
+// not collide again in step.
+const (
+	defaultTxAttempts = 8
+	firstTxBackoff    = 5 * time.Millisecond
+	maxTxBackoff      = 400 * time.Millisecond
+)
+
+// TxOption changes how InTx runs one transaction.
+type TxOption func(*txConfig)
+
+type txConfig struct{ attempts int }
+
+// Attempts sets how many times InTx tries the transaction in all (at least
+// one). Hot rows that every caller writes (the year's notice counter, the
+// reward budget) ask for more than the default.
+func Attempts(n int) TxOption {
+	return func(c *txConfig) {
+		if n > 0 {
+			c.attempts = n
+		}
+	}
+}
+
 // InTx runs fn in a transaction: begin, fn, commit; rollback when fn fails.
-func (d *DB) InTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
+// When the transaction fails with a retryable error (IsRetryable: deadlock,
+// certification conflict, lock wait timeout), at any statement or at commit,
+// it is rolled back and the whole of fn runs again in a new transaction,
+// after a jittered backoff, up to the configured attempts. An error that is
+// still retryable after the last attempt, or that means the database is
+// unreachable or not ready, comes back classified (EUNAVAILABLE, 503); a
+// failed commit after a lost connection is never retried, since it may have
+// committed.
+func (d *DB) InTx(ctx context.Context, fn func(tx *sqlx.Tx) error, opts ...TxOption) error {
+	cfg := txConfig{attempts: defaultTxAttempts}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	backoff := firstTxBackoff
+	for attempt := 1; ; attempt++ {
+		err := d.tryTx(ctx, fn)
+		if err == nil || !IsRetryable(err) || attempt >= cfg.attempts || ctx.Err() != nil {
+			return Classify(err)
+		}
+		wait := backoff/2 + rand.N(backoff/2+1)
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return Classify(err)
+		case <-t.C:
+		}
+		backoff = min(2*backoff, maxTxBackoff)
+	}
+}
+
+// tryTx is one attempt of InTx.
+func (d *DB) tryTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
 	tx, err := d.BeginTxx(ctx, nil)
 	if err != nil {
-		return Classify(fmt.Errorf("db: begin: %w", err))
+		return fmt.Errorf("db: begin: %w", err)
 	}
 	defer tx.Rollback()
 	if err := fn(tx); err != nil {
 		return err
 	}
 	if err := tx.Commit(); err != nil {
-		return Classify(fmt.Errorf("db: commit: %w", err))
+		return fmt.Errorf("db: commit: %w", err)
 	}
 	return nil
+}
+
+// MySQL/MariaDB error numbers InTx and Classify act on.
+const (
+	erLockWaitTimeout = 1205 // ER_LOCK_WAIT_TIMEOUT
+	erLockDeadlock    = 1213 // ER_LOCK_DEADLOCK; also a Galera certification conflict
+	erUnknownCom      = 1047 // WSREP has not yet prepared node for application use
+	erServerShutdown  = 1053 // server shutdown in progress
+	erDupEntry        = 1062 // ER_DUP_ENTRY
+)
+
+// IsRetryable reports whether err is an engine error that running the whole
+// transaction again overcomes: MySQL 1213 (deadlock, or a Galera node lost
+// certification to a transaction committed on another node) and 1205 (lock
+// wait timeout). SQLite's SQLITE_BUSY is not among them: the busy timeout
+// already waited for the write lock, and a second wait as long would only
+// hold the request.
+func IsRetryable(err error) bool {
+	var me *mysql.MySQLError
+	if errors.As(err, &me) {
+		return me.Number == erLockDeadlock || me.Number == erLockWaitTimeout
+	}
+	return false
+}
+
+// IsBusy reports whether err means the database is there but cannot take
+// this work now: a retryable error that outlasted its attempts, a Galera
+// node not ready (1047, while it joins or resyncs), a server shutting down
+// (1053), or SQLite's write lock held past the busy timeout.
+func IsBusy(err error) bool {
+	if IsRetryable(err) {
+		return true
+	}
+	var me *mysql.MySQLError
+	if errors.As(err, &me) {
+		return me.Number == erUnknownCom || me.Number == erServerShutdown
+	}
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		c := se.Code() & 0xff // primary code: SQLITE_BUSY_* and SQLITE_LOCKED_* too
+		return c == sqlite3.SQLITE_BUSY || c == sqlite3.SQLITE_LOCKED
+	}
+	return false
 }
 
 // IsDuplicate reports whether err is a unique-key violation (MySQL 1062,
@@ -164,7 +338,7 @@ func (d *DB) InTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
 func IsDuplicate(err error) bool {
 	var me *mysql.MySQLError
 	if errors.As(err, &me) {
-		return me.Number == 1062
+		return me.Number == erDupEntry
 	}
 	var se *sqlite.Error
 	if errors.As(err, &se) {
@@ -179,7 +353,7 @@ func IsUnavailable(err error) bool {
 	if err == nil {
 		return false
 	}
-	if errors.Is(err, mysql.ErrInvalidConn) || errors.Is(err, sql.ErrConnDone) {
+	if errors.Is(err, mysql.ErrInvalidConn) || errors.Is(err, driver.ErrBadConn) || errors.Is(err, sql.ErrConnDone) {
 		return true
 	}
 	var ne interface{ Timeout() bool }
@@ -196,7 +370,8 @@ func IsUnavailable(err error) bool {
 }
 
 // Classify maps engine errors to application errors: a duplicate key to
-// ECONFLICT, an unreachable database to EUNAVAILABLE; other errors pass.
+// ECONFLICT; a busy database (IsBusy) and an unreachable one to EUNAVAILABLE,
+// which the edge answers 503 with Retry-After; other errors pass.
 func Classify(err error) error {
 	switch {
 	case err == nil:
@@ -205,11 +380,16 @@ func Classify(err error) error {
 		return err
 	case IsDuplicate(err):
 		return fmt.Errorf("%w (%w)", &apperr.Error{Code: apperr.ECONFLICT, Message: "记录已存在"}, err)
+	case IsBusy(err):
+		return fmt.Errorf("%w (%w)", &apperr.Error{Code: apperr.EUNAVAILABLE, Message: BusyMessage}, err)
 	case IsUnavailable(err):
 		return fmt.Errorf("%w (%w)", &apperr.Error{Code: apperr.EUNAVAILABLE, Message: "系统暂时无法处理，请稍后再试"}, err)
 	}
 	return err
 }
+
+// BusyMessage is what a person sees when the database is busy (503).
+const BusyMessage = "系统繁忙，请稍后再试"
 
 // NotFound maps sql.ErrNoRows to an ENOTFOUND error with the given message.
 func NotFound(err error, msg string) error {

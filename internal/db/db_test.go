@@ -28,7 +28,7 @@ func columns(t *testing.T, d *db.DB) []string {
 		for _, tb := range tables {
 			var cols []string
 			if err := d.Select(&cols, `SELECT name || CASE WHEN upper(type) IN ('DATETIME', 'DATE', 'TIMESTAMP') THEN ' (time)' ELSE '' END
- FROM pragma_table_info(?)`, tb); err != nil {
+ FROM pragma_table_xinfo(?)`, tb); err != nil {
 				t.Fatal(err)
 			}
 			for _, c := range cols {

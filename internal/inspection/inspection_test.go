@@ -2,6 +2,7 @@ package inspection_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -314,7 +315,8 @@ func TestInterviews(t *testing.T) {
 		t.Fatal(err)
 	}
 	loc := e.l.Location
-	if iv.CaseIDs != "1,2" || iv.HeldOn.In(loc).Format("2006-01-02 15:04") != "2026-11-10 00:00" ||
+	if iv.CaseIDs != fmt.Sprintf("%d,%d", c1, c2) || // ids as assigned: Galera steps auto-increment by node count
+		iv.HeldOn.In(loc).Format("2006-01-02 15:04") != "2026-11-10 00:00" ||
 		iv.ReportDueOn.In(loc).Format("2006-01-02") != "2026-11-17" {
 		t.Fatalf("interview = %+v", iv)
 	}

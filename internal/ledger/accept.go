@@ -37,6 +37,7 @@ func (s *Service) AcceptReopening(ctx context.Context, complaintID, intoCase int
 func (s *Service) accept(ctx context.Context, complaintID, intoCase int64, reopen bool, by Actor, in EventInput) (int64, error) {
 	var caseID int64
 	err := s.DB.InTx(ctx, func(tx *sqlx.Tx) error {
+		in := in // the notes below depend on this run's reads; InTx may run this again
 		c, err := s.complaintTx(ctx, tx, complaintID)
 		if err != nil {
 			return err

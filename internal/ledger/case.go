@@ -243,14 +243,14 @@ func (s *Service) moveCase(ctx context.Context, tx *sqlx.Tx, c *Case, to CaseSta
 }
 
 // withCase loads a case in a transaction and runs fn on it.
-func (s *Service) withCase(ctx context.Context, id int64, fn func(tx *sqlx.Tx, c *Case) error) error {
+func (s *Service) withCase(ctx context.Context, id int64, fn func(tx *sqlx.Tx, c *Case) error, opts ...db.TxOption) error {
 	return db.Classify(s.DB.InTx(ctx, func(tx *sqlx.Tx) error {
 		c, err := s.caseQ(ctx, tx, id, true)
 		if err != nil {
 			return err
 		}
 		return fn(tx, c)
-	}))
+	}, opts...))
 }
 
 // StartVerification moves an open case to verifying (核查中). ECONFLICT when

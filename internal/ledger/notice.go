@@ -168,6 +168,13 @@ const (
 	noticeCaseStatusOK = "整改通知书只能对核查属实的问题或退回重新整改的问题下达"
 )
 
+// NoticeAttempts is how many times issuing a notice is tried: every notice of
+// a year advances the one counter row, so on a multi-primary Galera cluster
+// notices issued on two nodes at once lose certification to each other and
+// are run again (the number stays gapless and used once: the counter is
+// advanced in the notice's own transaction).
+const NoticeAttempts = 30
+
 // IssueNotice issues a rectification notice (下达整改通知书) for a case and
 // returns it. In one transaction: the case is locked; a verified case
 // (substantiated or partly) moves to assigned through AssignTx; a case that is
@@ -253,7 +260,7 @@ func (s *Service) IssueNotice(ctx context.Context, in NewNotice, by Actor) (*Not
 			return err
 		}
 		return s.NoteTx(ctx, tx, c.ID, 0, "notice.issued", by, EventInput{InternalNote: n.Ref()})
-	})
+	}, db.Attempts(NoticeAttempts))
 	if err != nil {
 		return nil, err
 	}

@@ -233,6 +233,7 @@ func (o *Outbox) Purge(ctx context.Context, before time.Time, dead bool, by stri
 	}
 	var n int64
 	err := o.DB.InTx(ctx, func(tx *sqlx.Tx) error {
+		n = 0 // InTx may run this again: count this run's deletions only
 		q, args, err := sqlx.In(`SELECT id FROM outbox WHERE status IN (?) AND created_at < ?`, states, db.UTC(before))
 		if err != nil {
 			return err
