@@ -17,6 +17,7 @@ import (
 	"ecoreport/internal/audit"
 	"ecoreport/internal/auth"
 	"ecoreport/internal/captcha"
+	"ecoreport/internal/idempotency"
 	"ecoreport/internal/config"
 	"ecoreport/internal/db"
 	"ecoreport/internal/ledger"
@@ -213,7 +214,12 @@ func (m *Main) background(ctx context.Context) {
 	})
 	go every(ctx, CheckpointEvery, func() { m.checkpoint(ctx) })
 	go m.runNotifyJobs(ctx)
+	// Idempotency keys of filings past their day (idempotency.TTL).
+	keys := idempotency.New(m.DB, m.Keys, time.Now)
 	every(ctx, 10*time.Minute, func() {
+		if _, err := keys.Purge(ctx); err != nil && ctx.Err() == nil {
+			warn("purge idempotency keys: %v", err)
+		}
 		if _, err := m.Office.Sessions.Purge(ctx); err != nil && ctx.Err() == nil {
 			warn("purge sessions: %v", err)
 		}
