@@ -28,6 +28,7 @@ import (
 	"ecoreport/internal/ratelimit"
 	"ecoreport/internal/reward"
 	"ecoreport/internal/secret"
+	store "ecoreport/internal/upload" // "upload" names a test helper here
 	"ecoreport/internal/view"
 	"ecoreport/internal/web"
 	"ecoreport/static"
@@ -35,11 +36,14 @@ import (
 
 // Deps is what the portal needs from the application.
 type Deps struct {
-	Ledger   *ledger.Service
-	DB       *db.DB
-	Keys     *secret.Keys
-	Captcha  bool           // false: captcha answers are optional (load tests, kiosks); a warning is logged
-	DataDir  string         // uploads go to DataDir/uploads
+	Ledger  *ledger.Service
+	DB      *db.DB
+	Keys    *secret.Keys
+	Captcha bool   // false: captcha answers are optional (load tests, kiosks); a warning is logged
+	DataDir string // uploads go to DataDir/uploads when Uploads is nil
+	// Uploads is where photos are stored (internal/upload); the directory
+	// DataDir/uploads when nil.
+	Uploads  store.Store
 	Location *time.Location // for dates shown to people; Asia/Shanghai when nil
 	Logger   *slog.Logger   // slog.Default() when nil
 	Now      func() time.Time

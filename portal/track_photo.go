@@ -39,7 +39,7 @@ func (h *Handler) trackPhoto(c *gin.Context) {
 		return
 	}
 	a := as[n-1]
-	b, err := h.readFile(a.StoredName)
+	b, err := h.readFile(h.ctx(c), a.StoredName)
 	if err != nil {
 		h.log.ErrorContext(h.ctx(c), "portal: read photo", "err", err)
 		h.renderError(c, &apperr.Error{Code: apperr.EUNAVAILABLE, Message: "照片暂时无法读取，请稍后再试"})

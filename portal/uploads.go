@@ -1,13 +1,12 @@
 package portal
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"mime/multipart"
-	"os"
 	"path/filepath"
 
 	"github.com/gin-gonic/gin"
@@ -15,6 +14,7 @@ import (
 	"ecoreport/internal/apperr"
 	"ecoreport/internal/conversation"
 	"ecoreport/internal/photo"
+	store "ecoreport/internal/upload" // "upload" names a test helper here
 )
 
 // Photos of the report form and of additions go one way: each new file is
@@ -23,57 +23,39 @@ import (
 // transaction. A form sent back for a field to fix shows the held photos
 // with a box to untick, so nobody chooses them twice, with or without
 // JavaScript. The files are written by saveFile and removed by removeFile
-// only: another store (shared by several instances) replaces these two.
+// only, into the upload store the application gives (internal/upload: a
+// directory, the database or object storage shared by every instance).
 
 // errUploadDir is what a resident sees when photos cannot be written; the
 // complaint is then not filed at all, so nothing half-saved remains.
 var errUploadDir = &apperr.Error{Code: apperr.EUNAVAILABLE,
 	Message: "照片暂时无法保存，举报未提交。请稍后再试，或先不附照片提交。"}
 
-func (h *Handler) uploadDir() string { return filepath.Join(h.deps.DataDir, "uploads") }
+// uploads is the store the photos go to (Deps.Uploads; the directory
+// DataDir/uploads when none was given).
+func (h *Handler) uploads() store.Store {
+	if h.deps.Uploads != nil {
+		return h.deps.Uploads
+	}
+	return store.NewDir(filepath.Join(h.deps.DataDir, "uploads"))
+}
 
-// saveFile writes one sanitised photo under name, in full or not at all.
-func (h *Handler) saveFile(name string, data []byte) error {
-	dir := h.uploadDir()
-	if err := os.MkdirAll(dir, 0o750); err != nil {
-		return err
-	}
-	path := filepath.Join(dir, name)
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o640)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		os.Remove(path)
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		os.Remove(path)
-		return err
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(path)
-		return err
-	}
-	return nil
+// saveFile stores one sanitised photo under name, in full or not at all.
+func (h *Handler) saveFile(ctx context.Context, name string, data []byte) error {
+	return h.uploads().Put(ctx, name, bytes.NewReader(data), int64(len(data)))
 }
 
 // removeFile deletes one stored photo; a file already gone is not an error.
-func (h *Handler) removeFile(name string) error {
+func (h *Handler) removeFile(ctx context.Context, name string) error {
 	if !validStoredName(name) {
 		return fmt.Errorf("portal: refusing to remove %q", name)
 	}
-	if err := os.Remove(filepath.Join(h.uploadDir(), name)); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return err
-	}
-	return nil
+	return h.uploads().Delete(ctx, name)
 }
 
 // readFile reads one stored photo.
-func (h *Handler) readFile(name string) ([]byte, error) {
-	return os.ReadFile(filepath.Join(h.uploadDir(), name))
+func (h *Handler) readFile(ctx context.Context, name string) ([]byte, error) {
+	return store.ReadAll(ctx, h.uploads(), name)
 }
 
 // newStoredName is a random file name with the photo's extension.
@@ -97,7 +79,7 @@ func validStoredName(n string) bool {
 // SweepHeld removes held photos whose token expired (files and rows); the
 // application runs it on start and every few minutes.
 func (h *Handler) SweepHeld(ctx context.Context) (int, error) {
-	return h.conv.SweepHeld(ctx, h.removeFile)
+	return h.conv.SweepHeld(ctx, func(name string) error { return h.removeFile(ctx, name) })
 }
 
 // heldView is one held photo as the form lists it.
@@ -249,14 +231,14 @@ func (h *Handler) hold(ctx context.Context, token string, clean []photo.Clean) (
 	var added []conversation.HeldPhoto
 	for i, cp := range clean {
 		p := byName[rows[i].Name]
-		if err := h.saveFile(p.Name, cp.Data); err != nil {
+		if err := h.saveFile(ctx, p.Name, cp.Data); err != nil {
 			h.log.ErrorContext(ctx, "portal: save photo", "err", err)
 			seqs := []int{}
 			for _, a := range append(added, p) {
 				seqs = append(seqs, a.Seq)
 			}
 			for _, a := range added {
-				_ = h.removeFile(a.Name)
+				_ = h.removeFile(ctx, a.Name)
 			}
 			if rerr := h.conv.Release(ctx, token, seqs); rerr != nil {
 				h.log.ErrorContext(ctx, "portal: release held photos", "err", rerr)

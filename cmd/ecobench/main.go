@@ -7,6 +7,7 @@
 //	go run ./cmd/ecobench -db 'mysql:root@tcp(127.0.0.1:3306)/' -duration 20s
 //	go run ./cmd/ecobench -db ... -only filing,tracking -pairs 3 -c 32
 //	go run ./cmd/ecobench -load -db ... -duration 30s
+//	go run ./cmd/ecobench -load -multi -nodes DSN1,DSN2,DSN3 [-kill-node CMD -recover-node CMD]   (multi.go)
 //	go run ./cmd/ecobench -fault sigterm|db-restart|import-kill -db ...
 //	go run ./cmd/ecobench -attack login -db ... [-bin an-older-ecoreport]
 //	go run ./cmd/ecobench -db ... -only bulletin -ledger 1000000
@@ -168,6 +169,8 @@ func main() {
 		code = runFault(ctx, dbs, bin, opt.fault)
 	case opt.attack != "":
 		code = runAttack(ctx, dbs, bin, opt.attack)
+	case opt.load && multi.on:
+		code = runMulti(ctx, bin)
 	case opt.load:
 		code = runLoadScenario(ctx, dbs, bin)
 	default:

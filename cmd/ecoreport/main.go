@@ -38,6 +38,7 @@ func commands() []command {
 		{"search", "查找索引：search reindex 重建索引", runSearch},
 		{"backup", "在线备份数据库（SQLite）、数据密钥和上传文件到一个文件：backup -o 文件.tar.gz", runBackup},
 		{"restore", "从备份恢复到空的数据目录：restore 文件.tar.gz", runRestore},
+		{"uploads", "上传文件存储：uploads migrate --from dir --to db|s3 | uploads sweep", runUploads},
 		{"outbox", "消息发件箱：outbox list | show | retry | purge | address", runOutbox},
 		{"version", "显示版本", runVersion},
 		{"help", "显示帮助", nil},

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"path/filepath"
 	"time"
 
 	"ecoreport/hotline"
@@ -34,7 +33,7 @@ func (m *Main) register() error {
 
 	conv := conversation.New(m.Ledger) // the portal's reporters and the office's staff share it
 	ph := portal.New(portal.Deps{Ledger: m.Ledger, DB: m.DB, Keys: m.Keys, Captcha: m.Config.Captcha == "on",
-		DataDir: m.Config.DataDir, Location: m.Config.Location, Logger: m.Log, Now: time.Now, Limits: limits, Rewards: m.Reward,
+		DataDir: m.Config.DataDir, Uploads: m.Uploads, Location: m.Config.Location, Logger: m.Log, Now: time.Now, Limits: limits, Rewards: m.Reward,
 		Assets: assets, Conversation: conv, PublicURL: m.Config.PublicURL, County: m.Config.County})
 	ph.Register(m.Engine)
 	m.Portal = ph
@@ -52,7 +51,7 @@ func (m *Main) register() error {
 		Assets: assets, Hotline: im, HotlineFeedback: fb, Conversation: conv, County: m.Config.County,
 		Captcha: captcha.New(m.DB, m.Config.Captcha == "on", time.Now), LoginPerMinute: loginPerMinute,
 		AuditCheckpoints: m.Checkpoints.File, Outbox: m.Outbox,
-		UploadDir: filepath.Join(m.Config.DataDir, "uploads")})
+		Uploads: m.Uploads})
 	m.Office.Register(m.Engine)
 	return nil
 }

@@ -25,6 +25,7 @@ import (
 	"ecoreport/internal/office"
 	"ecoreport/internal/reward"
 	"ecoreport/internal/secret"
+	"ecoreport/internal/upload"
 	"ecoreport/internal/web"
 	"ecoreport/portal"
 )
@@ -53,6 +54,10 @@ type Main struct {
 
 	// filings is the group commit of filings (nil with --filing-window 0).
 	filings *ledger.Batcher
+
+	// Uploads is where photos are kept (--uploads): every instance on the
+	// same database or object store sees the same files with db or s3.
+	Uploads upload.Store
 
 	// Registry holds the metrics /metrics serves (the engine's and the
 	// outbox's).
@@ -86,6 +91,9 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	m.Checkpoints = &audit.Checkpointer{DB: m.DB, File: checkpoints(cfg, m.Keys)}
+	if m.Uploads, err = openUploads(ctx, cfg, m.DB, cfg.Uploads.Store); err != nil {
+		return err
+	}
 	m.Ledger = newLedger(cfg, m.DB, m.Keys)
 	if n, err := m.Ledger.IndexIfEmpty(ctx); err != nil {
 		return fmt.Errorf("建立查找索引失败：%w", err)
@@ -347,7 +355,7 @@ func (m *Main) announceAdmin() {
 func runServe(ctx context.Context, args []string, out, errOut io.Writer) int {
 	cfg := config.Default()
 	if _, code := flags("serve [参数]", "启动服务：居民举报门户、工作人员后台和对接接口。首次在 SQLite 上启动时自动建库。", args, &cfg,
-		config.WithDB|config.WithServe|config.WithKeys|config.WithHotline|config.WithCounty|config.WithNotify, errOut, nil); code >= 0 {
+		config.WithDB|config.WithServe|config.WithKeys|config.WithHotline|config.WithCounty|config.WithNotify|config.WithUploads, errOut, nil); code >= 0 {
 		return code
 	}
 	// Log lines (one per request) are written out in batches: every 100 ms,

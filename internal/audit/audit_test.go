@@ -82,11 +82,26 @@ func TestVerifyNamesFirstBrokenEntry(t *testing.T) {
 }
 
 func TestConcurrentWritersAndSealersKeepOneChain(t *testing.T) {
-	d := dbtest.MustOpenDB(t)
+	writeAndSealAtOnce(t, []*db.DB{dbtest.MustOpenDB(t)})
+}
+
+// TestConcurrentWritersAndSealersAcrossNodes: the writers and the sealers
+// spread over three nodes of a Galera cluster; one chain, verified on
+// every node.
+func TestConcurrentWritersAndSealersAcrossNodes(t *testing.T) {
+	writeAndSealAtOnce(t, dbtest.MustOpenNodes(t, 3))
+}
+
+// writeAndSealAtOnce: 8 writers of 20 entries and 3 sealers of 20 rounds,
+// writer and sealer i on nodes[i%len(nodes)]; then the chain holds all 160
+// entries sealed and unbroken, seen from every node.
+func writeAndSealAtOnce(t *testing.T, nodes []*db.DB) {
+	t.Helper()
 	ctx := context.Background()
 	var wg sync.WaitGroup
 	for w := 0; w < 8; w++ {
 		wg.Add(1)
+		d := nodes[w%len(nodes)]
 		go func(w int) {
 			defer wg.Done()
 			for i := 0; i < 20; i++ {
@@ -102,6 +117,7 @@ func TestConcurrentWritersAndSealersKeepOneChain(t *testing.T) {
 	}
 	for s := 0; s < 3; s++ {
 		wg.Add(1)
+		d := nodes[s%len(nodes)]
 		go func() {
 			defer wg.Done()
 			for i := 0; i < 20; i++ {
@@ -113,12 +129,14 @@ func TestConcurrentWritersAndSealersKeepOneChain(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	if err := audit.SealAll(ctx, d); err != nil {
+	if err := audit.SealAll(ctx, nodes[0]); err != nil {
 		t.Fatal(err)
 	}
-	r, err := audit.Verify(ctx, d)
-	if err != nil || r.BrokenAt != 0 || r.Sealed != 160 {
-		t.Fatalf("%+v %v", r, err)
+	for i, d := range nodes {
+		r, err := audit.Verify(ctx, d)
+		if err != nil || r.BrokenAt != 0 || r.Sealed != 160 {
+			t.Fatalf("node %d: %+v %v", i+1, r, err)
+		}
 	}
 }
 

@@ -1,10 +1,13 @@
 // Package backup writes and restores one archive (备份文件, a tar.gz) of
 // everything an instance cannot be rebuilt without: a consistent snapshot of
 // the SQLite database, the data key (without which no encrypted contact can
-// be read again) and the uploaded photos, with a manifest of their SHA-256
-// checksums. A database on a MySQL/MariaDB server is backed up on the server
-// (mariadb-dump --single-transaction); its archive holds the key and the
-// uploads and its manifest says that the database is not in it.
+// be read again), the signed audit checkpoints kept beside it, and the
+// uploaded photos of a dir or s3 store (a db store's are in the database),
+// with a manifest of their SHA-256 checksums. A database on a MySQL/MariaDB
+// server is backed up on the server (mariadb-dump --single-transaction); its
+// archive holds the key, the checkpoints and the uploads and its manifest
+// says that the database is not in it. Restore puts uploads/ into the local
+// directory; for a db or s3 store, uploads migrate moves them on.
 package backup
 
 import (
@@ -26,6 +29,7 @@ import (
 	"time"
 
 	"ecoreport/internal/db"
+	"ecoreport/internal/upload"
 )
 
 // Format names the layout of the archive; Restore refuses any other.
@@ -35,9 +39,13 @@ const Format = "ecoreport-backup 1"
 const (
 	DatabaseName = "database.sqlite"
 	KeyName      = "ecoreport.key"
-	UploadsDir   = "uploads"
-	ManifestName = "manifest.json"
-	SumsName     = "SHA256SUMS" // the same checksums for sha256sum -c
+	// CheckpointsName is the file of signed audit checkpoints kept beside
+	// the key: restored with the database, audit verify holds the chain to
+	// them again.
+	CheckpointsName = "audit-checkpoints.jsonl"
+	UploadsDir      = "uploads"
+	ManifestName    = "manifest.json"
+	SumsName        = "SHA256SUMS" // the same checksums for sha256sum -c
 )
 
 // Manifest (清单) describes an archive: when and from what it was made, and
@@ -49,8 +57,11 @@ type Manifest struct {
 	Engine        string    `json:"engine"`  // of the database backed up
 	SchemaVersion int64     `json:"schema_version"`
 	Database      bool      `json:"database"` // whether database.sqlite is in the archive
-	Note          string    `json:"note,omitempty"`
-	Files         []File    `json:"files"`
+	// UploadStore is the upload store backed up (dir, db, s3); the files of
+	// dir and s3 are under uploads/, those of db are in the database.
+	UploadStore string `json:"upload_store,omitempty"`
+	Note        string `json:"note,omitempty"`
+	Files       []File `json:"files"`
 }
 
 // File is one file of the archive.
@@ -88,10 +99,13 @@ const NoteServerDatabase = "数据库在 MySQL/MariaDB 服务器上，不在此�
 type Source struct {
 	DB      *db.DB
 	KeyFile string // the data key
-	Uploads string // the local uploads directory (DATA_DIR/uploads)
-	TempDir string // where the database snapshot is written first (beside the archive)
-	Version string // of this binary
-	Now     func() time.Time
+	// Uploads is the upload store: a dir or s3 store's files are copied
+	// into the archive, a db store's are in the database already.
+	Uploads     upload.Store
+	Checkpoints string // the audit checkpoint file; skipped when it does not exist yet
+	TempDir     string // where the database snapshot is written first (beside the archive)
+	Version     string // of this binary
+	Now         func() time.Time
 }
 
 // Write writes the archive to w: first the database snapshot, then the key,
@@ -145,18 +159,37 @@ func Write(ctx context.Context, w io.Writer, src Source) (*Manifest, error) {
 		}
 		return nil, err
 	}
-	err = LocalUploads(src.Uploads, func(rel, file string) error {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		err := add(UploadsDir+"/"+rel, file, 0o640)
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil // removed since it was listed: an upload whose filing was not committed
-		}
-		return err
-	})
-	if err != nil {
+	switch f, err := addFile(tw, CheckpointsName, src.Checkpoints, 0o600, m.CreatedAt); {
+	case err == nil:
+		m.Files = append(m.Files, f)
+	case errors.Is(err, fs.ErrNotExist) || src.Checkpoints == "":
+		// no checkpoint signed yet
+	default:
 		return nil, err
+	}
+	if src.Uploads != nil {
+		m.UploadStore = src.Uploads.Kind()
+	}
+	if src.Uploads != nil && src.Uploads.Kind() != upload.KindDB {
+		err = src.Uploads.Walk(ctx, func(o upload.Object) error {
+			rc, err := src.Uploads.Open(ctx, o.Key)
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil // removed since it was listed: an upload whose filing was not committed
+			}
+			if err != nil {
+				return err
+			}
+			defer rc.Close()
+			f, err := addReader(tw, UploadsDir+"/"+o.Key, rc, o.Size, 0o640, m.CreatedAt)
+			if err != nil {
+				return err
+			}
+			m.Files = append(m.Files, f)
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("备份上传文件（%s）失败：%w", src.Uploads.Where(), err)
+		}
 	}
 
 	body, err := json.MarshalIndent(m, "", "  ")
@@ -178,37 +211,6 @@ func Write(ctx context.Context, w io.Writer, src Source) (*Manifest, error) {
 	return m, nil
 }
 
-// LocalUploads calls fn for every file under the local uploads directory
-// dir, in name order, with its path relative to dir ("/"-separated) and its
-// path on disk. A missing directory has no files. This is the one place
-// the backup reads uploads from; a store that keeps photos in the database
-// has them in the database's backup instead.
-func LocalUploads(dir string, fn func(rel, file string) error) error {
-	err := filepath.WalkDir(dir, func(p string, e fs.DirEntry, err error) error {
-		if err != nil {
-			if p == dir && errors.Is(err, fs.ErrNotExist) {
-				return fs.SkipAll
-			}
-			return err
-		}
-		if e.IsDir() {
-			return nil
-		}
-		if !e.Type().IsRegular() {
-			return fmt.Errorf("上传目录中的 %s 不是普通文件，无法备份", p)
-		}
-		rel, err := filepath.Rel(dir, p)
-		if err != nil {
-			return err
-		}
-		return fn(filepath.ToSlash(rel), p)
-	})
-	if err != nil {
-		return fmt.Errorf("读取上传目录 %s 失败：%w", dir, err)
-	}
-	return nil
-}
-
 func addFile(tw *tar.Writer, name, file string, mode int64, at time.Time) (File, error) {
 	f, err := os.Open(file)
 	if err != nil {
@@ -219,16 +221,21 @@ func addFile(tw *tar.Writer, name, file string, mode int64, at time.Time) (File,
 	if err != nil {
 		return File{}, err
 	}
-	if err := tw.WriteHeader(header(name, st.Size(), mode, at)); err != nil {
+	return addReader(tw, name, f, st.Size(), mode, at)
+}
+
+// addReader writes size bytes of r as name.
+func addReader(tw *tar.Writer, name string, r io.Reader, size, mode int64, at time.Time) (File, error) {
+	if err := tw.WriteHeader(header(name, size, mode, at)); err != nil {
 		return File{}, fmt.Errorf("写入备份文件失败：%w", err)
 	}
 	h := sha256.New()
-	n, err := io.Copy(io.MultiWriter(tw, h), f)
+	n, err := io.Copy(io.MultiWriter(tw, h), io.LimitReader(r, size))
 	if err != nil {
-		return File{}, fmt.Errorf("备份 %s 失败：%w", file, err)
+		return File{}, fmt.Errorf("备份 %s 失败：%w", name, err)
 	}
-	if n != st.Size() {
-		return File{}, fmt.Errorf("备份 %s 失败：文件在读取时改变了大小", file)
+	if n != size {
+		return File{}, fmt.Errorf("备份 %s 失败：文件在读取时改变了大小", name)
 	}
 	return File{Path: name, Size: n, SHA256: hex.EncodeToString(h.Sum(nil))}, nil
 }
@@ -260,7 +267,7 @@ func sums(m *Manifest) []byte {
 // or a relative path under uploads/ with no empty, "." or ".." element.
 func validName(name string) bool {
 	switch name {
-	case DatabaseName, KeyName, ManifestName, SumsName:
+	case DatabaseName, KeyName, CheckpointsName, ManifestName, SumsName:
 		return true
 	}
 	rel, ok := strings.CutPrefix(name, UploadsDir+"/")

@@ -22,9 +22,10 @@ import (
 
 // Target is where Restore puts an archive's files.
 type Target struct {
-	DBFile  string // the SQLite file; "" when the database is on a server
-	KeyFile string
-	Uploads string // the local uploads directory
+	DBFile      string // the SQLite file; "" when the database is on a server
+	KeyFile     string
+	Checkpoints string // the audit checkpoint file (beside the key)
+	Uploads     string // the local uploads directory the archive's uploads/ go to
 	// Force moves what is already there aside (NAME.before-restore-TIME)
 	// instead of refusing. Nothing is deleted.
 	Force bool
@@ -99,6 +100,9 @@ func (t Target) present() []string {
 	if exists(t.KeyFile) {
 		out = append(out, t.KeyFile)
 	}
+	if t.Checkpoints != "" && exists(t.Checkpoints) {
+		out = append(out, t.Checkpoints)
+	}
 	if es, err := os.ReadDir(t.Uploads); err == nil && len(es) > 0 {
 		out = append(out, t.Uploads)
 	}
@@ -109,12 +113,13 @@ func (t Target) present() []string {
 type stage struct {
 	t         Target
 	db, key   string // staged files
+	cps       string // staged checkpoint file
 	uploads   string // staged directory
 	installed []string
 }
 
 func (s *stage) cleanup() {
-	for _, p := range []string{s.db, s.key, s.uploads} {
+	for _, p := range []string{s.db, s.key, s.cps, s.uploads} {
 		if p != "" {
 			os.RemoveAll(p)
 		}
@@ -232,6 +237,12 @@ func (s *stage) place(name string) (string, error) {
 	case KeyName:
 		s.key, err = temp(s.t.KeyFile)
 		return s.key, err
+	case CheckpointsName:
+		if s.t.Checkpoints == "" {
+			return "", errors.New("备份中有审计检查点文件，但没有给出它的恢复位置")
+		}
+		s.cps, err = temp(s.t.Checkpoints)
+		return s.cps, err
 	}
 	if s.uploads == "" {
 		parent := filepath.Dir(s.t.Uploads)
@@ -257,7 +268,7 @@ func (s *stage) place(name string) (string, error) {
 // and checksum.
 func writeStaged(dst string, r io.Reader, name string) (File, error) {
 	mode := os.FileMode(0o640)
-	if name == KeyName || name == DatabaseName {
+	if name == KeyName || name == DatabaseName || name == CheckpointsName {
 		mode = 0o600
 	}
 	f, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, mode)
@@ -297,6 +308,11 @@ func (s *stage) install() error {
 func (s *stage) installAll() error {
 	if err := s.link(&s.key, s.t.KeyFile); err != nil {
 		return err
+	}
+	if s.cps != "" {
+		if err := s.link(&s.cps, s.t.Checkpoints); err != nil {
+			return err
+		}
 	}
 	if s.uploads != "" {
 		os.Remove(s.t.Uploads) // an empty directory is no conflict; a full one stays and fails below

@@ -78,6 +78,9 @@ type Config struct {
 
 	// Notify is how messages leave the outbox (docs/notifications.md).
 	Notify Notify
+
+	// Uploads is where uploaded photos are kept (uploads.go).
+	Uploads Uploads
 }
 
 // Notify configures the outbox's channels and rules. The defaults need
@@ -130,6 +133,7 @@ func Default() Config {
 		ExtensionDays: 30,
 		RevisitDays:   90,
 		County:        DefaultCounty(),
+		Uploads:       Uploads{Store: "dir"},
 		Notify: Notify{SMS: "log", Mail: "log", SMTPTLS: "starttls", SMSDailyCap: 3, QuietHours: "22:00-08:00",
 			MaxAttempts: 10, Retry: 30 * time.Second, Timeout: 10 * time.Second, OverdueDays: 7},
 	}
@@ -162,6 +166,7 @@ const (
 	WithHotline
 	WithCounty
 	WithNotify
+	WithUploads
 )
 
 // Bind registers the flags of the given groups on fs, writing into c.
@@ -187,6 +192,9 @@ func (c *Config) Bind(fs *flag.FlagSet, groups int) {
 	}
 	if groups&WithNotify != 0 {
 		c.bindNotify(fs)
+	}
+	if groups&WithUploads != 0 {
+		c.bindUploads(fs)
 	}
 	if groups&WithServe != 0 && groups&WithHotline != 0 {
 		fs.StringVar(&c.HotlineSignV1, "hotline-sign-v1", c.HotlineSignV1, "过渡期内接受第 1 版推送签名 on|off；off 只接受第 2 版（含方法、路径、随机数）(accept v1 push signatures)")
@@ -397,7 +405,7 @@ func (c *Config) Validate() error {
 	if c.AuditCheckpoints == "" {
 		c.AuditCheckpoints = filepath.Join(filepath.Dir(c.KeyFile), "audit-checkpoints.jsonl")
 	}
-	return nil
+	return c.validateUploads()
 }
 
 // SplitDB splits a --db value into its engine ("sqlite" or "mysql") and the

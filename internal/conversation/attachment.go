@@ -176,3 +176,16 @@ func (s *Service) Additions(ctx context.Context, complaintID int64) (additions [
 	}
 	return s.additions(ctx, complaintID, photos)
 }
+
+const photoNamedSQL = `SELECT (SELECT COUNT(*) FROM attachments WHERE stored_name = ?) + (SELECT COUNT(*) FROM held_photos WHERE stored_name = ?)`
+
+// NamesPhoto reports whether a reporter's photo, filed (attachments) or
+// held for a form (held_photos), is stored under name: the upload sweep
+// removes no file a row names.
+func (s *Service) NamesPhoto(ctx context.Context, name string) (bool, error) {
+	var n int
+	if err := s.DB.GetContext(ctx, &n, photoNamedSQL, name, name); err != nil {
+		return false, db.Classify(fmt.Errorf("conversation: photo named %s: %w", name, err))
+	}
+	return n > 0, nil
+}

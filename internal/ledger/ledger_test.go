@@ -32,12 +32,15 @@ func newService(t *testing.T) (*ledger.Service, *clock) {
 		t.Fatal(err)
 	}
 	s := ledger.NewService(d, keys)
-	clk := &clock{t: time.Date(2026, 11, 3, 6, 22, 5, 0, time.UTC)} // 14:22:05 in Shiquan
+	clk := &clock{t: newClockTime}
 	s.Now = clk.now
 	return s, clk
 }
 
 var inspector = ledger.Actor{Name: "inspector1"}
+
+// newClockTime is where a test's clock starts: 14:22:05 in Shiquan.
+var newClockTime = time.Date(2026, 11, 3, 6, 22, 5, 0, time.UTC)
 
 func webComplaint() ledger.NewComplaint {
 	return ledger.NewComplaint{

@@ -123,7 +123,15 @@ func TestIssueNoticeAssignsTheCase(t *testing.T) {
 // (run it with ECOREPORT_TEST_MYSQL_DSN set for MariaDB too).
 func TestNoticeNumbersAreGaplessUnderConcurrentIssues(t *testing.T) {
 	s, _ := newService(t)
-	const n = 50
+	issueAtOnce(t, []*ledger.Service{s}, 50)
+}
+
+// issueAtOnce issues n notices at once, goroutine i through ss[i%len(ss)],
+// and checks that every number 1..n is used once, seen through every
+// service's database handle.
+func issueAtOnce(t *testing.T, ss []*ledger.Service, n int) {
+	t.Helper()
+	s := ss[0]
 	ids := make([]int64, n)
 	for i := range ids {
 		ids[i] = verifiedCase(t, s)
@@ -131,41 +139,48 @@ func TestNoticeNumbersAreGaplessUnderConcurrentIssues(t *testing.T) {
 	var wg sync.WaitGroup
 	errs := make(chan error, n)
 	start := make(chan struct{})
-	for _, id := range ids {
+	for i, id := range ids {
 		wg.Add(1)
-		go func(id int64) {
+		go func(s *ledger.Service, id int64) {
 			defer wg.Done()
 			<-start
 			_, err := s.IssueNotice(ctx, newNotice(id, s), inspector)
 			errs <- err
-		}(id)
+		}(ss[i%len(ss)], id)
 	}
 	close(start)
 	wg.Wait()
 	close(errs)
+	failed := 0
 	for err := range errs {
 		if err != nil {
+			failed++
+			t.Error(err)
+		}
+	}
+	if failed > 0 {
+		t.Fatalf("%d of %d notices failed", failed, n)
+	}
+	for node, s := range ss {
+		var nums []int
+		if err := s.DB.Select(&nums, `SELECT number FROM notices WHERE year = 2026`); err != nil {
 			t.Fatal(err)
 		}
-	}
-	var nums []int
-	if err := s.DB.Select(&nums, `SELECT number FROM notices WHERE year = 2026`); err != nil {
-		t.Fatal(err)
-	}
-	sort.Ints(nums)
-	if len(nums) != n {
-		t.Fatalf("%d notices", len(nums))
-	}
-	for i, x := range nums {
-		if x != i+1 {
-			t.Fatalf("numbers not 1..%d without gaps: %v", n, nums)
+		sort.Ints(nums)
+		if len(nums) != n {
+			t.Fatalf("node %d: %d notices", node+1, len(nums))
 		}
-	}
-	if last := count(t, s, `SELECT last_number FROM notice_counters WHERE year = 2026`); last != n {
-		t.Fatalf("counter %d", last)
-	}
-	if k := count(t, s, `SELECT COUNT(*) FROM cases WHERE status = 'assigned'`); k != n {
-		t.Fatalf("%d cases assigned", k)
+		for i, x := range nums {
+			if x != i+1 {
+				t.Fatalf("node %d: numbers not 1..%d without gaps: %v", node+1, n, nums)
+			}
+		}
+		if last := count(t, s, `SELECT last_number FROM notice_counters WHERE year = 2026`); last != n {
+			t.Fatalf("node %d: counter %d", node+1, last)
+		}
+		if k := count(t, s, `SELECT COUNT(*) FROM cases WHERE status = 'assigned'`); k != n {
+			t.Fatalf("node %d: %d cases assigned", node+1, k)
+		}
 	}
 }
 

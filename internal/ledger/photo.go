@@ -157,3 +157,15 @@ func (s *Service) CasePhoto(ctx context.Context, id int64) (*CasePhoto, error) {
 	}
 	return &p, nil
 }
+
+const casePhotoNamedSQL = `SELECT COUNT(*) FROM case_photos WHERE stored_name = ?`
+
+// NamesPhoto reports whether a case photo (佐证照片) is stored under name:
+// the upload sweep removes no file a row names.
+func (s *Service) NamesPhoto(ctx context.Context, name string) (bool, error) {
+	var n int
+	if err := s.DB.GetContext(ctx, &n, casePhotoNamedSQL, name); err != nil {
+		return false, db.Classify(fmt.Errorf("ledger: case photo named %s: %w", name, err))
+	}
+	return n > 0, nil
+}

@@ -142,7 +142,7 @@ func (h *Handler) addOnSitePhotos(c *gin.Context) {
 		h.fail(c, apperr.Invalid(map[string]string{"photos": msg}))
 		return
 	}
-	saved, err := h.files.save(ps, ledger.PhotoOnSite)
+	saved, err := h.files.save(h.ctx(c), ps, ledger.PhotoOnSite)
 	if err != nil {
 		h.fail(c, err)
 		return
@@ -157,7 +157,7 @@ func (h *Handler) addOnSitePhotos(c *gin.Context) {
 
 // forget removes photo files whose rows were not committed.
 func (h *Handler) forget(c *gin.Context, ps []ledger.Photo) {
-	if err := h.files.remove(ps); err != nil {
+	if err := h.files.remove(h.ctx(c), ps); err != nil {
 		h.log.ErrorContext(h.ctx(c), "office: remove uncommitted photos", "err", err)
 	}
 }

@@ -24,6 +24,7 @@ import (
 	"ecoreport/internal/notify"
 	"ecoreport/internal/office"
 	"ecoreport/internal/secret"
+	"ecoreport/internal/upload"
 	"ecoreport/static"
 )
 
@@ -103,7 +104,7 @@ func newEnv(t *testing.T) *env {
 	uploads := t.TempDir()
 	ob := &notify.Outbox{DB: d, Keys: keys, Settings: notify.DefaultSettings, Location: l.Location, Now: clk.now}
 	l.OnEvent = append(l.OnEvent, ob.Hook)
-	h := office.New(office.Deps{Ledger: l, Users: users, Now: clk.now, UploadDir: uploads,
+	h := office.New(office.Deps{Ledger: l, Users: users, Now: clk.now, Uploads: upload.NewDir(uploads),
 		Hotline: &hotline.Importer{Ledger: l, DB: d}, HotlineFeedback: &hotline.Feedback{Ledger: l, DB: d}, Outbox: ob})
 	r := gin.New()
 	h.Register(r)

@@ -234,7 +234,7 @@ func (h *Handler) findingCreate(c *gin.Context) {
 			h.renderTask(c, id, form, checked, apperr.Invalid(map[string]string{"photos": msg}))
 			return
 		}
-		if in.Photos, err = h.files.save(ps, ledger.PhotoOnSite); err != nil {
+		if in.Photos, err = h.files.save(h.ctx(c), ps, ledger.PhotoOnSite); err != nil {
 			h.fail(c, err)
 			return
 		}

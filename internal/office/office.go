@@ -33,6 +33,7 @@ import (
 	"ecoreport/internal/ratelimit"
 	"ecoreport/internal/reward"
 	"ecoreport/internal/session"
+	"ecoreport/internal/upload"
 	"ecoreport/internal/view"
 	"ecoreport/internal/web"
 	"ecoreport/static"
@@ -49,15 +50,15 @@ type Deps struct {
 	// Evidence gathers a case's photos and decides who opens them;
 	// evidence.New(Ledger, Conversation) when nil.
 	Evidence *evidence.Service
-	// UploadDir holds the photo files, the residents' (written by the
-	// portal) and the staff's and units' (written here): DataDir/uploads.
-	// Without it the photo routes answer 503.
-	UploadDir string
-	DB        *db.DB         // Ledger.DB when nil
-	Location  *time.Location // Ledger.Location when nil
-	Logger    *slog.Logger   // slog.Default() when nil
-	Now       func() time.Time
-	Rewards   *reward.Service // reward pages (reward*.go); they answer 503 when nil
+	// Uploads holds the photo files, the residents' (written by the
+	// portal) and the staff's and units' (written here), in the store
+	// --uploads chooses. Without it the photo routes answer 503.
+	Uploads  upload.Store
+	DB       *db.DB         // Ledger.DB when nil
+	Location *time.Location // Ledger.Location when nil
+	Logger   *slog.Logger   // slog.Default() when nil
+	Now      func() time.Time
+	Rewards  *reward.Service // reward pages (reward*.go); they answer 503 when nil
 	// Assets are the files of static/ the pages link (view.MustAssets(static.FS)
 	// when nil); the application serves them (Assets.Register).
 	Assets *view.Assets
@@ -171,7 +172,7 @@ func New(d Deps) *Handler {
 		d.LoginPerMinute = DefaultLoginPerMinute
 	}
 	h := &Handler{Ledger: d.Ledger, Users: d.Users, Sessions: d.Sessions, TOTP: d.TOTP, Conversation: d.Conversation,
-		Evidence: d.Evidence, DB: d.DB, files: photoFiles{dir: d.UploadDir},
+		Evidence: d.Evidence, DB: d.DB, files: photoFiles{store: d.Uploads},
 		Location: d.Location, Now: d.Now, Rewards: d.Rewards,
 		Hotline: d.Hotline, HotlineFeedback: d.HotlineFeedback, MaxUpload: d.MaxUpload, County: d.County,
 		AuditCheckpoints: d.AuditCheckpoints, Outbox: d.Outbox, log: d.Logger,

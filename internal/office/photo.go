@@ -10,8 +10,8 @@ package office
 
 import (
 	"errors"
+	"io/fs"
 	"net/http"
-	"os"
 
 	"github.com/gin-gonic/gin"
 
@@ -39,7 +39,7 @@ func (h *Handler) servePhoto(c *gin.Context, src evidence.Source) {
 		}
 		v.Unit = u.UnitID.Int64
 	}
-	if h.files.dir == "" {
+	if h.files.store == nil {
 		h.fail(c, errNoStore)
 		return
 	}
@@ -48,9 +48,9 @@ func (h *Handler) servePhoto(c *gin.Context, src evidence.Source) {
 		h.fail(c, err)
 		return
 	}
-	b, err := h.files.read(f.StoredName)
+	b, err := h.files.read(h.ctx(c), f.StoredName)
 	if err != nil {
-		if errors.Is(err, os.ErrNotExist) || apperr.Is(err, apperr.ENOTFOUND) {
+		if errors.Is(err, fs.ErrNotExist) || apperr.Is(err, apperr.ENOTFOUND) {
 			h.log.WarnContext(h.ctx(c), "office: photo file missing", "source", string(src), "id", id)
 		} else {
 			h.log.ErrorContext(h.ctx(c), "office: read photo", "err", err)

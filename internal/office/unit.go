@@ -137,7 +137,7 @@ func (h *Handler) reportRectification(c *gin.Context) {
 			return
 		}
 		for i, kind := range []ledger.PhotoKind{ledger.PhotoBefore, ledger.PhotoAfter} {
-			saved, err := h.files.save(read[i], kind)
+			saved, err := h.files.save(h.ctx(c), read[i], kind)
 			if err != nil {
 				h.forget(c, photos)
 				h.fail(c, err)

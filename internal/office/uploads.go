@@ -3,22 +3,23 @@ package office
 // Photos staff and units upload (现场照片, 整改前/整改后) and the photos the
 // back office serves. They are sanitised exactly as the portal's
 // (internal/photo: type sniffed, re-encoded without metadata) and kept
-// beside the residents' under DataDir/uploads with random names. photoFiles
-// is the one place the back office touches those files, so that a shared
-// store for several instances can take its place.
+// beside the residents' in the upload store (internal/upload: the local
+// directory, the database or object storage) under random names.
+// photoFiles is the one place the back office touches those files.
 
 import (
+	"bytes"
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"mime/multipart"
-	"os"
-	"path/filepath"
 
 	"ecoreport/internal/apperr"
 	"ecoreport/internal/ledger"
 	"ecoreport/internal/photo"
+	"ecoreport/internal/upload"
 )
 
 // cleanPhoto is a sanitised photo not yet stored.
@@ -59,38 +60,35 @@ func readPhotos(fhs []*multipart.FileHeader, max int) ([]cleanPhoto, string) {
 }
 
 // errNoStore is the answer when the application gave the back office no
-// upload folder (Deps.UploadDir).
+// upload store (Deps.Uploads).
 var errNoStore = &apperr.Error{Code: apperr.EUNAVAILABLE, Message: "照片存储未配置，请联系系统管理员"}
 
 // errStore is what a user sees when photos cannot be written: nothing of
 // the form was saved.
 var errStore = &apperr.Error{Code: apperr.EUNAVAILABLE, Message: "照片暂时无法保存，本次提交未保存，请稍后再试"}
 
-// photoFiles keeps photo files in one folder under random names.
-type photoFiles struct{ dir string }
+// photoFiles keeps photo files in the upload store under random names.
+type photoFiles struct{ store upload.Store }
 
-// save writes the photos under fresh random names as kind and returns them
-// for the ledger's rows. On any failure it removes what it wrote.
-func (f photoFiles) save(ps []cleanPhoto, kind ledger.PhotoKind) ([]ledger.Photo, error) {
+// save stores the photos under fresh random names as kind and returns them
+// for the ledger's rows. On any failure it removes what it stored.
+func (f photoFiles) save(ctx context.Context, ps []cleanPhoto, kind ledger.PhotoKind) ([]ledger.Photo, error) {
 	if len(ps) == 0 {
 		return nil, nil
 	}
-	if f.dir == "" {
+	if f.store == nil {
 		return nil, errNoStore
-	}
-	if err := os.MkdirAll(f.dir, 0o750); err != nil {
-		return nil, errors.Join(errStore, err)
 	}
 	var saved []ledger.Photo
 	for _, p := range ps {
 		var b [16]byte
 		if _, err := rand.Read(b[:]); err != nil {
-			f.remove(saved)
+			f.remove(ctx, saved)
 			return nil, errors.Join(errStore, err)
 		}
 		name := hex.EncodeToString(b[:]) + p.ext
-		if err := writeNew(filepath.Join(f.dir, name), p.data); err != nil {
-			f.remove(saved)
+		if err := f.store.Put(ctx, name, bytes.NewReader(p.data), int64(len(p.data))); err != nil {
+			f.remove(ctx, saved)
 			return nil, errors.Join(errStore, err)
 		}
 		saved = append(saved, ledger.Photo{Kind: kind, Name: name, MIME: p.mime, Size: int64(len(p.data))})
@@ -100,47 +98,25 @@ func (f photoFiles) save(ps []cleanPhoto, kind ledger.PhotoKind) ([]ledger.Photo
 
 // read returns a stored photo's bytes; only names save (or the portal)
 // makes are opened.
-func (f photoFiles) read(name string) ([]byte, error) {
-	if f.dir == "" {
+func (f photoFiles) read(ctx context.Context, name string) ([]byte, error) {
+	if f.store == nil {
 		return nil, errNoStore
 	}
 	if !storedName(name) {
 		return nil, &apperr.Error{Code: apperr.ENOTFOUND, Message: "照片不存在"}
 	}
-	return os.ReadFile(filepath.Join(f.dir, name))
+	return upload.ReadAll(ctx, f.store, name)
 }
 
 // remove deletes photos whose rows were not committed.
-func (f photoFiles) remove(ps []ledger.Photo) error {
+func (f photoFiles) remove(ctx context.Context, ps []ledger.Photo) error {
 	var errs []error
 	for _, p := range ps {
-		if err := os.Remove(filepath.Join(f.dir, p.Name)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		if err := f.store.Delete(ctx, p.Name); err != nil {
 			errs = append(errs, err)
 		}
 	}
 	return errors.Join(errs...)
-}
-
-func writeNew(path string, data []byte) error {
-	fh, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o640)
-	if err != nil {
-		return err
-	}
-	if _, err := fh.Write(data); err != nil {
-		fh.Close()
-		os.Remove(path)
-		return err
-	}
-	if err := fh.Sync(); err != nil {
-		fh.Close()
-		os.Remove(path)
-		return err
-	}
-	if err := fh.Close(); err != nil {
-		os.Remove(path)
-		return err
-	}
-	return nil
 }
 
 // storedName reports whether n is a name save makes: 32 hex digits and

@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"ecoreport/internal/apperr"
+	"ecoreport/internal/db"
+	"ecoreport/internal/db/dbtest"
 	"ecoreport/internal/reward"
 )
 
@@ -13,6 +15,32 @@ import (
 // get EBUDGET, and committed never exceeds the total.
 func TestConcurrentApprovalsNeverOverspend(t *testing.T) {
 	e := newEnv(t)
+	approveAtOnce(t, e, []*reward.Service{e.rewards})
+}
+
+// TestConcurrentApprovalsAcrossNodes is the same race with the approvers
+// spread over three nodes of a Galera cluster (every node takes writes):
+// still exactly 14 approved, the rest EBUDGET, nothing else.
+func TestConcurrentApprovalsAcrossNodes(t *testing.T) {
+	nodes := dbtest.MustOpenNodes(t, 3)
+	e := newEnvOn(t, nodes[0])
+	approveAtOnce(t, e, rewardsOn(t, e, nodes))
+}
+
+// rewardsOn gives one reward service per node, as one ecoreport instance
+// on each node would have.
+func rewardsOn(t *testing.T, e *env, nodes []*db.DB) []*reward.Service {
+	out := []*reward.Service{e.rewards}
+	for _, d := range nodes[1:] {
+		_, r := servicesOn(t, d, e.clk)
+		out = append(out, r)
+	}
+	return out
+}
+
+// approveAtOnce: 50 approvals at once, goroutine i through rs[i%len(rs)].
+func approveAtOnce(t *testing.T, e *env, rs []*reward.Service) {
+	t.Helper()
 	const n, amount, total = 50, 70_000, 1_000_000
 	must(t, e.rewards.SetBudget(ctx, 2026, total, e.admin))
 	ids := make([]int64, n)
@@ -33,7 +61,7 @@ func TestConcurrentApprovalsNeverOverspend(t *testing.T) {
 			if i%2 == 1 {
 				approver = e.second
 			}
-			errs[i] = e.rewards.Approve(ctx, ids[i], approver)
+			errs[i] = rs[i%len(rs)].Approve(ctx, ids[i], approver)
 		}(i)
 	}
 	close(start)
@@ -71,6 +99,21 @@ func TestConcurrentApprovalsNeverOverspend(t *testing.T) {
 // reward at once; exactly one succeeds, the rest get 该奖励已发放.
 func TestConcurrentPaymentsPayOnce(t *testing.T) {
 	e := newEnv(t)
+	payAtOnce(t, e, []*reward.Service{e.rewards})
+}
+
+// TestConcurrentPaymentsAcrossNodes: the 50 clerks on three nodes; one
+// payment, the rest 该奖励已发放.
+func TestConcurrentPaymentsAcrossNodes(t *testing.T) {
+	nodes := dbtest.MustOpenNodes(t, 3)
+	e := newEnvOn(t, nodes[0])
+	payAtOnce(t, e, rewardsOn(t, e, nodes))
+}
+
+// payAtOnce: 50 payments of one reward at once, goroutine i through
+// rs[i%len(rs)].
+func payAtOnce(t *testing.T, e *env, rs []*reward.Service) {
+	t.Helper()
 	const n, amount = 50, 300_000
 	must(t, e.rewards.SetBudget(ctx, 2026, 1_000_000, e.admin))
 	r, code := e.eligible()
@@ -85,7 +128,7 @@ func TestConcurrentPaymentsPayOnce(t *testing.T) {
 		go func(i int) {
 			defer wg.Done()
 			<-start
-			errs[i] = e.rewards.Pay(ctx, r.ID, reward.Bank, "NX-"+string(rune('A'+i%26)), e.clk.now(), e.finance)
+			errs[i] = rs[i%len(rs)].Pay(ctx, r.ID, reward.Bank, "NX-"+string(rune('A'+i%26)), e.clk.now(), e.finance)
 		}(i)
 	}
 	close(start)

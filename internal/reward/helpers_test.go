@@ -43,17 +43,15 @@ type env struct {
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	d := dbtest.MustOpenDB(t)
-	keys, err := secret.New(make([]byte, 32))
-	if err != nil {
-		t.Fatal(err)
-	}
+	return newEnvOn(t, dbtest.MustOpenDB(t))
+}
+
+// newEnvOn is newEnv on a database the test opened (the first node's
+// handle of dbtest.MustOpenNodes).
+func newEnvOn(t *testing.T, d *db.DB) *env {
+	t.Helper()
 	clk := &clock{t: time.Date(2026, 3, 3, 6, 0, 0, 0, time.UTC)} // 14:00 in Shiquan
-	l := ledger.NewService(d, keys)
-	l.Now = clk.now
-	r := reward.NewService(d, keys, l)
-	r.Now = clk.now
-	l.OnVerified = append(l.OnVerified, r.Hook())
+	l, r := servicesOn(t, d, clk)
 	e := &env{t: t, db: d, ledger: l, rewards: r, clk: clk}
 	e.officer = e.user("officer1", "reward_officer")
 	e.approver = e.user("approver1", "reward_approver")
@@ -62,6 +60,22 @@ func newEnv(t *testing.T) *env {
 	e.admin = e.user("admin1", "admin")
 	e.inspect = e.user("inspector1", "inspector")
 	return e
+}
+
+// servicesOn wires a ledger and a reward service on d, as one instance of
+// ecoreport does on its database handle.
+func servicesOn(t *testing.T, d *db.DB, clk *clock) (*ledger.Service, *reward.Service) {
+	t.Helper()
+	keys, err := secret.New(make([]byte, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := ledger.NewService(d, keys)
+	l.Now = clk.now
+	r := reward.NewService(d, keys, l)
+	r.Now = clk.now
+	l.OnVerified = append(l.OnVerified, r.Hook())
+	return l, r
 }
 
 func (e *env) user(name, role string) ledger.Actor {
