@@ -1,9 +1,7 @@
 package portal
 
 import (
-	"bytes"
 	"encoding/json"
-	"io"
 	"net/http"
 	"time"
 
@@ -36,7 +34,7 @@ func (h *Handler) apiComplaints(c *gin.Context) {
 		h.apiFail(c, refused(wait))
 		return
 	}
-	claim, err := h.idempotencyClaim(c, "api/v1/complaints")
+	key, err := idempotencyKey(c)
 	if err != nil {
 		h.apiFail(c, err)
 		return
@@ -49,7 +47,9 @@ func (h *Handler) apiComplaints(c *gin.Context) {
 	ctx := h.ctx(c)
 	// A key seen before: its answer again, before the captcha (spent by
 	// the first request) is checked.
-	if claim != nil {
+	var claim *idempotency.Claim
+	if key != "" {
+		claim = h.once.Claim("api/v1/complaints", key, apiClaimBody(in))
 		if a, err := claim.Replay(ctx); err != nil || a != nil {
 			h.apiReplay(c, a, err)
 			return
@@ -112,26 +112,26 @@ func (h *Handler) apiComplaints(c *gin.Context) {
 // IdempotencyHeader is the header of a client's idempotency key (幂等键).
 const IdempotencyHeader = "Idempotency-Key"
 
-// idempotencyClaim reads the request's Idempotency-Key and, when there is
-// one, its claim on the body, which it reads whole (within the route's
-// limit) and puts back for the handler. nil without a key.
-func (h *Handler) idempotencyClaim(c *gin.Context, scope string) (*idempotency.Claim, error) {
+// idempotencyKey is the request's Idempotency-Key, checked; "" without
+// one.
+func idempotencyKey(c *gin.Context) (string, error) {
 	vs := c.Request.Header.Values(IdempotencyHeader)
 	if len(vs) == 0 {
-		return nil, nil
+		return "", nil
 	}
 	if len(vs) > 1 {
-		return nil, apperr.Invalid(map[string]string{IdempotencyHeader: IdempotencyHeader + " 只能发送一个"})
+		return "", apperr.Invalid(map[string]string{IdempotencyHeader: IdempotencyHeader + " 只能发送一个"})
 	}
-	if err := idempotency.CheckKey(IdempotencyHeader, vs[0]); err != nil {
-		return nil, err
-	}
-	body, err := io.ReadAll(c.Request.Body)
-	if err != nil {
-		return nil, err
-	}
-	c.Request.Body = io.NopCloser(bytes.NewReader(body))
-	return h.once.Claim(scope, vs[0], body), nil
+	return vs[0], idempotency.CheckKey(IdempotencyHeader, vs[0])
+}
+
+// apiClaimBody is what a key's filing is compared by: the fields as
+// decoded (so spacing and order do not count), without the captcha, which
+// a client retrying after a lost answer may have had to solve again.
+func apiClaimBody(in reportInput) []byte {
+	in.CaptchaID, in.CaptchaSolution = "", ""
+	b, _ := json.Marshal(in)
+	return b
 }
 
 // apiReplay answers a request whose key was seen before: the stored answer,

@@ -31,7 +31,9 @@ func ptr(s string) *string { return &s }
 
 const (
 	apiBodyA = `{"categories":["air"],"town":"城关镇","address":"东街","subject":"某厂","description":"夜间施工噪声很大，持续到凌晨两点。","identity":"anonymous"}`
-	apiBodyB = `{"categories":["noise"],"town":"城关镇","address":"西街","subject":"某厂","description":"夜间施工噪声很大，持续到凌晨三点。","identity":"anonymous"}`
+	// apiBodyA2 is A spaced and ordered otherwise, with a captcha.
+	apiBodyA2 = `{ "identity":"anonymous", "categories":["air"],"town":"城关镇","address":"东街","subject":"某厂","description":"夜间施工噪声很大，持续到凌晨两点。", "captcha_id":"x","captcha_solution":"123456"}`
+	apiBodyB  = `{"categories":["noise"],"town":"城关镇","address":"西街","subject":"某厂","description":"夜间施工噪声很大，持续到凌晨三点。","identity":"anonymous"}`
 )
 
 // TestAPIIdempotencyKey files through the JSON API with and without a key,
@@ -59,6 +61,7 @@ func TestAPIIdempotencyKey(t *testing.T) {
 			}{
 				{name: "first", key: ptr("order-1"), body: apiBodyA, status: 201, complaints: 1},
 				{name: "again", key: ptr("order-1"), body: apiBodyA, status: 201, complaints: 1, sameAs: "first"},
+				{name: "again respaced, another captcha", key: ptr("order-1"), body: apiBodyA2, status: 201, complaints: 1, sameAs: "first"},
 				{name: "other body", key: ptr("order-1"), body: apiBodyB, status: 409, complaints: 1, contains: "Idempotency-Key"},
 				{name: "new key", key: ptr("order-2"), body: apiBodyA, status: 201, complaints: 2},
 				{name: "empty key", key: ptr(""), body: apiBodyA, status: 422, complaints: 2, contains: "Idempotency-Key"},

@@ -263,14 +263,12 @@ func (o *Open311) post(call *o311Call) (any, error) {
 	// The partner's Idempotency-Key, scoped to the partner: a key seen
 	// before answers what its filing answered, and counts for no limit.
 	var claim *idempotency.Claim
-	if vs := c.Request.Header.Values(IdempotencyHeader); len(vs) > 0 {
-		if len(vs) > 1 {
-			return nil, o311Invalid(IdempotencyHeader, IdempotencyHeader+" 只能发送一个")
-		}
-		if err := idempotency.CheckKey(IdempotencyHeader, vs[0]); err != nil {
-			return nil, err
-		}
-		claim = o.keys.Claim("open311:"+strconv.FormatInt(key.ID, 10), vs[0], []byte(c.Request.Form.Encode()))
+	ik, err := idempotencyKey(c)
+	if err != nil {
+		return nil, err
+	}
+	if ik != "" {
+		claim = o.keys.Claim("open311:"+strconv.FormatInt(key.ID, 10), ik, []byte(c.Request.Form.Encode()))
 		if a, err := claim.Replay(o.ctx(call)); err != nil || a != nil {
 			return o311Replayed(c, a, err)
 		}
