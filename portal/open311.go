@@ -26,6 +26,7 @@ import (
 	"ecoreport/internal/apperr"
 	"ecoreport/internal/config"
 	"ecoreport/internal/db"
+	"ecoreport/internal/idempotency"
 	"ecoreport/internal/ledger"
 	"ecoreport/internal/partner"
 	"ecoreport/internal/secret"
@@ -51,6 +52,7 @@ type Open311 struct {
 	PostsPerMinute int
 
 	once    sync.Once
+	keys    *idempotency.Store
 	limiter *o311Limiter
 	errs    web.Errors
 }
@@ -94,6 +96,7 @@ func (o *Open311) init() {
 		}
 		o.limiter = &o311Limiter{per: time.Minute, max: n, now: o.Now, seen: map[int64]*o311Window{}}
 		o.errs = web.Errors{Log: o.Logger, Surface: "open311"}
+		o.keys = idempotency.New(o.DB, o.Keys, o.Now)
 	})
 }
 

@@ -1,6 +1,8 @@
 package portal
 
 import (
+	"context"
+	"encoding/json"
 	"encoding/xml"
 	"errors"
 	"fmt"
@@ -11,7 +13,11 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/gin-gonic/gin"
+	"github.com/jmoiron/sqlx"
+
 	"ecoreport/internal/apperr"
+	"ecoreport/internal/idempotency"
 	"ecoreport/internal/ledger"
 	"ecoreport/internal/phone"
 	"ecoreport/internal/trackcode"
@@ -254,6 +260,19 @@ func (o *Open311) post(call *o311Call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The partner's Idempotency-Key, scoped to the partner: a key seen
+	// before answers what its filing answered, and counts for no limit.
+	var claim *idempotency.Claim
+	ik, err := idempotencyKey(c)
+	if err != nil {
+		return nil, err
+	}
+	if ik != "" {
+		claim = o.keys.Claim("open311:"+strconv.FormatInt(key.ID, 10), ik, []byte(c.Request.Form.Encode()))
+		if a, err := claim.Replay(o.ctx(call)); err != nil || a != nil {
+			return o311Replayed(c, a, err)
+		}
+	}
 	if ok, wait := o.limiter.allow(key.ID); !ok {
 		return nil, apperr.RateLimited(wait, fmt.Sprintf("提交过于频繁（每个密钥每分钟最多%d件），请稍后再试", o.limiter.max))
 	}
@@ -265,12 +284,45 @@ func (o *Open311) post(call *o311Call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	filed, err := o.Ledger.File(o.ctx(call), nc, ledger.Actor{Name: "open311:" + key.Name})
+	answer := func(filed *ledger.Filed) []o311Filed {
+		cmp := filed.Complaint
+		notice := fmt.Sprintf("举报已收到，编号 %s。我们将在%s前决定是否受理。请把 tracking_code（查询码，只返回这一次）告知举报人：凭查询码可在门户查看进展、补充材料。",
+			cmp.Ref(), cmp.DecideDueAt.In(o.Location).Format("2006年1月2日"))
+		return []o311Filed{{ServiceRequestID: cmp.Ref(), ServiceNotice: notice, TrackingCode: trackcode.Format(filed.TrackingCode)}}
+	}
+	fl := ledger.Filing{Complaint: nc, By: ledger.Actor{Name: "open311:" + key.Name}}
+	if claim != nil {
+		fl.Before = claim.Take
+		fl.After = func(ctx context.Context, tx *sqlx.Tx, filed *ledger.Filed) error {
+			b, err := json.Marshal(answer(filed))
+			if err != nil {
+				return err
+			}
+			return claim.Keep(ctx, tx, idempotency.Answer{Status: http.StatusOK, Body: b})
+		}
+	}
+	filed, err := o.Ledger.FileWith(o.ctx(call), fl)
+	if err != nil {
+		if claim != nil {
+			a, err := claim.Settle(o.ctx(call), err)
+			return o311Replayed(c, a, err)
+		}
+		return nil, err
+	}
+	return answer(&filed), nil
+}
+
+// o311Replayed is a filing's answer again, for a key seen before (in the
+// call's format, whichever the first call used), or the error (409 for
+// another body or a first call not finished).
+func o311Replayed(c *gin.Context, a *idempotency.Answer, err error) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	cmp := filed.Complaint
-	notice := fmt.Sprintf("举报已收到，编号 %s。我们将在%s前决定是否受理。请把 tracking_code（查询码，只返回这一次）告知举报人：凭查询码可在门户查看进展、补充材料。",
-		cmp.Ref(), cmp.DecideDueAt.In(o.Location).Format("2006年1月2日"))
-	return []o311Filed{{ServiceRequestID: cmp.Ref(), ServiceNotice: notice, TrackingCode: trackcode.Format(filed.TrackingCode)}}, nil
+	var out []o311Filed
+	if err := json.Unmarshal(a.Body, &out); err != nil {
+		return nil, fmt.Errorf("open311: stored answer: %w", err)
+	}
+	c.Header("Idempotent-Replayed", "true")
+	return out, nil
 }

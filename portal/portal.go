@@ -22,6 +22,7 @@ import (
 	"ecoreport/internal/config"
 	"ecoreport/internal/conversation"
 	"ecoreport/internal/db"
+	"ecoreport/internal/idempotency"
 	"ecoreport/internal/ledger"
 	"ecoreport/internal/photo"
 	"ecoreport/internal/ratelimit"
@@ -120,6 +121,7 @@ type Handler struct {
 	rewards    *reward.Service
 	statsCache statsCache
 	conv       *conversation.Service
+	once       *idempotency.Store
 	errs       web.Errors
 
 	photos *photo.Pool
@@ -163,6 +165,7 @@ func New(d Deps) *Handler {
 		hasher:  ratelimit.NewHasher(d.Keys.RateKey()),
 		rewards: d.Rewards,
 		conv:    d.Conversation,
+		once:    idempotency.New(d.DB, d.Keys, d.Now),
 		errs:    web.Errors{Log: d.Logger, Surface: "portal"},
 	}
 	if d.Limits != nil {

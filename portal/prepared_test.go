@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"testing"
 
 	"ecoreport/internal/config"
@@ -48,6 +49,7 @@ func TestPreparedPagesAreTheTemplates(t *testing.T) {
 				same(t, "home", w, want)
 
 				// The report form, for a visitor with a cookie and for one without.
+				lastKey := ""
 				for _, fresh := range []bool{true, false} {
 					if fresh {
 						v.jar = map[string]*http.Cookie{}
@@ -84,8 +86,15 @@ func TestPreparedPagesAreTheTemplates(t *testing.T) {
 						t.Fatal(err)
 					}
 					want = httptest.NewRecorder()
+					// The form's key is this rendering's own: fresh, and
+					// another on the next.
+					key := formKeyInRE.FindStringSubmatch(body)
+					if key == nil || key[1] == lastKey {
+						t.Fatalf("form key %v, the last one %q", key, lastKey)
+					}
+					lastKey = key[1]
 					v.h.views.Render(ctx, want, http.StatusOK, "report", v.h.pageData(page{Title: "我要举报", Nav: "report", CSRF: csrf[1],
-						V: v.h.reportData(reportInput{Identity: string(ledger.Anonymous)}, nil, photoSet{}, towns, id, "")}))
+						V: v.h.reportData(reportInput{Identity: string(ledger.Anonymous), FormKey: key[1]}, nil, photoSet{}, towns, id, "")}))
 					same(t, "report", w, want)
 				}
 			}
@@ -141,3 +150,5 @@ func same(t *testing.T, what string, got, want *httptest.ResponseRecorder) {
 		t.Fatalf("%s differs from the template at byte %d:\nprepared …%q\ntemplate …%q", what, i, a[max(0, i-80):min(len(a), i+80)], b[max(0, i-80):min(len(b), i+80)])
 	}
 }
+
+var formKeyInRE = regexp.MustCompile(`name="form_key" value="([0-9a-f]{32})"`)

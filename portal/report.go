@@ -1,9 +1,13 @@
 package portal
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"mime/multipart"
 	"net/http"
+	"net/url"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -12,6 +16,7 @@ import (
 	"ecoreport/internal/apperr"
 	"ecoreport/internal/captcha"
 	"ecoreport/internal/conversation"
+	"ecoreport/internal/idempotency"
 	"ecoreport/internal/ledger"
 	"ecoreport/internal/photo"
 	"ecoreport/internal/view"
@@ -89,10 +94,10 @@ func (h *Handler) reportForm(c *gin.Context) {
 		h.renderError(c, err)
 		return
 	}
-	in := reportInput{Identity: string(ledger.Anonymous)}
+	in := reportInput{Identity: string(ledger.Anonymous), FormKey: newFormKey()}
 	id, capMsg := h.issueCaptcha(c)
 	if capMsg == "" {
-		if p := h.preparedReport(ts); p != nil && p.Render(ctx, c.Writer, http.StatusOK, h.csrfToken(c), id) {
+		if p := h.preparedReport(ts); p != nil && p.Render(ctx, c.Writer, http.StatusOK, h.csrfToken(c), id, in.FormKey) {
 			return
 		}
 	}
@@ -100,14 +105,15 @@ func (h *Handler) reportForm(c *gin.Context) {
 }
 
 // preparedReport is the empty report form prepared for the towns of ts
-// (view.Prepared: slot 0 the CSRF token, slot 1 the captcha id), prepared
+// (view.Prepared: slot 0 the CSRF token, slot 1 the captcha id, slot 2 the
+// form's idempotency key), prepared
 // again when the town list was read again. nil when it cannot be prepared
 // (logged; the template then renders every form).
 func (h *Handler) preparedReport(ts *townSnapshot) *view.Prepared {
 	if pp := h.reportPage.Load(); pp != nil && pp.gen == ts.gen {
 		return pp.p
 	}
-	v := h.reportData(reportInput{Identity: string(ledger.Anonymous)}, nil, photoSet{}, ts.towns, "", "")
+	v := h.reportData(reportInput{Identity: string(ledger.Anonymous), FormKey: view.Slot(2)}, nil, photoSet{}, ts.towns, "", "")
 	if h.deps.Captcha {
 		v.CaptchaID = view.Slot(1)
 	}
@@ -170,6 +176,9 @@ func (h *Handler) reportData(in reportInput, fields map[string]string, ps photoS
 }
 
 func (h *Handler) renderReportView(c *gin.Context, code int, in reportInput, fields map[string]string, msg string, ps photoSet, towns []ledger.Unit, captchaID, capMsg string) {
+	if in.FormKey == "" {
+		in.FormKey = newFormKey()
+	}
 	v := h.reportData(in, fields, ps, towns, captchaID, capMsg)
 	if len(fields) > 0 {
 		msg = "" // the summary says it, field by field
@@ -185,6 +194,10 @@ func readReportForm(c *gin.Context) reportInput {
 		Description: f.Get("description"), Occurred: f.Get("occurred"), Identity: f.Get("identity"),
 		Name: f.Get("name"), Phone: f.Get("phone"), WantsReward: f.Get("wants_reward") != "",
 		CaptchaID: f.Get("captcha_id"), CaptchaSolution: f.Get("captcha_solution"),
+		FormKey: f.Get("form_key"),
+	}
+	if !formKeyRE.MatchString(in.FormKey) {
+		in.FormKey = "" // an old or altered form: filed without a key, shown again with a new one
 	}
 	in.Categories = f["categories"]
 	if len(in.Categories) > 16 {
@@ -283,6 +296,16 @@ func (h *Handler) reportSubmit(c *gin.Context) {
 		h.reportFailed(c, in, photoSet{}, refused(wait))
 		return
 	}
+	// The form's key seen before (a double submit, a retry after a lost
+	// answer): the same receipt again, before the captcha, which the first
+	// submission used up, is checked.
+	claim := h.formClaim(in, c.Request.PostForm)
+	if claim != nil {
+		if a, err := claim.Replay(ctx); err != nil || a != nil {
+			h.formReplayed(c, in, a, err)
+			return
+		}
+	}
 	towns, _, err := h.townMap(ctx)
 	if err != nil {
 		h.renderError(c, err)
@@ -329,8 +352,16 @@ func (h *Handler) reportSubmit(c *gin.Context) {
 		h.reportFailed(c, in, ps, apperr.Invalid(fields))
 		return
 	}
-	r, err := h.conv.FileReport(ctx, conversation.Filing{Complaint: nc, Held: conversation.HeldClaim{Token: ps.Token, Seqs: ps.Keep}, Receipt: true})
+	r, err := h.conv.FileReport(ctx, conversation.Filing{Complaint: nc, Held: conversation.HeldClaim{Token: ps.Token, Seqs: ps.Keep}, Receipt: true,
+		Once: claim, Answer: formAnswer})
 	if err != nil {
+		if claim != nil {
+			var a *idempotency.Answer
+			if a, err = claim.Settle(ctx, err); a != nil || errors.Is(err, idempotency.ErrKeyReused) || errors.Is(err, idempotency.ErrInFlight) {
+				h.formReplayed(c, in, a, err)
+				return
+			}
+		}
 		if errors.Is(err, conversation.ErrHeldGone) {
 			ps = photoSet{}
 		}
@@ -339,6 +370,70 @@ func (h *Handler) reportSubmit(c *gin.Context) {
 	}
 	filed = true
 	h.setReceiptCookie(c, r.ReceiptToken)
+	c.Redirect(http.StatusSeeOther, receiptPath)
+}
+
+// formKeyRE is the form's idempotency key: 128 random bits in hex.
+var formKeyRE = regexp.MustCompile(`^[0-9a-f]{32}$`)
+
+// newFormKey is a fresh key for one rendering of the report form: known
+// only to the browser it is sent to, so that answering it with the
+// receipt of its filing shows that receipt to no one else.
+func newFormKey() string {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(err) // crypto/rand never fails on supported platforms
+	}
+	return hex.EncodeToString(b[:])
+}
+
+// formClaim is the claim of a report form on its key, nil for a form
+// without one. What it hashes is what was typed and chosen: not the CSRF
+// token, the captcha or the key, nor the photos' bytes (photos sent again
+// with a double submit are dropped with it).
+func (h *Handler) formClaim(in reportInput, form url.Values) *idempotency.Claim {
+	if in.FormKey == "" {
+		return nil
+	}
+	kept := url.Values{}
+	for k, vs := range form {
+		switch k {
+		case "csrf", "form_key", "captcha_id", "captcha_solution", "action":
+			continue
+		}
+		kept[k] = vs
+	}
+	return h.once.Claim("report-form", in.FormKey, []byte(kept.Encode()))
+}
+
+// formAnswer is what a filed form answered: a redirect to its receipt,
+// the receipt's token its body.
+func formAnswer(r conversation.Report) idempotency.Answer {
+	return idempotency.Answer{Status: http.StatusSeeOther, Body: []byte(r.ReceiptToken)}
+}
+
+// errFormChanged answers a form sent again under its key with other
+// contents: shown again with a new key, so that sending it files it.
+var errFormChanged = &apperr.Error{Code: apperr.ECONFLICT, Message: "这份表单已经提交过，这次的内容与那次不同。如需另外举报，请核对内容后再次提交。"}
+
+// errFormInFlight answers a form sent again while its first submission is
+// being filed: sending it once more shows that one's receipt.
+var errFormInFlight = &apperr.Error{Code: apperr.ECONFLICT, Message: "这份举报正在提交，请稍候再点一次提交，即可看到回执。"}
+
+// formReplayed answers a form whose key was seen before: the receipt of
+// its filing again, or the form with the problem.
+func (h *Handler) formReplayed(c *gin.Context, in reportInput, a *idempotency.Answer, err error) {
+	if err != nil {
+		switch {
+		case errors.Is(err, idempotency.ErrKeyReused):
+			in.FormKey, err = "", errFormChanged
+		case errors.Is(err, idempotency.ErrInFlight):
+			err = errFormInFlight
+		}
+		h.reportFailed(c, in, photoSet{}, err)
+		return
+	}
+	h.setReceiptCookie(c, string(a.Body))
 	c.Redirect(http.StatusSeeOther, receiptPath)
 }
 

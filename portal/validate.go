@@ -31,6 +31,9 @@ type reportInput struct {
 	WantsReward     bool     `json:"wants_reward"`
 	CaptchaID       string   `json:"captcha_id"`
 	CaptchaSolution string   `json:"captcha_solution"`
+	// FormKey is the report form's own idempotency key (幂等键), hidden in
+	// the form (see formKey); the JSON API takes its key from a header.
+	FormKey string `json:"-"`
 }
 
 // Messages that say more than the generic translation would.

@@ -19,6 +19,7 @@ import (
 	"ecoreport/internal/captcha"
 	"ecoreport/internal/config"
 	"ecoreport/internal/db"
+	"ecoreport/internal/idempotency"
 	"ecoreport/internal/ledger"
 	"ecoreport/internal/notify"
 	"ecoreport/internal/office"
@@ -221,7 +222,12 @@ func (m *Main) background(ctx context.Context) {
 	})
 	go every(ctx, CheckpointEvery, func() { m.checkpoint(ctx) })
 	go m.runNotifyJobs(ctx)
+	// Idempotency keys of filings past their day (idempotency.TTL).
+	keys := idempotency.New(m.DB, m.Keys, time.Now)
 	every(ctx, 10*time.Minute, func() {
+		if _, err := keys.Purge(ctx); err != nil && ctx.Err() == nil {
+			warn("purge idempotency keys: %v", err)
+		}
 		if _, err := m.Office.Sessions.Purge(ctx); err != nil && ctx.Err() == nil {
 			warn("purge sessions: %v", err)
 		}

@@ -10,6 +10,7 @@ import (
 
 	"ecoreport/internal/apperr"
 	"ecoreport/internal/db"
+	"ecoreport/internal/idempotency"
 	"ecoreport/internal/ledger"
 )
 
@@ -67,6 +68,12 @@ type Filing struct {
 	Complaint ledger.NewComplaint
 	Held      HeldClaim
 	Receipt   bool
+	// Once, when set, is the request's idempotency key (幂等键): taken in
+	// the filing's transaction before anything else, and kept there with
+	// Answer(the report) after it. A key taken already fails the filing
+	// with an error for Once.Settle.
+	Once   *idempotency.Claim
+	Answer func(Report) idempotency.Answer
 }
 
 // Report is a filed report: the complaint and its code, how many photos
@@ -93,6 +100,11 @@ func (s *Service) fileTx(ctx context.Context, f Filing, photos []Photo) (Report,
 	// without a failed neighbour): each run sets what it hands back.
 	filed, err := s.Ledger.FileWith(ctx, ledger.Filing{Complaint: f.Complaint, By: ledger.Resident,
 		Before: func(ctx context.Context, tx *sqlx.Tx) error {
+			if f.Once != nil {
+				if err := f.Once.Take(ctx, tx); err != nil {
+					return err
+				}
+			}
 			held, err := s.claimTx(ctx, tx, f.Held)
 			all = append(append([]Photo{}, photos...), held...)
 			return err
@@ -104,8 +116,14 @@ func (s *Service) fileTx(ctx context.Context, f Filing, photos []Photo) (Report,
 			out.Photos, out.ReceiptToken = len(all), ""
 			if f.Receipt {
 				var err error
-				out.ReceiptToken, err = s.issueReceiptTx(ctx, tx, *filed, len(all))
-				return err
+				if out.ReceiptToken, err = s.issueReceiptTx(ctx, tx, *filed, len(all)); err != nil {
+					return err
+				}
+			}
+			if f.Once != nil && f.Answer != nil {
+				r := out
+				r.Filed = *filed
+				return f.Once.Keep(ctx, tx, f.Answer(r))
 			}
 			return nil
 		}})
